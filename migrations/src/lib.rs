@@ -1,0 +1,20 @@
+//! relgate's schema migrations (sea-orm-migration).
+//!
+//! One file per change, named `mYYYYMMDD_HHMMSS_verb_object.rs`; each file is
+//! self-contained (its own `DeriveIden` enums) and has a working `down`.
+//! The server runs [`Migrator::up`] at start-up, so a new migration only needs
+//! to be listed in [`Migrator::migrations`].
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_relation_store;
+
+/// Every migration of relgate's store, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_relation_store::Migration)]
+    }
+}

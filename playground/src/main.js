@@ -1,0 +1,95 @@
+// relgate playground: GraphiQL 5, fully offline (no CDN).
+// Written with React.createElement so no JSX transform/plugin is needed.
+import 'graphiql/setup-workers/vite'; // Monaco's web workers, bundled by vite
+import 'graphiql/style.css';
+import { createElement as h } from 'react';
+import { createRoot } from 'react-dom/client';
+import { GraphiQL } from 'graphiql';
+import { createGraphiQLFetcher } from '@graphiql/toolkit';
+
+const GRAPHQL_URL = window.location.origin + '/graphql';
+// import.meta.env.BASE_URL is vite's `base`, i.e. '/playground/'.
+const OPERATIONS_URL = import.meta.env.BASE_URL + 'operations.json';
+
+const FALLBACK_QUERY =
+  '{ relationTypes(first: 20) { totalCount edges { node { id source alias name bidirectional } } } }';
+
+const DEFAULT_HEADERS = JSON.stringify({}, null, 2);
+
+// GraphiQL derives a tab's title from the operation name in its text (an
+// anonymous `{ ... }` is shown as "<untitled>"). Give an anonymous shorthand
+// query the name we want to show; named operations are left untouched.
+const NAMED_OP = /^(?!#).*(query|subscription|mutation)\s+([a-zA-Z0-9_]+)/m;
+
+function sanitizeName(name, fallback) {
+  let n = String(name ?? '').replace(/[^A-Za-z0-9_]/g, '');
+  if (!n) n = fallback;
+  if (/^[0-9]/.test(n)) n = '_' + n;
+  return n;
+}
+
+function withOperationName(query, name) {
+  if (NAMED_OP.test(query)) return query;
+  const lines = query.split('\n');
+  const i = lines.findIndex((l) => {
+    const t = l.trim();
+    return t !== '' && !t.startsWith('#');
+  });
+  if (i < 0 || !lines[i].trimStart().startsWith('{')) return query;
+  lines[i] = lines[i].replace('{', `query ${name} {`);
+  return lines.join('\n');
+}
+
+function tab(query, variables, name) {
+  return {
+    query: withOperationName(query, name),
+    variables: typeof variables === 'string' && variables.trim() !== '' ? variables : null,
+    // Per-tab headers: without this, tabs other than the first start empty.
+    headers: DEFAULT_HEADERS,
+  };
+}
+
+async function loadTabs() {
+  try {
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(), 5000);
+    const res = await fetch(OPERATIONS_URL, {
+      cache: 'no-cache',
+      headers: { Accept: 'application/json' },
+      signal: ctrl.signal,
+    });
+    clearTimeout(timer);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const data = await res.json();
+    const defaultQuery =
+      typeof data?.defaultQuery === 'string' && data.defaultQuery.trim() !== ''
+        ? data.defaultQuery
+        : FALLBACK_QUERY;
+    const tabs = [tab(defaultQuery, null, 'Welcome')];
+    for (const [i, op] of (Array.isArray(data?.operations) ? data.operations : []).entries()) {
+      if (!op || typeof op.query !== 'string' || op.query.trim() === '') continue;
+      tabs.push(tab(op.query, op.variables, sanitizeName(op.name, `Operation${i + 1}`)));
+    }
+    return tabs;
+  } catch (err) {
+    console.warn(`relgate playground: could not load ${OPERATIONS_URL}, using built-in query`, err);
+    return [tab(FALLBACK_QUERY, null, 'Welcome')];
+  }
+}
+
+const fetcher = createGraphiQLFetcher({ url: GRAPHQL_URL });
+
+// defaultTabs is only read when GraphiQL mounts, and only used when no tab
+// state is stored yet (localStorage "graphiql:tabState"), so mount after the
+// operations are known.
+loadTabs().then((defaultTabs) => {
+  createRoot(document.getElementById('root')).render(
+    h(GraphiQL, {
+      fetcher,
+      defaultTabs,
+      defaultQuery: defaultTabs[0].query,
+      defaultHeaders: DEFAULT_HEADERS,
+      shouldPersistHeaders: true,
+    }),
+  );
+});

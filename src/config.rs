@@ -1,0 +1,141 @@
+//! The command line. Every flag also reads an environment variable.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// relgate: a GraphQL gateway over Copper, Umbraco and Kanka relations.
+#[derive(Debug, Parser)]
+#[command(name = "relgate", version, about)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// The store.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// How `serve` (the default command) serves.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// How to log.
+    #[arg(long, env = "RELGATE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve GraphQL, the playground and the REST dialects (the default).
+    Serve,
+    /// Apply pending migrations and write the built-in relation types, then exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL), as checked in at schema/schema.graphql.
+    Schema,
+    /// Demo data.
+    Demo {
+        /// What to do with demo data.
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+}
+
+/// `relgate demo ...`
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Write a small demo data set of all three sources (idempotent).
+    Seed,
+}
+
+/// Where the store is.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://FILE` (created if missing) or `postgres://USER@HOST/DB`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://relgate.db",
+        global = true
+    )]
+    pub database_url: String,
+    /// Largest number of pooled database connections.
+    #[arg(
+        long,
+        env = "RELGATE_DB_POOL_SIZE",
+        default_value_t = 10,
+        global = true
+    )]
+    pub db_pool_size: u32,
+}
+
+/// `relgate serve`
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "RELGATE_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: SocketAddr,
+    /// Page size when a client gives neither `first` nor `last`.
+    #[arg(
+        long,
+        env = "RELGATE_DEFAULT_PAGE_SIZE",
+        default_value_t = 20,
+        global = true
+    )]
+    pub default_page_size: u64,
+    /// Largest `first` / `last` accepted.
+    #[arg(
+        long,
+        env = "RELGATE_MAX_PAGE_SIZE",
+        default_value_t = 100,
+        global = true
+    )]
+    pub max_page_size: u64,
+    /// Deepest query accepted.
+    #[arg(long, env = "RELGATE_MAX_DEPTH", default_value_t = 16, global = true)]
+    pub max_depth: usize,
+    /// Largest request body, in bytes.
+    #[arg(long, env = "RELGATE_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
+    pub max_body_bytes: usize,
+    /// Longest a request may take, in seconds.
+    #[arg(
+        long,
+        env = "RELGATE_REQUEST_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub request_timeout_secs: u64,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            default_page_size: 20,
+            max_page_size: 100,
+            max_depth: 16,
+            max_body_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+impl ServeArgs {
+    /// The request timeout.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+}

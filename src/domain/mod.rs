@@ -1,0 +1,20 @@
+//! Pure types and rules: no IO, no database, no GraphQL.
+//!
+//! The model of DESIGN.md ("The unified model"): [`Entity`], [`Relation`],
+//! [`RelationType`] and its [`Contract`], global ids and cursors, and the
+//! source profiles' shape.
+
+pub mod contract;
+pub mod ids;
+pub mod model;
+pub mod page;
+pub mod source;
+
+pub use contract::{
+    AttributeRules, CardinalityLimit, Contract, DuplicatePolicy, EndpointKind, IntRange, KindPair,
+    TextRule,
+};
+pub use ids::{GlobalId, NodeType};
+pub use model::{Direction, Entity, EntityKey, Relation, RelationType};
+pub use page::{Cursor, PageArgs, PageWindow};
+pub use source::{IdFormat, IdScope, RelationTypeDef, SourceProfile};

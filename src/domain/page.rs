@@ -1,0 +1,207 @@
+//! Relay pagination: opaque cursors and the window a page request asks for.
+//!
+//! Every list is ordered by a row id (entity id, relation id, or for
+//! `Entity.related` the first relation id to each related entity), so a cursor
+//! is that id and pages are keyset ranges: stable under concurrent inserts and
+//! cheap at any depth.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::error::{AppError, AppResult};
+
+/// A position in a list: the sort key of one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Cursor(pub i64);
+
+impl Cursor {
+    /// The opaque string form.
+    pub fn encode(self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("cursor:{}", self.0))
+    }
+
+    /// Parses a cursor; `BAD_USER_INPUT` when it is not one of ours.
+    pub fn decode(raw: &str) -> AppResult<Self> {
+        let malformed = || AppError::bad_input(format!("malformed cursor {raw:?}"));
+        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| malformed())?;
+        let text = String::from_utf8(bytes).map_err(|_| malformed())?;
+        let key = text.strip_prefix("cursor:").ok_or_else(malformed)?;
+        key.parse::<i64>().map(Cursor).map_err(|_| malformed())
+    }
+}
+
+/// The pagination arguments of a connection field, as the client sent them.
+#[derive(Debug, Clone, Default)]
+pub struct PageArgs {
+    /// `first`
+    pub first: Option<i32>,
+    /// `after`
+    pub after: Option<String>,
+    /// `last`
+    pub last: Option<i32>,
+    /// `before`
+    pub before: Option<String>,
+}
+
+/// A validated page request: which keys, how many, from which end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PageWindow {
+    /// Only keys greater than this.
+    pub after: Option<i64>,
+    /// Only keys less than this.
+    pub before: Option<i64>,
+    /// How many rows the page holds at most.
+    pub limit: u64,
+    /// Take the rows from the end of the range (`last`) instead of the start.
+    pub from_end: bool,
+}
+
+impl PageArgs {
+    /// Validates the arguments. Without `first` or `last` a page holds
+    /// `default_size` rows; neither may exceed `max_size`. Giving both `first`
+    /// and `last` is refused, as the Relay specification discourages it and
+    /// its meaning surprises.
+    pub fn window(&self, default_size: u64, max_size: u64) -> AppResult<PageWindow> {
+        let size = |name: &str, n: i32| -> AppResult<u64> {
+            if n < 0 {
+                return Err(AppError::bad_input(format!("{name} must not be negative")));
+            }
+            let n = n as u64;
+            if n > max_size {
+                return Err(AppError::bad_input(format!(
+                    "{name} must be at most {max_size}"
+                )));
+            }
+            Ok(n)
+        };
+        let (limit, from_end) = match (self.first, self.last) {
+            (Some(_), Some(_)) => {
+                return Err(AppError::bad_input(
+                    "pass either first (with after) or last (with before), not both",
+                ));
+            }
+            (Some(n), None) => (size("first", n)?, false),
+            (None, Some(n)) => (size("last", n)?, true),
+            (None, None) => (default_size.min(max_size), false),
+        };
+        let after = self
+            .after
+            .as_deref()
+            .map(Cursor::decode)
+            .transpose()?
+            .map(|c| c.0);
+        let before = self
+            .before
+            .as_deref()
+            .map(Cursor::decode)
+            .transpose()?
+            .map(|c| c.0);
+        Ok(PageWindow {
+            after,
+            before,
+            limit,
+            from_end,
+        })
+    }
+}
+
+/// One page of rows, in list order, with what lies beyond it.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The rows, ascending by key.
+    pub items: Vec<T>,
+    /// More rows follow the last one (in the requested range).
+    pub has_next: bool,
+    /// More rows precede the first one (in the requested range).
+    pub has_previous: bool,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from rows fetched in window order (ascending keys for
+    /// `first`, descending for `last`), at most `limit + 1` of them: the extra
+    /// row only says that there is more.
+    ///
+    /// On forward pages `has_previous` is true when an `after` cursor was given
+    /// (and symmetrically `has_next` on backward pages with `before`), as the
+    /// Relay specification allows: the rows beyond a cursor are not read.
+    pub fn from_window(mut rows: Vec<T>, window: &PageWindow) -> Self {
+        let more = rows.len() as u64 > window.limit;
+        rows.truncate(window.limit as usize);
+        if window.from_end {
+            rows.reverse();
+            Page {
+                items: rows,
+                has_next: window.before.is_some(),
+                has_previous: more,
+            }
+        } else {
+            Page {
+                items: rows,
+                has_next: more,
+                has_previous: window.after.is_some(),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(first: Option<i32>, last: Option<i32>) -> PageArgs {
+        PageArgs {
+            first,
+            last,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_cursor_round_trips() {
+        assert_eq!(Cursor::decode(&Cursor(7).encode()).unwrap(), Cursor(7));
+    }
+
+    #[test]
+    fn malformed_cursors_are_bad_input() {
+        for raw in ["", "x", "Y3Vyc29yOng", "Zm9vOjE"] {
+            assert_eq!(Cursor::decode(raw).unwrap_err().code(), "BAD_USER_INPUT");
+        }
+    }
+
+    #[test]
+    fn first_and_last_together_are_refused() {
+        assert!(args(Some(1), Some(1)).window(10, 100).is_err());
+    }
+
+    #[test]
+    fn negative_or_oversized_pages_are_refused() {
+        assert!(args(Some(-1), None).window(10, 100).is_err());
+        assert!(args(None, Some(101)).window(10, 100).is_err());
+        assert_eq!(args(Some(100), None).window(10, 100).unwrap().limit, 100);
+    }
+
+    #[test]
+    fn without_first_or_last_the_default_size_applies() {
+        let w = args(None, None).window(10, 100).unwrap();
+        assert_eq!((w.limit, w.from_end), (10, false));
+    }
+
+    #[test]
+    fn a_backward_window_is_reversed_into_list_order() {
+        let w = args(None, Some(2)).window(10, 100).unwrap();
+        let page = Page::from_window(vec![9, 8, 7], &w);
+        assert_eq!(page.items, vec![8, 9]);
+        assert!(page.has_previous);
+        assert!(!page.has_next);
+    }
+
+    #[test]
+    fn a_forward_window_reports_more_rows() {
+        let w = args(Some(2), None).window(10, 100).unwrap();
+        let page = Page::from_window(vec![1, 2, 3], &w);
+        assert_eq!(page.items, vec![1, 2]);
+        assert!(page.has_next);
+        let page = Page::from_window(vec![1, 2], &w);
+        assert!(!page.has_next);
+    }
+}

@@ -1,0 +1,171 @@
+//! The one error type of relgate, with the stable codes clients see.
+//!
+//! Every layer returns [`AppError`]. GraphQL turns it into `extensions.code`
+//! in one place (`graphql::errors`), each REST dialect into its own envelope.
+//! The codes are public API: add new ones, never rename.
+//!
+//! `AppError` deliberately does not implement `Display`: async-graphql has a
+//! blanket `From<T: Display>` conversion that would turn an error into a bare
+//! message without a code (and leak internal text). Without `Display`, the only
+//! way into a GraphQL error is our own conversion, which sets the code and
+//! masks internal causes.
+
+use std::sync::Arc;
+
+/// A contract rule a write can break; reported as `extensions.rule`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// The (from kind, to kind) pair is not allowed by the relation type.
+    PairNotAllowed,
+    /// A cardinality limit of the relation type would be exceeded.
+    LimitExceeded,
+    /// The relation already exists and the type rejects duplicates.
+    Duplicate,
+    /// The relation type does not allow updates.
+    NotUpdatable,
+    /// The relation would connect an entity to itself.
+    SelfRelation,
+    /// The two ends are in different spaces and the type requires one space.
+    CrossSpace,
+    /// The relation type is managed by the source system, not the API.
+    SystemManaged,
+    /// The relation type requires a label.
+    LabelRequired,
+    /// A text attribute is longer than the relation type allows.
+    FieldTooLong,
+    /// A number attribute is outside the range the relation type allows.
+    OutOfRange,
+    /// An attribute the relation type does not accept was given.
+    AttributeNotAllowed,
+    /// An attribute has the wrong format (for example a colour that is not `#rrggbb`).
+    InvalidFormat,
+    /// An entity with this id exists already with another kind.
+    KindMismatch,
+    /// Built-in relation types are defined in code and cannot be changed.
+    BuiltIn,
+    /// A relation type alias or name is taken.
+    NameTaken,
+    /// The relation type still has relations.
+    InUse,
+}
+
+impl Rule {
+    /// The stable name of the rule, as sent in `extensions.rule`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::PairNotAllowed => "PAIR_NOT_ALLOWED",
+            Rule::LimitExceeded => "LIMIT_EXCEEDED",
+            Rule::Duplicate => "DUPLICATE",
+            Rule::NotUpdatable => "NOT_UPDATABLE",
+            Rule::SelfRelation => "SELF_RELATION",
+            Rule::CrossSpace => "CROSS_SPACE",
+            Rule::SystemManaged => "SYSTEM_MANAGED",
+            Rule::LabelRequired => "LABEL_REQUIRED",
+            Rule::FieldTooLong => "FIELD_TOO_LONG",
+            Rule::OutOfRange => "OUT_OF_RANGE",
+            Rule::AttributeNotAllowed => "ATTRIBUTE_NOT_ALLOWED",
+            Rule::InvalidFormat => "INVALID_FORMAT",
+            Rule::KindMismatch => "KIND_MISMATCH",
+            Rule::BuiltIn => "BUILT_IN",
+            Rule::NameTaken => "NAME_TAKEN",
+            Rule::InUse => "IN_USE",
+        }
+    }
+}
+
+/// A broken rule with a message a person understands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Which rule.
+    pub rule: Rule,
+    /// What happened, in words.
+    pub message: String,
+}
+
+impl Violation {
+    /// A violation of `rule`.
+    pub fn new(rule: Rule, message: impl Into<String>) -> Self {
+        Self {
+            rule,
+            message: message.into(),
+        }
+    }
+}
+
+/// Every way a request can fail.
+#[derive(Debug, Clone)]
+pub enum AppError {
+    /// Malformed input: a bad id, a bad cursor, a missing argument.
+    BadInput(String),
+    /// The thing asked for does not exist (or is not visible to the caller).
+    NotFound(String),
+    /// A write would break one or more rules of the relation type.
+    Constraint(Vec<Violation>),
+    /// No or bad credentials.
+    Unauthenticated(String),
+    /// Valid credentials without the role the operation needs.
+    Forbidden(String),
+    /// Anything else. The cause is logged, never sent to a client.
+    Internal(Arc<dyn std::error::Error + Send + Sync>),
+}
+
+/// Short for `Result<T, AppError>`.
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    /// A `BAD_USER_INPUT` error.
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        AppError::BadInput(message.into())
+    }
+
+    /// A `NOT_FOUND` error.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        AppError::NotFound(message.into())
+    }
+
+    /// A `CONSTRAINT_VIOLATION` error with one violation.
+    pub fn constraint(rule: Rule, message: impl Into<String>) -> Self {
+        AppError::Constraint(vec![Violation::new(rule, message)])
+    }
+
+    /// An internal error from any cause.
+    pub fn internal(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        AppError::Internal(Arc::new(cause))
+    }
+
+    /// The stable code of this error (`extensions.code` in GraphQL).
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadInput(_) => "BAD_USER_INPUT",
+            AppError::NotFound(_) => "NOT_FOUND",
+            AppError::Constraint(_) => "CONSTRAINT_VIOLATION",
+            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    /// The message a client may see. Internal causes are masked.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::BadInput(m)
+            | AppError::NotFound(m)
+            | AppError::Unauthenticated(m)
+            | AppError::Forbidden(m) => m.clone(),
+            AppError::Constraint(violations) => violations
+                .iter()
+                .map(|v| v.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            AppError::Internal(_) => "Internal server error".to_owned(),
+        }
+    }
+
+    /// The first broken rule, for `CONSTRAINT_VIOLATION` errors.
+    pub fn rule(&self) -> Option<Rule> {
+        match self {
+            AppError::Constraint(v) => v.first().map(|v| v.rule),
+            _ => None,
+        }
+    }
+}

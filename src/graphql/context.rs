@@ -1,0 +1,75 @@
+//! What every resolver reads from the request: the caller, the service, the
+//! per-request loaders and the paging limits.
+
+use async_graphql::Context;
+
+use super::loaders::Loaders;
+use crate::auth::Principal;
+use crate::domain::{PageArgs, PageWindow};
+use crate::error::AppResult;
+use crate::service::Service;
+use crate::store::Visibility;
+
+/// Page sizes for every connection.
+#[derive(Debug, Clone, Copy)]
+pub struct PageLimits {
+    /// Rows in a page when the client gives neither `first` nor `last`.
+    pub default_size: u64,
+    /// The largest `first` or `last` accepted.
+    pub max_size: u64,
+}
+
+impl Default for PageLimits {
+    fn default() -> Self {
+        Self {
+            default_size: 20,
+            max_size: 100,
+        }
+    }
+}
+
+/// The per-request data a GraphQL request carries.
+pub struct RequestData {
+    /// Who is calling.
+    pub principal: Principal,
+    /// The loaders, built for this request only.
+    pub loaders: Loaders,
+}
+
+/// The request's loaders.
+pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
+    &ctx.data_unchecked::<RequestData>().loaders
+}
+
+/// The request's caller.
+pub fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {
+    &ctx.data_unchecked::<RequestData>().principal
+}
+
+/// What the caller may see.
+pub fn visibility(ctx: &Context<'_>) -> Visibility {
+    crate::service::visibility(principal(ctx))
+}
+
+/// The service.
+pub fn service<'a>(ctx: &Context<'a>) -> &'a Service {
+    ctx.data_unchecked::<Service>()
+}
+
+/// Validates a connection's paging arguments against the configured limits.
+pub fn window(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> AppResult<PageWindow> {
+    let limits = ctx.data_unchecked::<PageLimits>();
+    PageArgs {
+        first,
+        after,
+        last,
+        before,
+    }
+    .window(limits.default_size, limits.max_size)
+}

@@ -1,0 +1,20 @@
+use std::collections::HashMap;
+
+use async_graphql::dataloader::Loader;
+
+use crate::domain::Entity;
+use crate::error::AppError;
+use crate::store::{self, Store};
+
+/// Loads entities by row id, one statement per batch.
+pub struct EntityByIdLoader(pub Store);
+
+impl Loader<i64> for EntityByIdLoader {
+    type Value = Entity;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Entity>, AppError> {
+        let rows = store::entities::by_ids(self.0.db(), keys).await?;
+        Ok(rows.into_iter().map(|e| (e.id, e)).collect())
+    }
+}

@@ -1,0 +1,20 @@
+use std::collections::HashMap;
+
+use async_graphql::dataloader::Loader;
+
+use crate::domain::RelationType;
+use crate::error::AppError;
+use crate::store::{self, Store};
+
+/// Loads relation types by row id, one statement per batch.
+pub struct RelationTypeByIdLoader(pub Store);
+
+impl Loader<i64> for RelationTypeByIdLoader {
+    type Value = RelationType;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, RelationType>, AppError> {
+        let rows = store::relation_types::by_ids(self.0.db(), keys).await?;
+        Ok(rows.into_iter().map(|t| (t.id, t)).collect())
+    }
+}

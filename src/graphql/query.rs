@@ -1,0 +1,207 @@
+//! `Query`: every read of the schema.
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+
+use super::context::{self, service};
+use super::errors::GqlResult;
+use super::mutation::RelateInput;
+use super::types::entity::{EntityConnection, EntityFilterInput, EntityObject};
+use super::types::node::{Node, load_node};
+use super::types::relation::{RelationConnection, RelationFilterInput};
+use super::types::relation_type::{RelationTypeConnection, RelationTypeObject};
+use crate::domain::GlobalId;
+use crate::error::AppError;
+use crate::store;
+
+/// The root of every read.
+#[derive(Default)]
+pub struct Query;
+
+/// One rule a write would break.
+#[derive(SimpleObject, Debug)]
+pub struct Violation {
+    /// The rule, as in `extensions.rule` of a `CONSTRAINT_VIOLATION` error:
+    /// `PAIR_NOT_ALLOWED`, `LIMIT_EXCEEDED`, `DUPLICATE`, `SELF_RELATION`,
+    /// `CROSS_SPACE`, `SYSTEM_MANAGED`, `LABEL_REQUIRED`, `FIELD_TOO_LONG`,
+    /// `OUT_OF_RANGE`, `ATTRIBUTE_NOT_ALLOWED`, `INVALID_FORMAT`...
+    pub rule: String,
+    /// What is wrong, for a person to read.
+    pub message: String,
+}
+
+/// The outcome of a dry run of `relate`.
+#[derive(SimpleObject, Debug)]
+pub struct RelationValidation {
+    /// `relate` with this input would succeed.
+    pub ok: bool,
+    /// Every rule it would break (empty when `ok`).
+    pub violations: Vec<Violation>,
+}
+
+fn not_found(id: &str) -> async_graphql::Error {
+    AppError::not_found(format!("no node with id {id:?}")).into()
+}
+
+#[Object]
+impl Query {
+    /// Fetches any object by its global id. An id that names nothing the
+    /// caller can see answers `null` with a `NOT_FOUND` error; a malformed one
+    /// is `BAD_USER_INPUT`.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id, as returned in any `id` field.")] id: ID,
+    ) -> GqlResult<Option<Node>> {
+        let gid = GlobalId::decode(&id)?;
+        match load_node(ctx, gid).await? {
+            Some(node) => Ok(Some(node)),
+            None => Err(not_found(&id)),
+        }
+    }
+
+    /// Fetches several objects by global id, in the order given. Each id that
+    /// names nothing the caller can see is `null` in the list, with a
+    /// `NOT_FOUND` error whose path points at its position.
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ids, at most the maximum page size.")] ids: Vec<ID>,
+    ) -> GqlResult<Vec<Option<Node>>> {
+        let max = ctx.data_unchecked::<context::PageLimits>().max_size as usize;
+        if ids.len() > max {
+            return Err(AppError::bad_input(format!("at most {max} ids at once")).into());
+        }
+        let decoded = ids
+            .iter()
+            .map(|id| GlobalId::decode(id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let found =
+            futures_util::future::try_join_all(decoded.into_iter().map(|gid| load_node(ctx, gid)))
+                .await?;
+        let key = ctx.item.node.response_key().node.to_string();
+        for (i, (node, id)) in found.iter().zip(&ids).enumerate() {
+            if node.is_none() {
+                let mut err = not_found(id).into_server_error(ctx.item.pos);
+                err.path = vec![
+                    async_graphql::PathSegment::Field(key.clone()),
+                    async_graphql::PathSegment::Index(i),
+                ];
+                ctx.add_error(err);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Looks up an entity by its source's own key. `kind` is needed for
+    /// sources whose ids are unique per kind (Copper) and optional for the
+    /// others. Unknown keys answer `null` with a `NOT_FOUND` error.
+    async fn entity(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "`copper`, `umbraco`, `kanka` or a custom source.")] source: String,
+        #[graphql(desc = "The tenant; `default` when omitted.")] space: Option<String>,
+        #[graphql(desc = "The record kind (required for Copper).")] kind: Option<String>,
+        #[graphql(desc = "The source's own id.")] external_id: String,
+    ) -> GqlResult<Option<EntityObject>> {
+        let key =
+            service(ctx).entity_key(&source, space.as_deref(), kind.as_deref(), &external_id)?;
+        match store::entities::by_key(service(ctx).store().db(), &key).await? {
+            Some(e) => Ok(Some(EntityObject(e))),
+            None => Err(AppError::not_found(format!(
+                "no {source} entity {external_id} in space {}",
+                key.space
+            ))
+            .into()),
+        }
+    }
+
+    /// Lists entities, oldest first.
+    async fn entities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which entities; all when omitted.")] filter: Option<EntityFilterInput>,
+        #[graphql(desc = "Return the first n edges (after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Return edges after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n edges (before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Return edges before this cursor.")] before: Option<String>,
+    ) -> GqlResult<EntityConnection> {
+        let window = context::window(ctx, first, after, last, before)?;
+        Ok(EntityConnection::new(
+            filter.unwrap_or_default().into(),
+            window,
+        ))
+    }
+
+    /// Looks up a relation type by source and alias. Unknown ones answer
+    /// `null` with a `NOT_FOUND` error.
+    async fn relation_type(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The source the type belongs to.")] source: String,
+        #[graphql(desc = "The type's alias within the source.")] alias: String,
+    ) -> GqlResult<Option<RelationTypeObject>> {
+        match store::relation_types::by_alias(service(ctx).store().db(), &source, &alias).await? {
+            Some(t) => Ok(Some(RelationTypeObject(t))),
+            None => Err(AppError::not_found(format!(
+                "{source} has no relation type with alias {alias}"
+            ))
+            .into()),
+        }
+    }
+
+    /// Lists relation types, built-in ones first.
+    async fn relation_types(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only types of this source.")] source: Option<String>,
+        #[graphql(desc = "Return the first n edges (after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Return edges after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n edges (before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Return edges before this cursor.")] before: Option<String>,
+    ) -> GqlResult<RelationTypeConnection> {
+        let window = context::window(ctx, first, after, last, before)?;
+        Ok(RelationTypeConnection::new(source, window))
+    }
+
+    /// Lists relations, oldest first. Private relations are listed for admins
+    /// only.
+    async fn relations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which relations; all when omitted.")] filter: Option<RelationFilterInput>,
+        #[graphql(desc = "Return the first n edges (after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Return edges after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n edges (before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Return edges before this cursor.")] before: Option<String>,
+    ) -> GqlResult<RelationConnection> {
+        let window = context::window(ctx, first, after, last, before)?;
+        let filter = filter.unwrap_or_default().decode()?;
+        Ok(RelationConnection::new(
+            filter,
+            context::visibility(ctx),
+            window,
+        ))
+    }
+
+    /// A dry run of `relate`: every rule it would break, without writing.
+    /// Unknown ids are still `NOT_FOUND` errors.
+    async fn validate_relation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What `relate` would be given.")] input: RelateInput,
+    ) -> GqlResult<RelationValidation> {
+        let violations = service(ctx)
+            .validate(context::principal(ctx), input.decode()?)
+            .await?;
+        Ok(RelationValidation {
+            ok: violations.is_empty(),
+            violations: violations
+                .into_iter()
+                .map(|v| Violation {
+                    rule: v.rule.as_str().to_owned(),
+                    message: v.message,
+                })
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,409 @@
+//! `Entity` and the connections that list entities or start from one.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use tokio::sync::OnceCell;
+
+use super::connection::PageInfo;
+use super::relation::RelationObject;
+use crate::domain::page::Page;
+use crate::domain::{Cursor, Entity, GlobalId, NodeType, PageWindow};
+use crate::error::AppError;
+use crate::graphql::context::{self, loaders};
+use crate::graphql::errors::GqlResult;
+use crate::graphql::loaders::EdgeQuery;
+use crate::store::entities::EntityFilter;
+use crate::store::pages::{Edge, EdgeFilter, RelatedRow};
+
+/// Which way a relation points, seen from one entity.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(name = "Direction", remote = "crate::domain::Direction")]
+pub enum DirectionGql {
+    /// Relations this entity is the `from` end of, plus every relation of a
+    /// bidirectional type.
+    Outgoing,
+    /// Relations this entity is the `to` end of, plus every relation of a
+    /// bidirectional type.
+    Incoming,
+    /// All relations of this entity. As an edge's `direction`: the relation's
+    /// type is bidirectional, so it reads the same from both ends.
+    Both,
+}
+
+/// A record in a source system (a Copper person, an Umbraco document, a Kanka
+/// character...) that relations connect.
+pub struct EntityObject(pub Entity);
+
+/// Loads entity `id` through the request's loader; `NOT_FOUND` if it is gone.
+pub async fn load_entity(ctx: &Context<'_>, id: i64) -> GqlResult<EntityObject> {
+    loaders(ctx)
+        .entity
+        .load_one(id)
+        .await?
+        .map(EntityObject)
+        .ok_or_else(|| AppError::not_found(format!("no entity with id {id}")).into())
+}
+
+#[Object(name = "Entity")]
+impl EntityObject {
+    /// Opaque global id (see `Query.node`).
+    pub async fn id(&self) -> ID {
+        ID(GlobalId::new(NodeType::Entity, self.0.id).encode())
+    }
+
+    /// The source system: `copper`, `umbraco`, `kanka`, or a custom source.
+    async fn source(&self) -> &str {
+        &self.0.source
+    }
+
+    /// The tenant within the source: a Copper account, an Umbraco project
+    /// alias, a Kanka campaign id; `default` when the source has none.
+    async fn space(&self) -> &str {
+        &self.0.space
+    }
+
+    /// The record's kind in its source: `person`, `document`, `character`...
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+
+    /// The source's own id: a Copper or Kanka integer, an Umbraco GUID.
+    async fn external_id(&self) -> &str {
+        &self.0.external_id
+    }
+
+    /// Display name, if known.
+    async fn name(&self) -> Option<&str> {
+        self.0.name.as_deref()
+    }
+
+    /// When relgate first stored this entity.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When this entity last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// This entity's relations, oldest first. Each edge says which way the
+    /// relation points from here and what is at the other end.
+    #[allow(clippy::too_many_arguments)]
+    async fn relations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            name = "type",
+            desc = "Only relations whose type has this alias (`related`, `relateDocumentOnCopy`, `relation`...)."
+        )]
+        type_alias: Option<String>,
+        #[graphql(
+            default_with = "DirectionGql::Both",
+            desc = "Which relations, by the way they point. Relations of bidirectional types count both ways."
+        )]
+        direction: DirectionGql,
+        #[graphql(desc = "Only relations whose other end has this kind.")] other_kind: Option<
+            String,
+        >,
+        #[graphql(desc = "Return the first n edges (after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Return edges after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n edges (before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Return edges before this cursor.")] before: Option<String>,
+    ) -> GqlResult<EntityRelationConnection> {
+        let window = context::window(ctx, first, after, last, before)?;
+        Ok(EntityRelationConnection {
+            anchor: self.0.id,
+            query: EdgeQuery {
+                filter: EdgeFilter {
+                    type_alias,
+                    direction: direction.into(),
+                    other_kind,
+                    visibility: context::visibility(ctx),
+                },
+                window,
+            },
+        })
+    }
+
+    /// The entities at the other end of this entity's relations, each once,
+    /// in the order they were first related (Copper's "related items").
+    #[allow(clippy::too_many_arguments)]
+    async fn related(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only entities of this kind.")] kind: Option<String>,
+        #[graphql(
+            name = "type",
+            desc = "Only through relations whose type has this alias."
+        )]
+        type_alias: Option<String>,
+        #[graphql(
+            default_with = "DirectionGql::Both",
+            desc = "Only through relations pointing this way."
+        )]
+        direction: DirectionGql,
+        #[graphql(desc = "Return the first n edges (after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Return edges after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n edges (before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Return edges before this cursor.")] before: Option<String>,
+    ) -> GqlResult<RelatedEntityConnection> {
+        let window = context::window(ctx, first, after, last, before)?;
+        Ok(RelatedEntityConnection {
+            anchor: self.0.id,
+            query: EdgeQuery {
+                filter: EdgeFilter {
+                    type_alias,
+                    direction: direction.into(),
+                    other_kind: kind,
+                    visibility: context::visibility(ctx),
+                },
+                window,
+            },
+        })
+    }
+}
+
+/// A page of an entity's relations.
+pub struct EntityRelationConnection {
+    anchor: i64,
+    query: EdgeQuery,
+}
+
+impl EntityRelationConnection {
+    async fn page(&self, ctx: &Context<'_>) -> GqlResult<Page<Edge>> {
+        Ok(loaders(ctx)
+            .relation_page
+            .load_one((self.anchor, self.query.clone()))
+            .await?
+            .unwrap_or_else(|| Page {
+                items: vec![],
+                has_next: false,
+                has_previous: false,
+            }))
+    }
+}
+
+#[Object]
+impl EntityRelationConnection {
+    /// The relations of this page, with how each is seen from the entity.
+    async fn edges(&self, ctx: &Context<'_>) -> GqlResult<Vec<EntityRelationEdge>> {
+        let anchor = self.anchor;
+        Ok(self
+            .page(ctx)
+            .await?
+            .items
+            .into_iter()
+            .map(|edge| EntityRelationEdge { anchor, edge })
+            .collect())
+    }
+
+    /// Where this page sits in the list.
+    async fn page_info(&self, ctx: &Context<'_>) -> GqlResult<PageInfo> {
+        Ok(PageInfo::of(&self.page(ctx).await?, |e| e.relation.id))
+    }
+
+    /// How many relations match, over all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
+        Ok(loaders(ctx)
+            .relation_count
+            .load_one((self.anchor, self.query.filter.clone()))
+            .await?
+            .unwrap_or(0))
+    }
+}
+
+/// One of an entity's relations.
+pub struct EntityRelationEdge {
+    anchor: i64,
+    edge: Edge,
+}
+
+#[Object]
+impl EntityRelationEdge {
+    /// Cursor of this edge, for `after` and `before`.
+    async fn cursor(&self) -> String {
+        Cursor(self.edge.relation.id).encode()
+    }
+
+    /// The relation.
+    async fn node(&self) -> RelationObject {
+        RelationObject(self.edge.relation.clone())
+    }
+
+    /// Which way the relation points from this entity: `OUTGOING` if it is
+    /// the `from` end, `INCOMING` if the `to` end, `BOTH` if the relation's
+    /// type is bidirectional.
+    async fn direction(&self) -> DirectionGql {
+        self.edge
+            .relation
+            .direction_from(self.anchor, self.edge.bidirectional)
+            .into()
+    }
+
+    /// The entity at the other end, seen from this entity.
+    async fn other(&self, ctx: &Context<'_>) -> GqlResult<EntityObject> {
+        load_entity(ctx, self.edge.relation.other_end(self.anchor)).await
+    }
+}
+
+/// A page of the entities related to an entity.
+pub struct RelatedEntityConnection {
+    anchor: i64,
+    query: EdgeQuery,
+}
+
+impl RelatedEntityConnection {
+    async fn page(&self, ctx: &Context<'_>) -> GqlResult<Page<RelatedRow>> {
+        Ok(loaders(ctx)
+            .related_page
+            .load_one((self.anchor, self.query.clone()))
+            .await?
+            .unwrap_or_else(|| Page {
+                items: vec![],
+                has_next: false,
+                has_previous: false,
+            }))
+    }
+}
+
+#[Object]
+impl RelatedEntityConnection {
+    /// The related entities of this page.
+    async fn edges(&self, ctx: &Context<'_>) -> GqlResult<Vec<RelatedEntityEdge>> {
+        Ok(self
+            .page(ctx)
+            .await?
+            .items
+            .into_iter()
+            .map(RelatedEntityEdge)
+            .collect())
+    }
+
+    /// Where this page sits in the list.
+    async fn page_info(&self, ctx: &Context<'_>) -> GqlResult<PageInfo> {
+        Ok(PageInfo::of(&self.page(ctx).await?, |r| r.key))
+    }
+
+    /// How many distinct entities are related, over all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
+        Ok(loaders(ctx)
+            .related_count
+            .load_one((self.anchor, self.query.filter.clone()))
+            .await?
+            .unwrap_or(0))
+    }
+}
+
+/// An entity related to another.
+pub struct RelatedEntityEdge(RelatedRow);
+
+#[Object]
+impl RelatedEntityEdge {
+    /// Cursor of this edge, for `after` and `before`.
+    async fn cursor(&self) -> String {
+        Cursor(self.0.key).encode()
+    }
+
+    /// The related entity.
+    async fn node(&self, ctx: &Context<'_>) -> GqlResult<EntityObject> {
+        load_entity(ctx, self.0.other_id).await
+    }
+}
+
+/// Which entities `Query.entities` lists.
+#[derive(InputObject, Default, Debug)]
+pub struct EntityFilterInput {
+    /// Only entities of this source.
+    pub source: Option<String>,
+    /// Only entities in this space.
+    pub space: Option<String>,
+    /// Only entities of this kind.
+    pub kind: Option<String>,
+    /// Only entities whose name contains this text, ignoring case.
+    pub name_contains: Option<String>,
+}
+
+impl From<EntityFilterInput> for EntityFilter {
+    fn from(f: EntityFilterInput) -> Self {
+        Self {
+            source: f.source,
+            space: f.space,
+            kind: f.kind,
+            name_contains: f.name_contains,
+        }
+    }
+}
+
+/// A page of entities.
+pub struct EntityConnection {
+    filter: EntityFilter,
+    window: PageWindow,
+    page: OnceCell<Page<Entity>>,
+}
+
+impl EntityConnection {
+    /// The connection of the entities matching `filter`, paged by `window`.
+    pub fn new(filter: EntityFilter, window: PageWindow) -> Self {
+        Self {
+            filter,
+            window,
+            page: OnceCell::new(),
+        }
+    }
+
+    async fn page(&self, ctx: &Context<'_>) -> GqlResult<&Page<Entity>> {
+        Ok(self
+            .page
+            .get_or_try_init(|| async {
+                crate::store::entities::page(
+                    context::service(ctx).store().db(),
+                    &self.filter,
+                    &self.window,
+                )
+                .await
+            })
+            .await?)
+    }
+}
+
+#[Object]
+impl EntityConnection {
+    /// The entities of this page.
+    async fn edges(&self, ctx: &Context<'_>) -> GqlResult<Vec<EntityEdge>> {
+        Ok(self
+            .page(ctx)
+            .await?
+            .items
+            .iter()
+            .cloned()
+            .map(EntityEdge)
+            .collect())
+    }
+
+    /// Where this page sits in the list.
+    async fn page_info(&self, ctx: &Context<'_>) -> GqlResult<PageInfo> {
+        Ok(PageInfo::of(self.page(ctx).await?, |e| e.id))
+    }
+
+    /// How many entities match, over all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
+        Ok(crate::store::entities::count(context::service(ctx).store().db(), &self.filter).await?)
+    }
+}
+
+/// An entity in a list.
+pub struct EntityEdge(Entity);
+
+#[Object]
+impl EntityEdge {
+    /// Cursor of this edge, for `after` and `before`.
+    async fn cursor(&self) -> String {
+        Cursor(self.0.id).encode()
+    }
+
+    /// The entity.
+    async fn node(&self) -> EntityObject {
+        EntityObject(self.0.clone())
+    }
+}

@@ -1,0 +1,8 @@
+//! GraphQL object, input and enum types.
+
+pub mod connection;
+pub mod contract;
+pub mod entity;
+pub mod node;
+pub mod relation;
+pub mod relation_type;

@@ -1,0 +1,215 @@
+//! `Relation` and the top-level list of relations.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use tokio::sync::OnceCell;
+
+use super::connection::PageInfo;
+use super::entity::{EntityObject, load_entity};
+use super::relation_type::{RelationTypeObject, load_relation_type};
+use crate::domain::page::Page;
+use crate::domain::{Cursor, GlobalId, NodeType, PageWindow, Relation};
+use crate::graphql::context::{self, loaders};
+use crate::graphql::errors::GqlResult;
+use crate::store::Visibility;
+use crate::store::relations::RelationFilter;
+
+/// A typed link from one entity to another.
+pub struct RelationObject(pub Relation);
+
+#[Object(name = "Relation")]
+impl RelationObject {
+    /// Opaque global id (see `Query.node`).
+    pub async fn id(&self) -> ID {
+        ID(GlobalId::new(NodeType::Relation, self.0.id).encode())
+    }
+
+    /// The integer id the REST dialects use for this relation (Umbraco's
+    /// `_id`, Kanka's relation id).
+    async fn legacy_id(&self) -> i64 {
+        self.0.id
+    }
+
+    /// The relation's type: its contract.
+    #[graphql(name = "type")]
+    async fn relation_type(&self, ctx: &Context<'_>) -> GqlResult<RelationTypeObject> {
+        load_relation_type(ctx, self.0.type_id).await
+    }
+
+    /// The `from` end: the owner (Kanka), the parent (Umbraco).
+    async fn from(&self, ctx: &Context<'_>) -> GqlResult<EntityObject> {
+        load_entity(ctx, self.0.from_id).await
+    }
+
+    /// The `to` end: the target (Kanka), the child (Umbraco).
+    async fn to(&self, ctx: &Context<'_>) -> GqlResult<EntityObject> {
+        load_entity(ctx, self.0.to_id).await
+    }
+
+    /// Free text describing the relation (Kanka's `relation`).
+    async fn label(&self) -> Option<&str> {
+        self.0.label.as_deref()
+    }
+
+    /// A comment (Umbraco).
+    async fn comment(&self) -> Option<&str> {
+        self.0.comment.as_deref()
+    }
+
+    /// How the owner feels about the target, -100..100 (Kanka).
+    async fn attitude(&self) -> Option<i32> {
+        self.0.attitude
+    }
+
+    /// A `#rrggbb` colour (Kanka).
+    async fn colour(&self) -> Option<&str> {
+        self.0.colour.as_deref()
+    }
+
+    /// Pinned on the owner's profile (Kanka).
+    async fn pinned(&self) -> bool {
+        self.0.pinned
+    }
+
+    /// Visible to admins only.
+    async fn is_private(&self) -> bool {
+        self.0.is_private
+    }
+
+    /// The other half of a two-way relation (same attributes, ends swapped),
+    /// if it has one and the caller may see it.
+    async fn mirror(&self, ctx: &Context<'_>) -> GqlResult<Option<RelationObject>> {
+        match self.0.mirror_id {
+            Some(id) => Ok(loaders(ctx)
+                .relation
+                .load_one(id)
+                .await?
+                .map(RelationObject)),
+            None => Ok(None),
+        }
+    }
+
+    /// When the relation was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the relation last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// Which relations `Query.relations` lists.
+#[derive(InputObject, Default, Debug)]
+pub struct RelationFilterInput {
+    /// Only relations of this relation type (a `RelationType` id).
+    pub type_id: Option<ID>,
+    /// Only relations whose type belongs to this source.
+    pub source: Option<String>,
+    /// Only relations whose type has this alias.
+    #[graphql(name = "type")]
+    pub type_alias: Option<String>,
+    /// Only relations from this entity (an `Entity` id).
+    pub from_id: Option<ID>,
+    /// Only relations to this entity (an `Entity` id).
+    pub to_id: Option<ID>,
+}
+
+impl RelationFilterInput {
+    /// The store filter, with ids decoded.
+    pub fn decode(self) -> crate::error::AppResult<RelationFilter> {
+        let id = |raw: Option<ID>, ty, field| {
+            raw.map(|raw| GlobalId::decode_as(&raw, ty, field))
+                .transpose()
+        };
+        Ok(RelationFilter {
+            type_id: id(self.type_id, NodeType::RelationType, "typeId")?,
+            type_source: self.source,
+            type_alias: self.type_alias,
+            from_id: id(self.from_id, NodeType::Entity, "fromId")?,
+            to_id: id(self.to_id, NodeType::Entity, "toId")?,
+        })
+    }
+}
+
+/// A page of relations.
+pub struct RelationConnection {
+    filter: RelationFilter,
+    visibility: Visibility,
+    window: PageWindow,
+    page: OnceCell<Page<Relation>>,
+}
+
+impl RelationConnection {
+    /// The relations matching `filter` that `visibility` allows, paged.
+    pub fn new(filter: RelationFilter, visibility: Visibility, window: PageWindow) -> Self {
+        Self {
+            filter,
+            visibility,
+            window,
+            page: OnceCell::new(),
+        }
+    }
+
+    async fn page(&self, ctx: &Context<'_>) -> GqlResult<&Page<Relation>> {
+        Ok(self
+            .page
+            .get_or_try_init(|| async {
+                crate::store::relations::page(
+                    context::service(ctx).store().db(),
+                    &self.filter,
+                    self.visibility,
+                    &self.window,
+                )
+                .await
+            })
+            .await?)
+    }
+}
+
+#[Object]
+impl RelationConnection {
+    /// The relations of this page.
+    async fn edges(&self, ctx: &Context<'_>) -> GqlResult<Vec<RelationEdge>> {
+        Ok(self
+            .page(ctx)
+            .await?
+            .items
+            .iter()
+            .cloned()
+            .map(RelationEdge)
+            .collect())
+    }
+
+    /// Where this page sits in the list.
+    async fn page_info(&self, ctx: &Context<'_>) -> GqlResult<PageInfo> {
+        Ok(PageInfo::of(self.page(ctx).await?, |r| r.id))
+    }
+
+    /// How many relations match, over all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
+        Ok(crate::store::relations::count(
+            context::service(ctx).store().db(),
+            &self.filter,
+            self.visibility,
+        )
+        .await?)
+    }
+}
+
+/// A relation in a list.
+pub struct RelationEdge(Relation);
+
+#[Object]
+impl RelationEdge {
+    /// Cursor of this edge, for `after` and `before`.
+    async fn cursor(&self) -> String {
+        Cursor(self.0.id).encode()
+    }
+
+    /// The relation.
+    async fn node(&self) -> RelationObject {
+        RelationObject(self.0.clone())
+    }
+}

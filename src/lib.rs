@@ -1,0 +1,164 @@
+//! relgate: a GraphQL gateway over one unified relation model.
+//!
+//! A tour, from the edge inwards:
+//! - [`http`] serves `/graphql`, the playground and health checks;
+//! - [`graphql`] is the schema: types, resolvers, per-request dataloaders;
+//! - [`service`] is the one place where writes happen, checking each source's rules;
+//! - [`store`] is the only code that talks SQL (SQLite or PostgreSQL, via SeaORM);
+//! - [`domain`] holds the pure model and rules; [`sources`] the three source profiles as data.
+//!
+//! [`Application`] builds the whole server; `main` and the tests start it the
+//! same way (tests on port 0).
+
+/// Who is calling and what they may do.
+pub mod auth;
+/// The command line.
+pub mod config;
+/// A small demo data set of all three sources.
+pub mod demo;
+/// Pure types and rules, no IO.
+pub mod domain;
+/// The one error type and its stable codes.
+pub mod error;
+/// The GraphQL schema.
+pub mod graphql;
+/// The axum router and tower layers.
+pub mod http;
+/// Writes (and the entry to reads).
+pub mod service;
+/// The built-in source profiles, as data.
+pub mod sources;
+/// SeaORM models and queries.
+pub mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+
+use crate::config::{DatabaseArgs, ServeArgs};
+use crate::graphql::{PageLimits, SchemaOptions};
+use crate::http::{AppState, HttpOptions};
+use crate::service::Service;
+use crate::store::{Store, StoreOptions};
+
+/// A start-up failure, with what was being done.
+pub type StartError = Box<dyn std::error::Error + Send + Sync>;
+
+fn startup(what: &str, err: error::AppError) -> StartError {
+    match err {
+        error::AppError::Internal(cause) => format!("{what}: {cause}").into(),
+        other => format!("{what}: {}", other.public_message()).into(),
+    }
+}
+
+/// Opens the store, migrates it and writes the built-in relation types.
+pub async fn open_service(db: &DatabaseArgs) -> Result<Service, StartError> {
+    let store = Store::connect(&StoreOptions {
+        url: db.database_url.clone(),
+        pool_size: db.db_pool_size,
+    })
+    .await
+    .map_err(|e| startup("connecting to the database", e))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| startup("migrating the database", e))?;
+    let service = Service::new(store);
+    service
+        .install_built_in_types()
+        .await
+        .map_err(|e| startup("writing the built-in relation types", e))?;
+    Ok(service)
+}
+
+/// The server, bound and ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    service: Service,
+}
+
+impl Application {
+    /// Opens the store and binds the listener (port 0 picks a free port).
+    pub async fn build(db: &DatabaseArgs, serve: &ServeArgs) -> Result<Self, StartError> {
+        let service = open_service(db).await?;
+        let schema = graphql::build(
+            service.clone(),
+            &SchemaOptions {
+                page: PageLimits {
+                    default_size: serve.default_page_size,
+                    max_size: serve.max_page_size,
+                },
+                max_depth: serve.max_depth,
+            },
+        );
+        let router = http::router(
+            AppState {
+                schema,
+                service: service.clone(),
+            },
+            &HttpOptions {
+                max_body_bytes: serve.max_body_bytes,
+                request_timeout: serve.request_timeout(),
+            },
+        );
+        let listener = TcpListener::bind(serve.bind)
+            .await
+            .map_err(|e| format!("binding {}: {e}", serve.bind))?;
+        Ok(Self {
+            listener,
+            router,
+            service,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in
+    /// flight and closes the pool.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        if let Err(error::AppError::Internal(cause)) = self.service.store().clone().close().await {
+            tracing::warn!(error = %cause, "closing the database pool");
+        }
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,530 @@
+//! The one place where writes happen.
+//!
+//! GraphQL and the REST dialects call [`Service`]; neither holds rules of its
+//! own. Each write runs in one transaction: it checks the caller's role, loads
+//! what the decision depends on, checks it, writes, and commits, so a refused
+//! write changes nothing and a two-way pair is written whole or not at all.
+//! Reads go to the store directly through [`Service::store`] (with the
+//! caller's [`Visibility`]).
+
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
+
+use crate::auth::{Principal, Role};
+use crate::domain::source::check_name;
+use crate::domain::{
+    AttributeRules, CardinalityLimit, Contract, DuplicatePolicy, Entity, EntityKey, KindPair,
+    Relation, RelationType,
+};
+use crate::error::{AppError, AppResult, Rule, Violation};
+use crate::sources;
+use crate::store::relation_types::RelationTypeFields;
+use crate::store::relations::{NewRelation, RelationChanges};
+use crate::store::{self, Store, Visibility};
+
+/// The write side of relgate, and the entry to its reads.
+#[derive(Clone)]
+pub struct Service {
+    store: Store,
+}
+
+/// `upsertEntity`'s input, as given.
+#[derive(Debug, Clone)]
+pub struct UpsertEntity {
+    /// Source name.
+    pub source: String,
+    /// Space; `None` means `default`.
+    pub space: Option<String>,
+    /// Kind.
+    pub kind: String,
+    /// The source's own id.
+    pub external_id: String,
+    /// Display name.
+    pub name: Option<String>,
+}
+
+/// `relate`'s input, with ids decoded.
+#[derive(Debug, Clone, Default)]
+pub struct Relate {
+    /// Relation type.
+    pub type_id: i64,
+    /// `from` end.
+    pub from_id: i64,
+    /// `to` end.
+    pub to_id: i64,
+    /// Label.
+    pub label: Option<String>,
+    /// Comment.
+    pub comment: Option<String>,
+    /// Attitude.
+    pub attitude: Option<i32>,
+    /// Colour.
+    pub colour: Option<String>,
+    /// Pinned.
+    pub pinned: Option<bool>,
+    /// Private.
+    pub is_private: Option<bool>,
+    /// Also write the mirror (to -> from).
+    pub two_way: bool,
+}
+
+/// What `relate` did.
+#[derive(Debug, Clone)]
+pub struct Related {
+    /// The relation (new, or the existing one for idempotent types).
+    pub relation: Relation,
+    /// Its mirror, for two-way relations.
+    pub mirror: Option<Relation>,
+    /// Whether a relation was written.
+    pub created: bool,
+}
+
+/// `updateRelation`'s input, with the id decoded.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateRelation {
+    /// The relation.
+    pub id: i64,
+    /// What to change.
+    pub changes: RelationChanges,
+    /// Apply the same changes to the mirror.
+    pub sync_mirror: bool,
+}
+
+/// A custom relation type's definition.
+#[derive(Debug, Clone)]
+pub struct RelationTypeInput {
+    /// Name.
+    pub name: String,
+    /// Bidirectional.
+    pub bidirectional: bool,
+    /// Updatable.
+    pub updatable: bool,
+    /// Rules.
+    pub contract: Contract,
+}
+
+/// A partial change of a custom relation type: `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct RelationTypePatch {
+    /// Name.
+    pub name: Option<String>,
+    /// Bidirectional.
+    pub bidirectional: Option<bool>,
+    /// Updatable.
+    pub updatable: Option<bool>,
+    /// Allowed pairs.
+    pub allowed_pairs: Option<Vec<KindPair>>,
+    /// Limits.
+    pub limits: Option<Vec<CardinalityLimit>>,
+    /// Duplicate policy.
+    pub duplicates: Option<DuplicatePolicy>,
+    /// Same space.
+    pub same_space: Option<bool>,
+    /// Allow self.
+    pub allow_self: Option<bool>,
+    /// Attribute rules.
+    pub attributes: Option<AttributeRules>,
+}
+
+impl Service {
+    /// A service over `store`.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    /// The store, for reads.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Writes the built-in relation types of every source profile. Idempotent.
+    pub async fn install_built_in_types(&self) -> AppResult<()> {
+        let txn = self.store.begin_write().await?;
+        for profile in sources::BUILT_IN {
+            for def in (profile.relation_types)() {
+                store::relation_types::put_built_in(&txn, profile.name, &def).await?;
+            }
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Validates an entity's natural key against its source profile.
+    pub fn entity_key(
+        &self,
+        source: &str,
+        space: Option<&str>,
+        kind: Option<&str>,
+        external_id: &str,
+    ) -> AppResult<EntityKey> {
+        sources::profile(source).entity_key(source, space, kind, external_id)
+    }
+
+    /// Creates the entity or updates its name.
+    pub async fn upsert_entity(
+        &self,
+        who: &Principal,
+        input: UpsertEntity,
+    ) -> AppResult<(Entity, bool)> {
+        who.require(Role::Write, "upsertEntity")?;
+        let key = self.entity_key(
+            &input.source,
+            input.space.as_deref(),
+            Some(&input.kind),
+            &input.external_id,
+        )?;
+        if let Some(name) = &input.name
+            && name.chars().count() > 1000
+        {
+            return Err(AppError::constraint(
+                Rule::FieldTooLong,
+                "name must be at most 1000 characters",
+            ));
+        }
+        let txn = self.store.begin_write().await?;
+        let out = store::entities::upsert(&txn, &key, &input.kind, input.name.as_deref()).await?;
+        txn.commit().await?;
+        Ok(out)
+    }
+
+    /// Deletes an entity and every relation it is an end of. Returns the ids
+    /// of the removed relations the caller can see.
+    pub async fn delete_entity(&self, who: &Principal, id: i64) -> AppResult<Vec<i64>> {
+        who.require(Role::Write, "deleteEntity")?;
+        let txn = self.store.begin_write().await?;
+        if store::entities::by_ids(&txn, &[id]).await?.is_empty() {
+            return Err(AppError::not_found(format!("no entity with id {id}")));
+        }
+        let touching = store::relations::ids_touching(&txn, id).await?;
+        let visible = store::relations::by_ids(&txn, &touching, visibility(who)).await?;
+        store::relations::delete(&txn, &touching).await?;
+        store::entities::delete(&txn, id).await?;
+        txn.commit().await?;
+        let mut ids: Vec<i64> = visible.into_iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    /// Relates two entities (and, with `two_way`, the reverse too).
+    pub async fn relate(&self, who: &Principal, input: Relate) -> AppResult<Related> {
+        who.require(Role::Write, "relate")?;
+        let txn = self.store.begin_write().await?;
+        let ty = load_type(&txn, input.type_id).await?;
+        load_ends(&txn, input.from_id, input.to_id).await?;
+        if ty.system_managed {
+            return Err(AppError::constraint(
+                Rule::SystemManaged,
+                format!(
+                    "relations of type {} are managed by {}, not through the API",
+                    ty.alias, ty.source
+                ),
+            ));
+        }
+        let new = NewRelation {
+            type_id: ty.id,
+            from_id: input.from_id,
+            to_id: input.to_id,
+            label: input.label.clone(),
+            comment: input.comment.clone(),
+            attitude: input.attitude,
+            colour: input.colour.clone(),
+            pinned: input.pinned.unwrap_or(false),
+            is_private: input.is_private.unwrap_or(false),
+        };
+        let relation = store::relations::insert(&txn, &new).await?;
+        let (relation, mirror) = if input.two_way {
+            let back = NewRelation {
+                from_id: input.to_id,
+                to_id: input.from_id,
+                ..new
+            };
+            let back = store::relations::insert(&txn, &back).await?;
+            let back = store::relations::set_mirror(&txn, back.id, Some(relation.id)).await?;
+            let relation = store::relations::set_mirror(&txn, relation.id, Some(back.id)).await?;
+            (relation, Some(back))
+        } else {
+            (relation, None)
+        };
+        txn.commit().await?;
+        Ok(Related {
+            relation,
+            mirror,
+            created: true,
+        })
+    }
+
+    /// The violations `relate` would hit, without writing.
+    pub async fn validate(&self, who: &Principal, input: Relate) -> AppResult<Vec<Violation>> {
+        let db = self.store.db();
+        let ty = load_type(db, input.type_id).await?;
+        load_ends(db, input.from_id, input.to_id).await?;
+        let _ = who;
+        let mut violations = Vec::new();
+        if ty.system_managed {
+            violations.push(Violation::new(
+                Rule::SystemManaged,
+                format!(
+                    "relations of type {} are managed by {}",
+                    ty.alias, ty.source
+                ),
+            ));
+        }
+        Ok(violations)
+    }
+
+    /// Removes a relation (and, with `include_mirror`, its mirror). Returns
+    /// the removed ids.
+    pub async fn unrelate(
+        &self,
+        who: &Principal,
+        id: i64,
+        include_mirror: bool,
+    ) -> AppResult<Vec<i64>> {
+        who.require(Role::Write, "unrelate")?;
+        let txn = self.store.begin_write().await?;
+        let relation = load_relation(&txn, id, visibility(who)).await?;
+        let ty = load_type(&txn, relation.type_id).await?;
+        if ty.system_managed {
+            return Err(AppError::constraint(
+                Rule::SystemManaged,
+                format!(
+                    "relations of type {} are managed by {}",
+                    ty.alias, ty.source
+                ),
+            ));
+        }
+        let mut ids = vec![relation.id];
+        if include_mirror && let Some(m) = relation.mirror_id {
+            ids.push(m);
+        }
+        // The survivor of a pair loses its mirror through the foreign key.
+        store::relations::delete(&txn, &ids).await?;
+        txn.commit().await?;
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    /// Changes a relation's attributes (and, with `sync_mirror`, its
+    /// mirror's).
+    pub async fn update_relation(
+        &self,
+        who: &Principal,
+        input: UpdateRelation,
+    ) -> AppResult<(Relation, Option<Relation>)> {
+        who.require(Role::Write, "updateRelation")?;
+        let txn = self.store.begin_write().await?;
+        let vis = visibility(who);
+        let relation = load_relation(&txn, input.id, vis).await?;
+        let ty = load_type(&txn, relation.type_id).await?;
+        if !ty.updatable {
+            return Err(AppError::constraint(
+                Rule::NotUpdatable,
+                format!(
+                    "relations of type {} cannot be updated: remove it and relate again",
+                    ty.alias
+                ),
+            ));
+        }
+        let updated = store::relations::update(&txn, relation.id, &input.changes).await?;
+        let mirror = match updated.mirror_id {
+            Some(m) if input.sync_mirror => {
+                Some(store::relations::update(&txn, m, &input.changes).await?)
+            }
+            Some(m) => store::relations::by_ids(&txn, &[m], vis).await?.pop(),
+            None => None,
+        };
+        txn.commit().await?;
+        Ok((updated, mirror))
+    }
+
+    /// Creates a custom relation type.
+    pub async fn create_relation_type(
+        &self,
+        who: &Principal,
+        source: &str,
+        alias: &str,
+        input: RelationTypeInput,
+    ) -> AppResult<RelationType> {
+        who.require(Role::Admin, "createRelationType")?;
+        check_name("source", source)?;
+        check_alias(alias)?;
+        check_type_name(&input.name)?;
+        let txn = self.store.begin_write().await?;
+        if store::relation_types::by_alias(&txn, source, alias)
+            .await?
+            .is_some()
+        {
+            return Err(AppError::constraint(
+                Rule::NameTaken,
+                format!("{source} already has a relation type with alias {alias}"),
+            ));
+        }
+        ensure_name_free(&txn, source, &input.name, None).await?;
+        let ty = store::relation_types::insert(&txn, source, alias, &fields(input)).await?;
+        txn.commit().await?;
+        Ok(ty)
+    }
+
+    /// Changes a custom relation type: the fields given in `patch` replace
+    /// the current ones, the others stay.
+    pub async fn update_relation_type(
+        &self,
+        who: &Principal,
+        id: i64,
+        patch: RelationTypePatch,
+    ) -> AppResult<RelationType> {
+        who.require(Role::Admin, "updateRelationType")?;
+        let txn = self.store.begin_write().await?;
+        let ty = load_type(&txn, id).await?;
+        refuse_built_in(&ty)?;
+        let c = ty.contract;
+        let merged = RelationTypeInput {
+            name: patch.name.unwrap_or(ty.name),
+            bidirectional: patch.bidirectional.unwrap_or(ty.bidirectional),
+            updatable: patch.updatable.unwrap_or(ty.updatable),
+            contract: Contract {
+                allowed_pairs: patch.allowed_pairs.unwrap_or(c.allowed_pairs),
+                limits: patch.limits.unwrap_or(c.limits),
+                duplicates: patch.duplicates.unwrap_or(c.duplicates),
+                same_space: patch.same_space.unwrap_or(c.same_space),
+                allow_self: patch.allow_self.unwrap_or(c.allow_self),
+                attributes: patch.attributes.unwrap_or(c.attributes),
+            },
+        };
+        check_type_name(&merged.name)?;
+        ensure_name_free(&txn, &ty.source, &merged.name, Some(ty.id)).await?;
+        let ty = store::relation_types::update(&txn, id, &fields(merged)).await?;
+        txn.commit().await?;
+        Ok(ty)
+    }
+
+    /// Deletes a custom relation type. If it has relations, `delete_relations`
+    /// must be true, and they are deleted with it; the count is returned.
+    pub async fn delete_relation_type(
+        &self,
+        who: &Principal,
+        id: i64,
+        delete_relations: bool,
+    ) -> AppResult<u64> {
+        who.require(Role::Admin, "deleteRelationType")?;
+        let txn = self.store.begin_write().await?;
+        let ty = load_type(&txn, id).await?;
+        refuse_built_in(&ty)?;
+        let n = store::relations::count_of_type(&txn, id).await?;
+        if n > 0 && !delete_relations {
+            return Err(AppError::constraint(
+                Rule::InUse,
+                format!(
+                    "relation type {} has {n} relation(s); pass deleteRelations: true to delete them with it",
+                    ty.alias
+                ),
+            ));
+        }
+        let removed = store::relations::delete_of_type(&txn, id).await?;
+        store::relation_types::delete(&txn, id).await?;
+        txn.commit().await?;
+        Ok(removed)
+    }
+}
+
+/// What `who` may read.
+pub fn visibility(who: &Principal) -> Visibility {
+    Visibility {
+        include_private: who.sees_private(),
+    }
+}
+
+fn fields(input: RelationTypeInput) -> RelationTypeFields {
+    RelationTypeFields {
+        name: input.name,
+        bidirectional: input.bidirectional,
+        updatable: input.updatable,
+        contract: input.contract,
+    }
+}
+
+fn check_alias(alias: &str) -> AppResult<()> {
+    let ok = !alias.is_empty()
+        && alias.len() <= 64
+        && alias.starts_with(|c: char| c.is_ascii_alphabetic())
+        && alias
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::bad_input(format!(
+            "alias must be 1 to 64 letters, digits, '_' or '-', starting with a letter; got {alias:?}"
+        )))
+    }
+}
+
+fn check_type_name(name: &str) -> AppResult<()> {
+    if name.trim().is_empty() || name.chars().count() > 255 {
+        return Err(AppError::bad_input(
+            "name must be 1 to 255 characters and not blank",
+        ));
+    }
+    Ok(())
+}
+
+fn refuse_built_in(ty: &RelationType) -> AppResult<()> {
+    if ty.built_in {
+        return Err(AppError::constraint(
+            Rule::BuiltIn,
+            format!(
+                "{} {} is built in and defined by relgate; create a custom type instead",
+                ty.source, ty.alias
+            ),
+        ));
+    }
+    Ok(())
+}
+
+async fn ensure_name_free(
+    db: &DatabaseTransaction,
+    source: &str,
+    name: &str,
+    except: Option<i64>,
+) -> AppResult<()> {
+    match store::relation_types::by_name(db, source, name).await? {
+        Some(other) if Some(other.id) != except => Err(AppError::constraint(
+            Rule::NameTaken,
+            format!("{source} already has a relation type named {name:?}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+async fn load_type<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<RelationType> {
+    store::relation_types::by_ids(db, &[id])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::not_found(format!("no relation type with id {id}")))
+}
+
+async fn load_relation<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    vis: Visibility,
+) -> AppResult<Relation> {
+    store::relations::by_ids(db, &[id], vis)
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::not_found(format!("no relation with id {id}")))
+}
+
+async fn load_ends<C: ConnectionTrait>(
+    db: &C,
+    from_id: i64,
+    to_id: i64,
+) -> AppResult<(Entity, Entity)> {
+    let found = store::entities::by_ids(db, &[from_id, to_id]).await?;
+    let get = |id: i64, end: &str| {
+        found
+            .iter()
+            .find(|e| e.id == id)
+            .cloned()
+            .ok_or_else(|| AppError::not_found(format!("no {end} entity with id {id}")))
+    };
+    Ok((get(from_id, "from")?, get(to_id, "to")?))
+}

@@ -1,0 +1,181 @@
+//! Queries on `entities`.
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
+};
+
+use super::models::entity::{self, Column};
+use crate::domain::page::Page;
+use crate::domain::{Entity, EntityKey, PageWindow};
+use crate::error::{AppError, AppResult, Rule};
+
+/// Which entities `entities(filter:)` lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct EntityFilter {
+    /// Only this source.
+    pub source: Option<String>,
+    /// Only this space.
+    pub space: Option<String>,
+    /// Only this kind.
+    pub kind: Option<String>,
+    /// Only names containing this text, ignoring case.
+    pub name_contains: Option<String>,
+}
+
+fn filtered(filter: &EntityFilter) -> Select<entity::Entity> {
+    let mut q = entity::Entity::find();
+    if let Some(s) = &filter.source {
+        q = q.filter(Column::Source.eq(s.as_str()));
+    }
+    if let Some(s) = &filter.space {
+        q = q.filter(Column::Space.eq(s.as_str()));
+    }
+    if let Some(k) = &filter.kind {
+        q = q.filter(Column::Kind.eq(k.as_str()));
+    }
+    if let Some(text) = &filter.name_contains {
+        let escaped = text
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        q = q.filter(
+            Expr::expr(Func::lower(Expr::col(Column::Name)))
+                .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+        );
+    }
+    q
+}
+
+/// Entities by row id, in no particular order; missing ids are left out.
+pub async fn by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<Vec<Entity>> {
+    let rows = entity::Entity::find()
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(Entity::from).collect())
+}
+
+/// The entity with this natural key. A key without a kind (per-space
+/// sources) matches any kind.
+pub async fn by_key<C: ConnectionTrait>(db: &C, key: &EntityKey) -> AppResult<Option<Entity>> {
+    let mut q = entity::Entity::find()
+        .filter(Column::Source.eq(key.source.as_str()))
+        .filter(Column::Space.eq(key.space.as_str()))
+        .filter(Column::KindScope.eq(key.kind_scope.as_str()))
+        .filter(Column::ExternalId.eq(key.external_id.as_str()));
+    if let Some(kind) = &key.kind {
+        q = q.filter(Column::Kind.eq(kind.as_str()));
+    }
+    Ok(q.one(db).await?.map(Entity::from))
+}
+
+/// One page of `entities(filter:)`, ordered by id.
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    filter: &EntityFilter,
+    window: &PageWindow,
+) -> AppResult<Page<Entity>> {
+    let mut q = filtered(filter);
+    if let Some(a) = window.after {
+        q = q.filter(Column::Id.gt(a));
+    }
+    if let Some(b) = window.before {
+        q = q.filter(Column::Id.lt(b));
+    }
+    q = if window.from_end {
+        q.order_by_desc(Column::Id)
+    } else {
+        q.order_by_asc(Column::Id)
+    };
+    let rows = q.limit(window.limit + 1).all(db).await?;
+    Ok(Page::from_window(
+        rows.into_iter().map(Entity::from).collect(),
+        window,
+    ))
+}
+
+/// How many entities match `filter`.
+pub async fn count<C: ConnectionTrait>(db: &C, filter: &EntityFilter) -> AppResult<u64> {
+    Ok(filtered(filter).count(db).await?)
+}
+
+/// Inserts the entity with `key`, or finds it (setting `name` when given).
+/// Returns the entity and whether it was created. An entity with the same id
+/// but another kind (per-space sources) is a `KIND_MISMATCH`.
+pub async fn upsert<C: ConnectionTrait>(
+    db: &C,
+    key: &EntityKey,
+    kind: &str,
+    name: Option<&str>,
+) -> AppResult<(Entity, bool)> {
+    let any_kind = EntityKey {
+        kind: None,
+        ..key.clone()
+    };
+    let now = Utc::now();
+    let mut created = false;
+    if by_key(db, &any_kind).await?.is_none() {
+        let row = entity::ActiveModel {
+            source: Set(key.source.clone()),
+            space: Set(key.space.clone()),
+            kind: Set(kind.to_owned()),
+            kind_scope: Set(key.kind_scope.clone()),
+            external_id: Set(key.external_id.clone()),
+            name: Set(name.map(str::to_owned)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        // A concurrent writer may insert the same key first: then this is an
+        // update of that row.
+        let inserted = entity::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([
+                    Column::Source,
+                    Column::Space,
+                    Column::KindScope,
+                    Column::ExternalId,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+        created = inserted > 0;
+    }
+    let existing = by_key(db, &any_kind)
+        .await?
+        .ok_or_else(|| AppError::internal(std::io::Error::other("upserted entity vanished")))?;
+    if existing.kind != kind {
+        return Err(AppError::constraint(
+            Rule::KindMismatch,
+            format!(
+                "{} {} in space {} is a {}, not a {kind}",
+                existing.source, existing.external_id, existing.space, existing.kind
+            ),
+        ));
+    }
+    match name {
+        Some(n) if !created && existing.name.as_deref() != Some(n) => {
+            let row = entity::ActiveModel {
+                id: Set(existing.id),
+                name: Set(Some(n.to_owned())),
+                updated_at: Set(now),
+                ..Default::default()
+            };
+            let updated = entity::Entity::update(row).exec(db).await?;
+            Ok((Entity::from(updated), false))
+        }
+        _ => Ok((existing, created)),
+    }
+}
+
+/// Deletes an entity (its relations go with it through the foreign keys).
+pub async fn delete<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<bool> {
+    let res = entity::Entity::delete_by_id(id).exec(db).await?;
+    Ok(res.rows_affected > 0)
+}

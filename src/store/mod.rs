@@ -1,0 +1,136 @@
+//! The store: SeaORM models and the only code that talks SQL.
+//!
+//! [`Store`] owns the connection pool. It configures SQLite for concurrent
+//! use (WAL, a pool of several connections, `BEGIN IMMEDIATE` for writes so a
+//! read-then-write transaction never fails with "database is locked"), runs
+//! the migrations under a lock so several gateway processes can start against
+//! one PostgreSQL database, and counts every SQL statement it runs (exposed at
+//! `/metrics`, and used by the tests that guard against N+1 queries).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
+};
+
+use crate::error::{AppError, AppResult};
+
+pub mod entities;
+pub mod models;
+pub mod pages;
+pub mod relation_types;
+pub mod relations;
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        AppError::internal(err)
+    }
+}
+
+/// Which rows a read may return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Visibility {
+    /// Private relations are included (admins only).
+    pub include_private: bool,
+}
+
+/// A handle on the database: cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    /// Statements run since start, counted by SeaORM's metric callback.
+    statements: Arc<AtomicU64>,
+}
+
+/// How to open the store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// `sqlite://file.db` or `postgres://...`.
+    pub url: String,
+    /// Largest number of pooled connections.
+    pub pool_size: u32,
+}
+
+impl Store {
+    /// Connects (creating a SQLite file if missing); does not migrate.
+    pub async fn connect(options: &StoreOptions) -> AppResult<Self> {
+        let mut opts = ConnectOptions::new(options.url.clone());
+        opts.max_connections(options.pool_size.max(1))
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| {
+                o.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+            });
+        let mut db = Database::connect(opts).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_info| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Self { db, statements })
+    }
+
+    /// Applies pending migrations. On PostgreSQL an advisory lock makes
+    /// processes starting together migrate one after the other.
+    pub async fn migrate(&self) -> AppResult<()> {
+        let txn = self.begin_write().await?;
+        if self.backend() == DatabaseBackend::Postgres {
+            txn.execute_raw(Statement::from_string(
+                DatabaseBackend::Postgres,
+                "SELECT pg_advisory_xact_lock(7261736172)",
+            ))
+            .await?;
+        }
+        Migrator::up(&txn, None).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The pool, for queries in this module's children.
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The database engine.
+    pub fn backend(&self) -> DatabaseBackend {
+        self.db.get_database_backend()
+    }
+
+    /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite, so the write
+    /// lock is taken before the first read the decision depends on).
+    pub async fn begin_write(&self) -> AppResult<DatabaseTransaction> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: (self.backend() == DatabaseBackend::Sqlite)
+                .then_some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        Ok(self.db.begin_with_options(options).await?)
+    }
+
+    /// Is the database reachable?
+    pub async fn ping(&self) -> AppResult<()> {
+        Ok(self.db.ping().await?)
+    }
+
+    /// SQL statements run since start.
+    pub fn statements_executed(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Closes the pool.
+    pub async fn close(self) -> AppResult<()> {
+        Ok(self.db.close().await?)
+    }
+}

@@ -1,0 +1,5 @@
+//! SeaORM models of the three tables, and their conversion to domain types.
+
+pub mod entity;
+pub mod relation;
+pub mod relation_type;

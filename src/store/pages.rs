@@ -1,0 +1,313 @@
+//! Per-entity pages of relations and related entities, for many entities in
+//! one statement.
+//!
+//! `Entity.relations` and `Entity.related` are resolved through dataloaders
+//! that hand this module every parent entity of one level at once. Each page
+//! is cut per parent in SQL with `ROW_NUMBER() OVER (PARTITION BY anchor ...)`,
+//! so a level costs one statement however many parents it has, and no parent's
+//! page is assembled in memory from a larger result.
+//!
+//! The relations of an entity E are the union of two index range scans:
+//! those with `from_id = E` and those with `to_id = E` (`anchor` is E, `other`
+//! the far end). Direction decides which half a relation may come from: a
+//! relation of a bidirectional type counts as outgoing and incoming for both
+//! of its ends. The SQL is written once with `$n` placeholders, which both
+//! PostgreSQL and SQLite accept.
+
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
+
+use super::Visibility;
+use crate::domain::page::Page;
+use crate::domain::{Direction, PageWindow, Relation};
+use crate::error::AppResult;
+
+/// What an entity's relation list is filtered by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EdgeFilter {
+    /// Only relations whose type has this alias (in any source).
+    pub type_alias: Option<String>,
+    /// Which way the relations point.
+    pub direction: Direction,
+    /// Only relations whose far end has this kind.
+    pub other_kind: Option<String>,
+    /// Whether private relations are included.
+    pub visibility: Visibility,
+}
+
+/// A relation as seen from one entity.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    /// The relation.
+    pub relation: Relation,
+    /// Whether its type is bidirectional.
+    pub bidirectional: bool,
+}
+
+/// An entity related to the anchor, keyed by the first relation between them.
+#[derive(Debug, Clone, Copy)]
+pub struct RelatedRow {
+    /// The related entity.
+    pub other_id: i64,
+    /// The lowest relation id linking the two: the sort key and cursor.
+    pub key: i64,
+}
+
+/// A statement under construction: SQL text and its bound values.
+struct Sql {
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    fn new() -> Self {
+        Self {
+            text: String::with_capacity(1024),
+            values: Vec::new(),
+        }
+    }
+
+    /// Binds a value and returns its placeholder.
+    fn bind(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        format!("${}", self.values.len())
+    }
+
+    fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+    }
+
+    fn statement<C: ConnectionTrait>(self, db: &C) -> Statement {
+        Statement::from_sql_and_values(db.get_database_backend(), self.text, self.values)
+    }
+}
+
+const COLUMNS: &str = "r.id, r.type_id, r.from_id, r.to_id, r.label, r.comment, r.attitude, \
+     r.colour, r.pinned, r.is_private, r.mirror_id, r.created_at, r.updated_at, \
+     t.bidirectional AS bidirectional";
+
+/// Appends the union of an entity's two halves, each row with `anchor` and
+/// `other`; `extra` is a condition (on `r`) added to both halves.
+fn push_union(sql: &mut Sql, anchors: &[i64], filter: &EdgeFilter, extra: &str) {
+    let list = anchors
+        .iter()
+        .map(|a| sql.bind(*a))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut common = String::new();
+    if let Some(alias) = &filter.type_alias {
+        common.push_str(&format!(" AND t.alias = {}", sql.bind(alias.clone())));
+    }
+    if !filter.visibility.include_private {
+        common.push_str(" AND r.is_private = FALSE");
+    }
+    common.push_str(extra);
+    let kind = filter.other_kind.clone().map(|k| sql.bind(k));
+    // Which relations each half may contribute, by direction.
+    let (out_pred, in_pred) = match filter.direction {
+        Direction::Outgoing => ("TRUE", "t.bidirectional"),
+        Direction::Incoming => ("t.bidirectional", "TRUE"),
+        Direction::Both => ("TRUE", "TRUE"),
+    };
+    for (anchor, other, pred, self_guard) in [
+        ("from_id", "to_id", out_pred, String::new()),
+        (
+            "to_id",
+            "from_id",
+            in_pred,
+            // A self-relation is in both halves; keep it once.
+            format!(" AND NOT (r.from_id = r.to_id AND {out_pred})"),
+        ),
+    ] {
+        if anchor == "to_id" {
+            sql.push(" UNION ALL ");
+        }
+        sql.push(&format!(
+            "SELECT {COLUMNS}, r.{anchor} AS anchor, r.{other} AS other \
+             FROM relations r JOIN relation_types t ON t.id = r.type_id"
+        ));
+        if let Some(k) = &kind {
+            sql.push(&format!(
+                " JOIN entities o ON o.id = r.{other} AND o.kind = {k}"
+            ));
+        }
+        sql.push(&format!(
+            " WHERE r.{anchor} IN ({list}) AND {pred}{self_guard}{common}"
+        ));
+    }
+}
+
+fn cursor_bounds(sql: &mut Sql, column: &str, window: &PageWindow) -> String {
+    let mut s = String::new();
+    if let Some(a) = window.after {
+        s.push_str(&format!(" AND {column} > {}", sql.bind(a)));
+    }
+    if let Some(b) = window.before {
+        s.push_str(&format!(" AND {column} < {}", sql.bind(b)));
+    }
+    s
+}
+
+#[derive(FromQueryResult)]
+struct EdgeRow {
+    anchor: i64,
+    id: i64,
+    type_id: i64,
+    from_id: i64,
+    to_id: i64,
+    label: Option<String>,
+    comment: Option<String>,
+    attitude: Option<i32>,
+    colour: Option<String>,
+    pinned: bool,
+    is_private: bool,
+    mirror_id: Option<i64>,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+    bidirectional: bool,
+}
+
+/// One page of relations for each of `anchors`, in one statement.
+pub async fn relation_pages<C: ConnectionTrait>(
+    db: &C,
+    anchors: &[i64],
+    filter: &EdgeFilter,
+    window: &PageWindow,
+) -> AppResult<HashMap<i64, Page<Edge>>> {
+    let mut sql = Sql::new();
+    let bounds = cursor_bounds(&mut sql, "r.id", window);
+    let order = if window.from_end { "DESC" } else { "ASC" };
+    sql.push(&format!(
+        "SELECT * FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.anchor ORDER BY u.id {order}) AS rn FROM ("
+    ));
+    push_union(&mut sql, anchors, filter, &bounds);
+    let limit = sql.bind(window.limit as i64 + 1);
+    sql.push(&format!(
+        ") u) p WHERE p.rn <= {limit} ORDER BY p.anchor, p.rn"
+    ));
+    let rows = EdgeRow::find_by_statement(sql.statement(db))
+        .all(db)
+        .await?;
+
+    let mut grouped: HashMap<i64, Vec<Edge>> = HashMap::new();
+    for row in rows {
+        grouped.entry(row.anchor).or_default().push(Edge {
+            bidirectional: row.bidirectional,
+            relation: Relation {
+                id: row.id,
+                type_id: row.type_id,
+                from_id: row.from_id,
+                to_id: row.to_id,
+                label: row.label,
+                comment: row.comment,
+                attitude: row.attitude,
+                colour: row.colour,
+                pinned: row.pinned,
+                is_private: row.is_private,
+                mirror_id: row.mirror_id,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            },
+        });
+    }
+    Ok(anchors
+        .iter()
+        .map(|a| {
+            let rows = grouped.remove(a).unwrap_or_default();
+            (*a, Page::from_window(rows, window))
+        })
+        .collect())
+}
+
+#[derive(FromQueryResult)]
+struct CountRow {
+    anchor: i64,
+    n: i64,
+}
+
+async fn counts<C: ConnectionTrait>(
+    db: &C,
+    anchors: &[i64],
+    filter: &EdgeFilter,
+    count_expr: &str,
+) -> AppResult<HashMap<i64, u64>> {
+    let mut sql = Sql::new();
+    sql.push(&format!("SELECT u.anchor, {count_expr} AS n FROM ("));
+    push_union(&mut sql, anchors, filter, "");
+    sql.push(") u GROUP BY u.anchor");
+    let rows = CountRow::find_by_statement(sql.statement(db))
+        .all(db)
+        .await?;
+    let mut out: HashMap<i64, u64> = anchors.iter().map(|a| (*a, 0)).collect();
+    for row in rows {
+        out.insert(row.anchor, row.n.max(0) as u64);
+    }
+    Ok(out)
+}
+
+/// How many relations each of `anchors` has, in one statement.
+pub async fn relation_counts<C: ConnectionTrait>(
+    db: &C,
+    anchors: &[i64],
+    filter: &EdgeFilter,
+) -> AppResult<HashMap<i64, u64>> {
+    counts(db, anchors, filter, "COUNT(*)").await
+}
+
+/// How many distinct entities each of `anchors` is related to.
+pub async fn related_counts<C: ConnectionTrait>(
+    db: &C,
+    anchors: &[i64],
+    filter: &EdgeFilter,
+) -> AppResult<HashMap<i64, u64>> {
+    counts(db, anchors, filter, "COUNT(DISTINCT u.other)").await
+}
+
+#[derive(FromQueryResult)]
+struct RelatedQueryRow {
+    anchor: i64,
+    other: i64,
+    k: i64,
+}
+
+/// One page of related entities (each once) for each of `anchors`, in one
+/// statement, ordered by the first relation linking them.
+pub async fn related_pages<C: ConnectionTrait>(
+    db: &C,
+    anchors: &[i64],
+    filter: &EdgeFilter,
+    window: &PageWindow,
+) -> AppResult<HashMap<i64, Page<RelatedRow>>> {
+    let mut sql = Sql::new();
+    let order = if window.from_end { "DESC" } else { "ASC" };
+    sql.push(&format!(
+        "SELECT * FROM (SELECT g.anchor, g.other, g.k, ROW_NUMBER() OVER (PARTITION BY g.anchor ORDER BY g.k {order}) AS rn FROM (\
+         SELECT u.anchor, u.other, MIN(u.id) AS k FROM ("
+    ));
+    push_union(&mut sql, anchors, filter, "");
+    sql.push(") u GROUP BY u.anchor, u.other) g WHERE 1 = 1");
+    let bounds = cursor_bounds(&mut sql, "g.k", window);
+    sql.push(&bounds);
+    let limit = sql.bind(window.limit as i64 + 1);
+    sql.push(&format!(
+        ") p WHERE p.rn <= {limit} ORDER BY p.anchor, p.rn"
+    ));
+    let rows = RelatedQueryRow::find_by_statement(sql.statement(db))
+        .all(db)
+        .await?;
+    let mut grouped: HashMap<i64, Vec<RelatedRow>> = HashMap::new();
+    for row in rows {
+        grouped.entry(row.anchor).or_default().push(RelatedRow {
+            other_id: row.other,
+            key: row.k,
+        });
+    }
+    Ok(anchors
+        .iter()
+        .map(|a| {
+            let rows = grouped.remove(a).unwrap_or_default();
+            (*a, Page::from_window(rows, window))
+        })
+        .collect())
+}

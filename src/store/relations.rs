@@ -1,0 +1,284 @@
+//! Queries on `relations` (except the per-entity pages, in [`super::pages`]).
+
+use chrono::Utc;
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select,
+};
+
+use super::Visibility;
+use super::models::relation::{self, Column};
+use super::models::relation_type;
+use crate::domain::page::Page;
+use crate::domain::{PageWindow, Relation};
+use crate::error::AppResult;
+
+/// Which relations `relations(filter:)` lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct RelationFilter {
+    /// Only relations of this type.
+    pub type_id: Option<i64>,
+    /// Only relations whose type has this source.
+    pub type_source: Option<String>,
+    /// Only relations whose type has this alias.
+    pub type_alias: Option<String>,
+    /// Only relations from this entity.
+    pub from_id: Option<i64>,
+    /// Only relations to this entity.
+    pub to_id: Option<i64>,
+}
+
+fn visible(q: Select<relation::Entity>, vis: Visibility) -> Select<relation::Entity> {
+    if vis.include_private {
+        q
+    } else {
+        q.filter(Column::IsPrivate.eq(false))
+    }
+}
+
+fn filtered(filter: &RelationFilter, vis: Visibility) -> Select<relation::Entity> {
+    let mut q = visible(relation::Entity::find(), vis);
+    if let Some(id) = filter.type_id {
+        q = q.filter(Column::TypeId.eq(id));
+    }
+    if filter.type_source.is_some() || filter.type_alias.is_some() {
+        let mut types = Condition::all();
+        if let Some(s) = &filter.type_source {
+            types = types.add(relation_type::Column::Source.eq(s.as_str()));
+        }
+        if let Some(a) = &filter.type_alias {
+            types = types.add(relation_type::Column::Alias.eq(a.as_str()));
+        }
+        q = q.filter(
+            Column::TypeId.in_subquery(
+                Query::select()
+                    .column(relation_type::Column::Id)
+                    .from(relation_type::Entity)
+                    .cond_where(types)
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(id) = filter.from_id {
+        q = q.filter(Column::FromId.eq(id));
+    }
+    if let Some(id) = filter.to_id {
+        q = q.filter(Column::ToId.eq(id));
+    }
+    q
+}
+
+/// Relations by row id that `vis` may see; others are left out.
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+    vis: Visibility,
+) -> AppResult<Vec<Relation>> {
+    let rows = visible(relation::Entity::find(), vis)
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(Relation::from).collect())
+}
+
+/// One page of `relations(filter:)`, ordered by id.
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    filter: &RelationFilter,
+    vis: Visibility,
+    window: &PageWindow,
+) -> AppResult<Page<Relation>> {
+    let mut q = filtered(filter, vis);
+    if let Some(a) = window.after {
+        q = q.filter(Column::Id.gt(a));
+    }
+    if let Some(b) = window.before {
+        q = q.filter(Column::Id.lt(b));
+    }
+    q = if window.from_end {
+        q.order_by_desc(Column::Id)
+    } else {
+        q.order_by_asc(Column::Id)
+    };
+    let rows = q.limit(window.limit + 1).all(db).await?;
+    Ok(Page::from_window(
+        rows.into_iter().map(Relation::from).collect(),
+        window,
+    ))
+}
+
+/// How many relations match `filter`.
+pub async fn count<C: ConnectionTrait>(
+    db: &C,
+    filter: &RelationFilter,
+    vis: Visibility,
+) -> AppResult<u64> {
+    Ok(filtered(filter, vis).count(db).await?)
+}
+
+/// The ids of every relation with `entity_id` at either end.
+pub async fn ids_touching<C: ConnectionTrait>(db: &C, entity_id: i64) -> AppResult<Vec<i64>> {
+    Ok(relation::Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(
+            Condition::any()
+                .add(Column::FromId.eq(entity_id))
+                .add(Column::ToId.eq(entity_id)),
+        )
+        .order_by_asc(Column::Id)
+        .into_tuple::<i64>()
+        .all(db)
+        .await?)
+}
+
+/// How many relations a relation type has.
+pub async fn count_of_type<C: ConnectionTrait>(db: &C, type_id: i64) -> AppResult<u64> {
+    Ok(relation::Entity::find()
+        .filter(Column::TypeId.eq(type_id))
+        .count(db)
+        .await?)
+}
+
+/// A relation to insert.
+#[derive(Debug, Clone, Default)]
+pub struct NewRelation {
+    /// Relation type.
+    pub type_id: i64,
+    /// `from` end.
+    pub from_id: i64,
+    /// `to` end.
+    pub to_id: i64,
+    /// Label.
+    pub label: Option<String>,
+    /// Comment.
+    pub comment: Option<String>,
+    /// Attitude.
+    pub attitude: Option<i32>,
+    /// Colour.
+    pub colour: Option<String>,
+    /// Pinned.
+    pub pinned: bool,
+    /// Private.
+    pub is_private: bool,
+}
+
+/// Inserts a relation.
+pub async fn insert<C: ConnectionTrait>(db: &C, new: &NewRelation) -> AppResult<Relation> {
+    let now = Utc::now();
+    let row = relation::ActiveModel {
+        type_id: Set(new.type_id),
+        from_id: Set(new.from_id),
+        to_id: Set(new.to_id),
+        label: Set(new.label.clone()),
+        comment: Set(new.comment.clone()),
+        attitude: Set(new.attitude),
+        colour: Set(new.colour.clone()),
+        pinned: Set(new.pinned),
+        is_private: Set(new.is_private),
+        mirror_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    Ok(Relation::from(
+        relation::Entity::insert(row)
+            .exec_with_returning(db)
+            .await?,
+    ))
+}
+
+/// Points relation `id` at `mirror` (or at nothing).
+pub async fn set_mirror<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    mirror: Option<i64>,
+) -> AppResult<Relation> {
+    let row = relation::ActiveModel {
+        id: Set(id),
+        mirror_id: Set(mirror),
+        ..Default::default()
+    };
+    Ok(Relation::from(
+        relation::Entity::update(row).exec(db).await?,
+    ))
+}
+
+/// The attributes an update may change; `None` leaves one as it is.
+#[derive(Debug, Clone, Default)]
+pub struct RelationChanges {
+    /// New label.
+    pub label: Option<String>,
+    /// New comment.
+    pub comment: Option<String>,
+    /// New attitude.
+    pub attitude: Option<i32>,
+    /// New colour.
+    pub colour: Option<String>,
+    /// New pinned flag.
+    pub pinned: Option<bool>,
+    /// New private flag.
+    pub is_private: Option<bool>,
+}
+
+/// Applies `changes` to relation `id`.
+pub async fn update<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    changes: &RelationChanges,
+) -> AppResult<Relation> {
+    let mut row = relation::ActiveModel {
+        id: Set(id),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    if let Some(v) = &changes.label {
+        row.label = Set(Some(v.clone()));
+    }
+    if let Some(v) = &changes.comment {
+        row.comment = Set(Some(v.clone()));
+    }
+    if let Some(v) = changes.attitude {
+        row.attitude = Set(Some(v));
+    }
+    if let Some(v) = &changes.colour {
+        row.colour = Set(Some(v.clone()));
+    }
+    if let Some(v) = changes.pinned {
+        row.pinned = Set(v);
+    }
+    if let Some(v) = changes.is_private {
+        row.is_private = Set(v);
+    }
+    Ok(Relation::from(
+        relation::Entity::update(row).exec(db).await?,
+    ))
+}
+
+/// Deletes relations by id; returns how many went.
+pub async fn delete<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<u64> {
+    Ok(relation::Entity::delete_many()
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Deletes every relation of a relation type; returns how many went.
+pub async fn delete_of_type<C: ConnectionTrait>(db: &C, type_id: i64) -> AppResult<u64> {
+    // Clear mirror pointers first so no row references a row being deleted.
+    relation::Entity::update_many()
+        .col_expr(
+            Column::MirrorId,
+            sea_orm::sea_query::Expr::value(Option::<i64>::None),
+        )
+        .filter(Column::TypeId.eq(type_id))
+        .exec(db)
+        .await?;
+    Ok(relation::Entity::delete_many()
+        .filter(Column::TypeId.eq(type_id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
