@@ -159,19 +159,8 @@ impl Service {
         sources::profile(source).entity_key(source, space, kind, external_id)
     }
 
-    /// Creates the entity or updates its name.
-    pub async fn upsert_entity(
-        &self,
-        who: &Principal,
-        input: UpsertEntity,
-    ) -> AppResult<(Entity, bool)> {
-        who.require(Role::Write, "upsertEntity")?;
-        let key = self.entity_key(
-            &input.source,
-            input.space.as_deref(),
-            Some(&input.kind),
-            &input.external_id,
-        )?;
+    /// Validates an upsert's key and name.
+    fn upsert_key(&self, input: &UpsertEntity) -> AppResult<EntityKey> {
         if let Some(name) = &input.name
             && name.chars().count() > 1000
         {
@@ -180,6 +169,22 @@ impl Service {
                 "name must be at most 1000 characters",
             ));
         }
+        self.entity_key(
+            &input.source,
+            input.space.as_deref(),
+            Some(&input.kind),
+            &input.external_id,
+        )
+    }
+
+    /// Creates the entity or updates its name.
+    pub async fn upsert_entity(
+        &self,
+        who: &Principal,
+        input: UpsertEntity,
+    ) -> AppResult<(Entity, bool)> {
+        who.require(Role::Write, "upsertEntity")?;
+        let key = self.upsert_key(&input)?;
         let txn = self.store.begin_write().await?;
         let out = store::entities::upsert(&txn, &key, &input.kind, input.name.as_deref()).await?;
         txn.commit().await?;
@@ -208,48 +213,48 @@ impl Service {
     pub async fn relate(&self, who: &Principal, input: Relate) -> AppResult<Related> {
         who.require(Role::Write, "relate")?;
         let txn = self.store.begin_write().await?;
-        let ty = load_type(&txn, input.type_id).await?;
-        load_ends(&txn, input.from_id, input.to_id).await?;
-        if ty.system_managed {
-            return Err(AppError::constraint(
-                Rule::SystemManaged,
-                format!(
-                    "relations of type {} are managed by {}, not through the API",
-                    ty.alias, ty.source
-                ),
-            ));
-        }
-        let new = NewRelation {
-            type_id: ty.id,
-            from_id: input.from_id,
-            to_id: input.to_id,
-            label: input.label.clone(),
-            comment: input.comment.clone(),
-            attitude: input.attitude,
-            colour: input.colour.clone(),
-            pinned: input.pinned.unwrap_or(false),
-            is_private: input.is_private.unwrap_or(false),
-        };
-        let relation = store::relations::insert(&txn, &new).await?;
-        let (relation, mirror) = if input.two_way {
-            let back = NewRelation {
-                from_id: input.to_id,
-                to_id: input.from_id,
-                ..new
-            };
-            let back = store::relations::insert(&txn, &back).await?;
-            let back = store::relations::set_mirror(&txn, back.id, Some(relation.id)).await?;
-            let relation = store::relations::set_mirror(&txn, relation.id, Some(back.id)).await?;
-            (relation, Some(back))
-        } else {
-            (relation, None)
-        };
+        let out = relate_in(&txn, input).await?;
         txn.commit().await?;
-        Ok(Related {
-            relation,
-            mirror,
-            created: true,
-        })
+        Ok(out)
+    }
+
+    /// Creates (or renames) both ends by their source keys, then relates
+    /// them with the type `type_source`/`type_alias`, all in one transaction.
+    pub async fn relate_by_key(
+        &self,
+        who: &Principal,
+        (type_source, type_alias): (&str, &str),
+        from: UpsertEntity,
+        to: UpsertEntity,
+        attributes: Relate,
+    ) -> AppResult<Related> {
+        who.require(Role::Write, "relate")?;
+        let from_key = self.upsert_key(&from)?;
+        let to_key = self.upsert_key(&to)?;
+        let txn = self.store.begin_write().await?;
+        let ty = store::relation_types::by_alias(&txn, type_source, type_alias)
+            .await?
+            .ok_or_else(|| {
+                AppError::not_found(format!(
+                    "{type_source} has no relation type with alias {type_alias}"
+                ))
+            })?;
+        let (from_entity, _) =
+            store::entities::upsert(&txn, &from_key, &from.kind, from.name.as_deref()).await?;
+        let (to_entity, _) =
+            store::entities::upsert(&txn, &to_key, &to.kind, to.name.as_deref()).await?;
+        let out = relate_in(
+            &txn,
+            Relate {
+                type_id: ty.id,
+                from_id: from_entity.id,
+                to_id: to_entity.id,
+                ..attributes
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(out)
     }
 
     /// The violations `relate` would hit, without writing.
@@ -424,6 +429,51 @@ impl Service {
         txn.commit().await?;
         Ok(removed)
     }
+}
+
+/// The body of `relate`, inside the caller's transaction.
+async fn relate_in(txn: &DatabaseTransaction, input: Relate) -> AppResult<Related> {
+    let ty = load_type(txn, input.type_id).await?;
+    load_ends(txn, input.from_id, input.to_id).await?;
+    if ty.system_managed {
+        return Err(AppError::constraint(
+            Rule::SystemManaged,
+            format!(
+                "relations of type {} are managed by {}, not through the API",
+                ty.alias, ty.source
+            ),
+        ));
+    }
+    let new = NewRelation {
+        type_id: ty.id,
+        from_id: input.from_id,
+        to_id: input.to_id,
+        label: input.label.clone(),
+        comment: input.comment.clone(),
+        attitude: input.attitude,
+        colour: input.colour.clone(),
+        pinned: input.pinned.unwrap_or(false),
+        is_private: input.is_private.unwrap_or(false),
+    };
+    let relation = store::relations::insert(txn, &new).await?;
+    let (relation, mirror) = if input.two_way {
+        let back = NewRelation {
+            from_id: input.to_id,
+            to_id: input.from_id,
+            ..new
+        };
+        let back = store::relations::insert(txn, &back).await?;
+        let back = store::relations::set_mirror(txn, back.id, Some(relation.id)).await?;
+        let relation = store::relations::set_mirror(txn, relation.id, Some(back.id)).await?;
+        (relation, Some(back))
+    } else {
+        (relation, None)
+    };
+    Ok(Related {
+        relation,
+        mirror,
+        created: true,
+    })
 }
 
 /// What `who` may read.

@@ -104,6 +104,69 @@ impl RelateInput {
     }
 }
 
+/// An entity named by its source's own key.
+#[derive(InputObject, Debug)]
+pub struct EntityKeyInput {
+    /// `copper`, `umbraco`, `kanka`, or a custom source.
+    pub source: String,
+    /// The tenant; `default` when omitted.
+    pub space: Option<String>,
+    /// The record kind.
+    pub kind: String,
+    /// The source's own id.
+    pub external_id: String,
+    /// Display name; when given, the entity's name is set to it.
+    pub name: Option<String>,
+}
+
+impl From<EntityKeyInput> for service::UpsertEntity {
+    fn from(k: EntityKeyInput) -> Self {
+        Self {
+            source: k.source,
+            space: k.space,
+            kind: k.kind,
+            external_id: k.external_id,
+            name: k.name,
+        }
+    }
+}
+
+/// A relation type named by source and alias.
+#[derive(InputObject, Debug)]
+pub struct RelationTypeKeyInput {
+    /// The source the type belongs to.
+    pub source: String,
+    /// The type's alias within the source.
+    pub alias: String,
+}
+
+/// Relates two entities named by their sources' keys, creating them first if
+/// they do not exist yet.
+#[derive(InputObject, Debug)]
+pub struct RelateByKeyInput {
+    /// The relation type.
+    #[graphql(name = "type")]
+    pub relation_type: RelationTypeKeyInput,
+    /// The `from` end (owner, parent).
+    pub from: EntityKeyInput,
+    /// The `to` end (target, child).
+    pub to: EntityKeyInput,
+    /// Free text describing the relation (Kanka's `relation`).
+    pub label: Option<String>,
+    /// A comment (Umbraco).
+    pub comment: Option<String>,
+    /// How the owner feels about the target, -100..100 (Kanka).
+    pub attitude: Option<i32>,
+    /// A `#rrggbb` colour (Kanka).
+    pub colour: Option<String>,
+    /// Pin the relation on the owner's profile (Kanka).
+    pub pinned: Option<bool>,
+    /// Make the relation visible to admins only.
+    pub is_private: Option<bool>,
+    /// Also create the mirror relation (ends swapped, same attributes).
+    pub two_way: Option<bool>,
+}
+
 /// The result of `relate`.
 #[derive(SimpleObject)]
 pub struct RelatePayload {
@@ -272,6 +335,7 @@ fn default_attributes() -> domain::AttributeRules {
     }
 }
 
+/// The root of every write.
 #[Object]
 impl Mutation {
     /// Creates an entity, or updates the name of the one with this key.
@@ -321,6 +385,41 @@ impl Mutation {
         #[graphql(desc = "The type, both ends and the attributes.")] input: RelateInput,
     ) -> GqlResult<RelatePayload> {
         let out = service(ctx).relate(principal(ctx), input.decode()?).await?;
+        Ok(RelatePayload {
+            relation: RelationObject(out.relation),
+            mirror: out.mirror.map(RelationObject),
+            created: out.created,
+        })
+    }
+
+    /// Relates two entities named by their sources' own keys (for example
+    /// Copper person 42 and company 7), creating or renaming them first, in
+    /// one transaction. The same rules apply as for `relate`.
+    async fn relate_by_key(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The type, both ends by key, and the attributes.")]
+        input: RelateByKeyInput,
+    ) -> GqlResult<RelatePayload> {
+        let attributes = service::Relate {
+            label: input.label,
+            comment: input.comment,
+            attitude: input.attitude,
+            colour: input.colour,
+            pinned: input.pinned,
+            is_private: input.is_private,
+            two_way: input.two_way.unwrap_or(false),
+            ..Default::default()
+        };
+        let out = service(ctx)
+            .relate_by_key(
+                principal(ctx),
+                (&input.relation_type.source, &input.relation_type.alias),
+                input.from.into(),
+                input.to.into(),
+                attributes,
+            )
+            .await?;
         Ok(RelatePayload {
             relation: RelationObject(out.relation),
             mirror: out.mirror.map(RelationObject),

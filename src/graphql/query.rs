@@ -42,6 +42,7 @@ fn not_found(id: &str) -> async_graphql::Error {
     AppError::not_found(format!("no node with id {id:?}")).into()
 }
 
+/// The root of every read.
 #[Object]
 impl Query {
     /// Fetches any object by its global id. An id that names nothing the

@@ -84,11 +84,10 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
 
 async fn execute(state: &AppState, headers: &HeaderMap, req: async_graphql::Request) -> Response {
     let principal = Principal::open_mode();
-    let data = RequestData {
-        loaders: Loaders::new(state.service.store(), visibility(&principal)),
-        principal,
-    };
-    let mut response = state.schema.execute(req.data(data)).await;
+    let loaders = Loaders::new(state.service.store(), visibility(&principal));
+    let queue = loaders.queue.clone();
+    let data = RequestData { loaders, principal };
+    let mut response = queue.drive(state.schema.execute(req.data(data))).await;
     let request_id = headers
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())

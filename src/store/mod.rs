@@ -76,8 +76,9 @@ impl Store {
         let mut db = Database::connect(opts).await?;
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
-        db.set_metric_callback(move |_info| {
+        db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            tracing::trace!(target: "relgate::sql", elapsed = ?info.elapsed, failed = info.failed, sql = %info.statement.sql);
         });
         Ok(Self { db, statements })
     }

@@ -5,10 +5,13 @@
 //! their caches never cross callers or roles, and the private-relation
 //! visibility of the caller is baked in.
 
+use std::time::Duration;
+
 use async_graphql::dataloader::DataLoader;
 
 use crate::store::{Store, Visibility};
 
+mod batch;
 mod entity_by_id;
 mod related_count_by_entity;
 mod related_page_by_entity;
@@ -17,6 +20,7 @@ mod relation_count_by_entity;
 mod relation_page_by_entity;
 mod relation_type_by_id;
 
+pub use batch::{BatchQueue, Driven};
 pub use entity_by_id::EntityByIdLoader;
 pub use related_count_by_entity::RelatedCountByEntityLoader;
 pub use related_page_by_entity::RelatedPageByEntityLoader;
@@ -41,20 +45,32 @@ pub struct Loaders {
     pub related_page: DataLoader<RelatedPageByEntityLoader>,
     /// `Entity.related.totalCount`.
     pub related_count: DataLoader<RelatedCountByEntityLoader>,
+    /// Where the loaders queue their batches; the request must be run with
+    /// [`BatchQueue::drive`], or loads never complete.
+    pub queue: BatchQueue,
 }
 
 impl Loaders {
     /// Fresh loaders for one request by a caller who sees `visibility`.
     pub fn new(store: &Store, visibility: Visibility) -> Self {
+        let queue = BatchQueue::default();
         let s = || store.clone();
+        // No delay: the queue starts a batch only once the request's
+        // resolvers are all waiting (see `batch`).
+        macro_rules! loader {
+            ($l:expr) => {
+                DataLoader::new($l, queue.spawner()).delay(Duration::ZERO)
+            };
+        }
         Self {
-            entity: DataLoader::new(EntityByIdLoader(s()), tokio::spawn),
-            relation: DataLoader::new(RelationByIdLoader(s(), visibility), tokio::spawn),
-            relation_type: DataLoader::new(RelationTypeByIdLoader(s()), tokio::spawn),
-            relation_page: DataLoader::new(RelationPageByEntityLoader(s()), tokio::spawn),
-            relation_count: DataLoader::new(RelationCountByEntityLoader(s()), tokio::spawn),
-            related_page: DataLoader::new(RelatedPageByEntityLoader(s()), tokio::spawn),
-            related_count: DataLoader::new(RelatedCountByEntityLoader(s()), tokio::spawn),
+            entity: loader!(EntityByIdLoader(s())),
+            relation: loader!(RelationByIdLoader(s(), visibility)),
+            relation_type: loader!(RelationTypeByIdLoader(s())),
+            relation_page: loader!(RelationPageByEntityLoader(s())),
+            relation_count: loader!(RelationCountByEntityLoader(s())),
+            related_page: loader!(RelatedPageByEntityLoader(s())),
+            related_count: loader!(RelatedCountByEntityLoader(s())),
+            queue,
         }
     }
 }

@@ -44,6 +44,8 @@ pub async fn load_entity(ctx: &Context<'_>, id: i64) -> GqlResult<EntityObject> 
         .ok_or_else(|| AppError::not_found(format!("no entity with id {id}")).into())
 }
 
+/// A record in a source system (a Copper person, an Umbraco document, a Kanka
+/// character...) that relations connect.
 #[Object(name = "Entity")]
 impl EntityObject {
     /// Opaque global id (see `Query.node`).
@@ -99,10 +101,10 @@ impl EntityObject {
         )]
         type_alias: Option<String>,
         #[graphql(
-            default_with = "DirectionGql::Both",
-            desc = "Which relations, by the way they point. Relations of bidirectional types count both ways."
+            default_with = "Some(DirectionGql::Both)",
+            desc = "Which relations, by the way they point (`BOTH` when null). Relations of bidirectional types count both ways."
         )]
-        direction: DirectionGql,
+        direction: Option<DirectionGql>,
         #[graphql(desc = "Only relations whose other end has this kind.")] other_kind: Option<
             String,
         >,
@@ -117,7 +119,7 @@ impl EntityObject {
             query: EdgeQuery {
                 filter: EdgeFilter {
                     type_alias,
-                    direction: direction.into(),
+                    direction: direction.unwrap_or(DirectionGql::Both).into(),
                     other_kind,
                     visibility: context::visibility(ctx),
                 },
@@ -139,10 +141,10 @@ impl EntityObject {
         )]
         type_alias: Option<String>,
         #[graphql(
-            default_with = "DirectionGql::Both",
-            desc = "Only through relations pointing this way."
+            default_with = "Some(DirectionGql::Both)",
+            desc = "Only through relations pointing this way (`BOTH` when null)."
         )]
-        direction: DirectionGql,
+        direction: Option<DirectionGql>,
         #[graphql(desc = "Return the first n edges (after `after`).")] first: Option<i32>,
         #[graphql(desc = "Return edges after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n edges (before `before`).")] last: Option<i32>,
@@ -154,7 +156,7 @@ impl EntityObject {
             query: EdgeQuery {
                 filter: EdgeFilter {
                     type_alias,
-                    direction: direction.into(),
+                    direction: direction.unwrap_or(DirectionGql::Both).into(),
                     other_kind: kind,
                     visibility: context::visibility(ctx),
                 },
@@ -184,6 +186,7 @@ impl EntityRelationConnection {
     }
 }
 
+/// A page of an entity's relations.
 #[Object]
 impl EntityRelationConnection {
     /// The relations of this page, with how each is seen from the entity.
@@ -219,6 +222,7 @@ pub struct EntityRelationEdge {
     edge: Edge,
 }
 
+/// One of an entity's relations.
 #[Object]
 impl EntityRelationEdge {
     /// Cursor of this edge, for `after` and `before`.
@@ -267,6 +271,7 @@ impl RelatedEntityConnection {
     }
 }
 
+/// A page of the entities related to an entity.
 #[Object]
 impl RelatedEntityConnection {
     /// The related entities of this page.
@@ -298,6 +303,7 @@ impl RelatedEntityConnection {
 /// An entity related to another.
 pub struct RelatedEntityEdge(RelatedRow);
 
+/// An entity related to another.
 #[Object]
 impl RelatedEntityEdge {
     /// Cursor of this edge, for `after` and `before`.
@@ -367,6 +373,7 @@ impl EntityConnection {
     }
 }
 
+/// A page of entities.
 #[Object]
 impl EntityConnection {
     /// The entities of this page.
@@ -395,6 +402,7 @@ impl EntityConnection {
 /// An entity in a list.
 pub struct EntityEdge(Entity);
 
+/// An entity in a list.
 #[Object]
 impl EntityEdge {
     /// Cursor of this edge, for `after` and `before`.

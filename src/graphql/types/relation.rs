@@ -17,6 +17,7 @@ use crate::store::relations::RelationFilter;
 /// A typed link from one entity to another.
 pub struct RelationObject(pub Relation);
 
+/// A typed link from one entity to another.
 #[Object(name = "Relation")]
 impl RelationObject {
     /// Opaque global id (see `Query.node`).
@@ -168,6 +169,7 @@ impl RelationConnection {
     }
 }
 
+/// A page of relations.
 #[Object]
 impl RelationConnection {
     /// The relations of this page.
@@ -201,6 +203,7 @@ impl RelationConnection {
 /// A relation in a list.
 pub struct RelationEdge(Relation);
 
+/// A relation in a list.
 #[Object]
 impl RelationEdge {
     /// Cursor of this edge, for `after` and `before`.

@@ -27,6 +27,9 @@ pub async fn load_relation_type(ctx: &Context<'_>, id: i64) -> GqlResult<Relatio
         .ok_or_else(|| AppError::not_found(format!("no relation type with id {id}")).into())
 }
 
+/// A named contract for relations: which kinds it may connect, how many, with
+/// which attributes. Built-in types come from the source profiles; admins can
+/// create custom ones.
 #[Object(name = "RelationType")]
 impl RelationTypeObject {
     /// Opaque global id (see `Query.node`); pass it as `RelateInput.typeId`.
@@ -149,6 +152,7 @@ impl RelationTypeConnection {
     }
 }
 
+/// A page of relation types.
 #[Object]
 impl RelationTypeConnection {
     /// The relation types of this page.
@@ -181,6 +185,7 @@ impl RelationTypeConnection {
 /// A relation type in a list.
 pub struct RelationTypeEdge(RelationType);
 
+/// A relation type in a list.
 #[Object]
 impl RelationTypeEdge {
     /// Cursor of this edge, for `after` and `before`.

@@ -1,0 +1,345 @@
+//! Starting a real relgate on port 0 over a fresh database, and talking to it
+//! over HTTP.
+//!
+//! Every scenario runs on SQLite (a new file) and, when `TEST_DATABASE_URL`
+//! names a PostgreSQL server, on PostgreSQL too (a new database, dropped
+//! afterwards). `engine_tests!` turns each scenario `async fn name(app: TestApp)`
+//! into two tests, `name::sqlite` and `name::postgres`. Logs are printed only
+//! when `TEST_LOG` is set.
+
+use std::net::SocketAddr;
+use std::sync::Once;
+
+use relgate::config::{DatabaseArgs, ServeArgs};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A database engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A client for a running server (cheap to clone).
+#[derive(Clone)]
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub engine: Engine,
+    /// The database the server uses.
+    pub database_url: String,
+}
+
+/// The running server: stopped, and its database removed, by `teardown`.
+pub struct Running {
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(std::path::PathBuf),
+    PostgresDatabase { admin_url: String, name: String },
+}
+
+static TRACING: Once = Once::new();
+
+fn init_tracing() {
+    TRACING.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(
+                    std::env::var("TEST_LOG").unwrap_or_else(|_| "info".into()),
+                ))
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+fn unique_name() -> String {
+    format!("relgate_t_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// The PostgreSQL server tests may use, if any.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let (server, _) = base
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL needs a path");
+    format!("{server}/{name}{query}")
+}
+
+impl TestApp {
+    /// Starts a server over a fresh database of `engine`; `None` when that
+    /// engine is not configured (PostgreSQL without `TEST_DATABASE_URL`).
+    pub async fn spawn(engine: Engine) -> Option<(Self, Running)> {
+        Self::spawn_with(engine, ServeArgs::default()).await
+    }
+
+    /// As [`TestApp::spawn`], with serve options (the bind address is
+    /// always port 0 on loopback).
+    pub async fn spawn_with(engine: Engine, mut serve: ServeArgs) -> Option<(Self, Running)> {
+        init_tracing();
+        let name = unique_name();
+        let (database_url, cleanup) = match engine {
+            Engine::Sqlite => {
+                let path = std::env::temp_dir().join(format!("{name}.db"));
+                (
+                    format!("sqlite://{}", path.display()),
+                    Cleanup::SqliteFile(path),
+                )
+            }
+            Engine::Postgres => {
+                let admin_url = postgres_url()?;
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                admin.close().await.expect("close admin connection");
+                (
+                    with_database(&admin_url, &name),
+                    Cleanup::PostgresDatabase { admin_url, name },
+                )
+            }
+        };
+        serve.bind = SocketAddr::from(([127, 0, 0, 1], 0));
+        let db = DatabaseArgs {
+            database_url: database_url.clone(),
+            db_pool_size: 8,
+        };
+        let app = relgate::Application::build(&db, &serve)
+            .await
+            .expect("build the application");
+        let addr = app.local_addr().expect("local address");
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            app.run_until(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        Some((
+            Self {
+                addr,
+                client: reqwest::Client::new(),
+                engine,
+                database_url,
+            },
+            Running {
+                shutdown: Some(tx),
+                server: Some(server),
+                cleanup,
+            },
+        ))
+    }
+}
+
+impl Running {
+    /// Stops the server and removes its database.
+    pub async fn teardown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::PostgresDatabase { admin_url, name } => {
+                if let Ok(admin) = Database::connect(admin_url).await {
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                    let _ = admin.close().await;
+                }
+            }
+        }
+    }
+}
+
+impl TestApp {
+    /// `http://addr` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// POSTs a GraphQL request and returns the whole JSON response.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let res = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("POST /graphql");
+        res.json().await.expect("a JSON response")
+    }
+
+    /// Runs a request that must succeed; returns its `data`.
+    #[track_caller]
+    pub fn data_of(response: Value) -> Value {
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
+        response["data"].clone()
+    }
+
+    /// Runs a request that must succeed; returns its `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        Self::data_of(self.gql(query, variables).await)
+    }
+
+    /// Runs a request that must fail; returns its first error.
+    pub async fn error(&self, query: &str, variables: Value) -> Value {
+        let res = self.gql(query, variables).await;
+        let errors = res["errors"].as_array().cloned().unwrap_or_default();
+        assert!(!errors.is_empty(), "expected an error, got {res:#}");
+        errors[0].clone()
+    }
+
+    /// SQL statements the server has run so far (from `/metrics`).
+    pub async fn statements(&self) -> u64 {
+        let text = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .find_map(|l| l.strip_prefix("relgate_sql_statements_total "))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("the statement counter")
+    }
+
+    /// Upserts an entity; returns its global id.
+    pub async fn entity(&self, source: &str, space: &str, kind: &str, external_id: &str) -> String {
+        let data = self
+            .data(
+                "mutation($i: UpsertEntityInput!) { upsertEntity(input: $i) { entity { id } } }",
+                json!({ "i": { "source": source, "space": space, "kind": kind,
+                               "externalId": external_id, "name": format!("{kind} {external_id}") } }),
+            )
+            .await;
+        data["upsertEntity"]["entity"]["id"]
+            .as_str()
+            .expect("an entity id")
+            .to_owned()
+    }
+
+    /// The global id of relation type `alias` of `source`.
+    pub async fn type_id(&self, source: &str, alias: &str) -> String {
+        let data = self
+            .data(
+                "query($s: String!, $a: String!) { relationType(source: $s, alias: $a) { id } }",
+                json!({ "s": source, "a": alias }),
+            )
+            .await;
+        data["relationType"]["id"]
+            .as_str()
+            .expect("a relation type id")
+            .to_owned()
+    }
+
+    /// Sends `relate` with `input`; returns the whole response.
+    pub async fn relate(&self, input: Value) -> Value {
+        self.gql(
+            "mutation($i: RelateInput!) { relate(input: $i) { created relation { id legacyId mirror { id } } mirror { id mirror { id } } } }",
+            json!({ "i": input }),
+        )
+        .await
+    }
+
+    /// Relates `from` to `to` with type `type_id` (plus `extra` fields);
+    /// returns the new relation's id.
+    pub async fn relate_ok(&self, type_id: &str, from: &str, to: &str, extra: Value) -> String {
+        let mut input = json!({ "typeId": type_id, "fromId": from, "toId": to });
+        if let (Some(obj), Some(more)) = (input.as_object_mut(), extra.as_object()) {
+            obj.extend(more.clone());
+        }
+        let data = Self::data_of(self.relate(input).await);
+        data["relate"]["relation"]["id"]
+            .as_str()
+            .expect("a relation id")
+            .to_owned()
+    }
+
+    /// How many relations the store holds (as an admin sees them).
+    pub async fn relation_count(&self) -> u64 {
+        let data = self.data("{ relations { totalCount } }", json!({})).await;
+        data["relations"]["totalCount"].as_u64().expect("a count")
+    }
+}
+
+/// The `extensions.code` of an error.
+pub fn code(error: &Value) -> &str {
+    error["extensions"]["code"].as_str().unwrap_or("<no code>")
+}
+
+/// Runs `scenario` against a fresh server on `engine`, then tears it down
+/// (also when the scenario panics).
+pub async fn run<F, Fut>(engine: Engine, scenario: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    use futures_util::FutureExt;
+    let Some((app, running)) = TestApp::spawn(engine).await else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set, so this scenario ran on SQLite only");
+        return;
+    };
+    let outcome = std::panic::AssertUnwindSafe(scenario(app))
+        .catch_unwind()
+        .await;
+    running.teardown().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Declares each scenario as two tests, one per engine.
+#[macro_export]
+macro_rules! engine_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    $crate::helpers::run($crate::helpers::Engine::Sqlite, super::$name).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    $crate::helpers::run($crate::helpers::Engine::Postgres, super::$name).await
+                }
+            }
+        )*
+    };
+}

@@ -1,0 +1,15 @@
+//! Black-box tests: a real relgate on port 0, over HTTP, on SQLite and (with
+//! `TEST_DATABASE_URL`) on PostgreSQL.
+
+mod helpers;
+
+mod dataloaders;
+mod entities;
+mod errors;
+mod http_surface;
+mod nodes;
+mod operations;
+mod pagination;
+mod relation_types;
+mod relations;
+mod schema;

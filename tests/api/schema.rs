@@ -1,0 +1,71 @@
+//! The checked-in schema is the served schema, and it is documented.
+
+use serde_json::{Value, json};
+
+use crate::engine_tests;
+use crate::helpers::TestApp;
+
+#[test]
+fn the_checked_in_schema_is_what_the_server_serves() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/schema.graphql");
+    let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+    let served = relgate::graphql::sdl();
+    assert!(
+        on_disk == served,
+        "schema/schema.graphql is stale: regenerate it with\n\n    cargo run -- schema > schema/schema.graphql\n"
+    );
+}
+
+const INTROSPECTION: &str = r#"{
+  __schema {
+    types {
+      name kind description
+      fields(includeDeprecated: true) { name description args { name description } }
+      inputFields { name description }
+      enumValues(includeDeprecated: true) { name description }
+    }
+  }
+}"#;
+
+fn missing(description: &Value) -> bool {
+    description.as_str().is_none_or(|d| d.trim().is_empty())
+}
+
+engine_tests!(every_type_field_argument_and_enum_value_is_described);
+
+async fn every_type_field_argument_and_enum_value_is_described(app: TestApp) {
+    let data = app.data(INTROSPECTION, json!({})).await;
+    let mut undocumented = Vec::new();
+    let builtin_scalars = ["String", "Int", "Float", "Boolean", "ID"];
+    for ty in data["__schema"]["types"].as_array().expect("types") {
+        let name = ty["name"].as_str().unwrap_or_default();
+        if name.starts_with("__") || builtin_scalars.contains(&name) {
+            continue;
+        }
+        if missing(&ty["description"]) {
+            undocumented.push(name.to_owned());
+        }
+        for field in ty["fields"].as_array().into_iter().flatten() {
+            let f = field["name"].as_str().unwrap_or_default();
+            if missing(&field["description"]) {
+                undocumented.push(format!("{name}.{f}"));
+            }
+            for arg in field["args"].as_array().into_iter().flatten() {
+                if missing(&arg["description"]) {
+                    undocumented.push(format!("{name}.{f}({})", arg["name"]));
+                }
+            }
+        }
+        for field in ty["inputFields"].as_array().into_iter().flatten() {
+            if missing(&field["description"]) {
+                undocumented.push(format!("{name}.{}", field["name"]));
+            }
+        }
+        for value in ty["enumValues"].as_array().into_iter().flatten() {
+            if missing(&value["description"]) {
+                undocumented.push(format!("{name}.{}", value["name"]));
+            }
+        }
+    }
+    assert!(undocumented.is_empty(), "undocumented: {undocumented:#?}");
+}
