@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod cli;
 mod dataloaders;
 mod entities;
 mod errors;

@@ -1,0 +1,78 @@
+//! The `relgate` command line: `schema`, `migrate`, `demo seed`.
+
+use std::process::Command;
+
+use crate::helpers::{Engine, TestApp};
+
+fn relgate(args: &[&str], database_url: &str) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_relgate"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run relgate");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn relgate_schema_prints_the_checked_in_sdl() {
+    let (ok, sdl, err) = relgate(&["schema"], "sqlite://unused.db");
+    assert!(ok, "{err}");
+    assert_eq!(sdl, relgate::graphql::sdl());
+    assert!(
+        !std::path::Path::new("unused.db").exists(),
+        "schema opens no database"
+    );
+}
+
+async fn migrate_and_seed_on(engine: Engine) {
+    // A server gives us a fresh database (and removes it afterwards); the
+    // commands then run against that database as separate processes.
+    let Some((app, running)) = TestApp::spawn(engine).await else {
+        return;
+    };
+    let url = app.database_url.clone();
+    let (ok, _, err) = relgate(&["migrate"], &url);
+    assert!(ok, "migrate: {err}");
+    let (ok, first, err) = relgate(&["demo", "seed"], &url);
+    assert!(ok, "demo seed: {err}");
+    assert!(
+        first.contains("11 entities and 9 relations created"),
+        "{first}"
+    );
+    let (ok, second, err) = relgate(&["demo", "seed"], &url);
+    assert!(ok, "demo seed again: {err}");
+    assert!(
+        second.contains("0 entities and 0 relations created"),
+        "{second}"
+    );
+    let data = app
+        .data(
+            "{ entities { totalCount } relations { totalCount } }",
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(data["entities"]["totalCount"], 11);
+    // Two of the nine are a two-way pair.
+    assert_eq!(data["relations"]["totalCount"], 10);
+    let (ok, _, err) = relgate(&["migrate"], "sqlite:///no/such/dir/relgate.db");
+    assert!(!ok, "an unreachable database fails the command");
+    assert!(err.contains("connecting to the database"), "{err}");
+    running.teardown().await;
+}
+
+mod migrate_and_demo_seed_are_idempotent {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::migrate_and_seed_on(super::Engine::Sqlite).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::migrate_and_seed_on(super::Engine::Postgres).await
+    }
+}
