@@ -31,6 +31,8 @@ pub enum Rule {
     SystemManaged,
     /// The relation type requires a label.
     LabelRequired,
+    /// The relation type requires a comment.
+    CommentRequired,
     /// A text attribute is longer than the relation type allows.
     FieldTooLong,
     /// A number attribute is outside the range the relation type allows.
@@ -61,6 +63,7 @@ impl Rule {
             Rule::CrossSpace => "CROSS_SPACE",
             Rule::SystemManaged => "SYSTEM_MANAGED",
             Rule::LabelRequired => "LABEL_REQUIRED",
+            Rule::CommentRequired => "COMMENT_REQUIRED",
             Rule::FieldTooLong => "FIELD_TOO_LONG",
             Rule::OutOfRange => "OUT_OF_RANGE",
             Rule::AttributeNotAllowed => "ATTRIBUTE_NOT_ALLOWED",

@@ -7,9 +7,13 @@
 //! Reads go to the store directly through [`Service::store`] (with the
 //! caller's [`Visibility`]).
 
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 
 use crate::auth::{Principal, Role};
+use crate::domain::rules::{self, Attributes, Facts, Holder, Proposal, Verdict};
 use crate::domain::source::check_name;
 use crate::domain::{
     AttributeRules, CardinalityLimit, Contract, DuplicatePolicy, Entity, EntityKey, KindPair,
@@ -20,6 +24,9 @@ use crate::sources;
 use crate::store::relation_types::RelationTypeFields;
 use crate::store::relations::{NewRelation, RelationChanges};
 use crate::store::{self, Store, Visibility};
+
+/// How often a write transaction that lost a race is tried in all.
+const MAX_ATTEMPTS: u32 = 5;
 
 /// The write side of relgate, and the entry to its reads.
 #[derive(Clone)]
@@ -136,6 +143,36 @@ impl Service {
         &self.store
     }
 
+    /// Runs `body` in a write transaction and commits it. A transaction that
+    /// lost a race (PostgreSQL serialization failure or deadlock, SQLite
+    /// busy) is rolled back and run again, a bounded number of times.
+    async fn write<T, F>(&self, mut body: F) -> AppResult<T>
+    where
+        F: for<'t> FnMut(&'t DatabaseTransaction) -> BoxFuture<'t, AppResult<T>>,
+    {
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let outcome = match self.store.begin_write().await {
+                Ok(txn) => match body(&txn).await {
+                    Ok(value) => txn.commit().await.map(|()| value).map_err(AppError::from),
+                    Err(err) => {
+                        let _ = txn.rollback().await;
+                        Err(err)
+                    }
+                },
+                Err(err) => Err(err),
+            };
+            match outcome {
+                Err(err) if attempt < MAX_ATTEMPTS && store::is_retryable(&err) => {
+                    tracing::debug!(attempt, "write transaction lost a race; retrying");
+                    tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Writes the built-in relation types of every source profile. Idempotent.
     pub async fn install_built_in_types(&self) -> AppResult<()> {
         let txn = self.store.begin_write().await?;
@@ -185,37 +222,44 @@ impl Service {
     ) -> AppResult<(Entity, bool)> {
         who.require(Role::Write, "upsertEntity")?;
         let key = self.upsert_key(&input)?;
-        let txn = self.store.begin_write().await?;
-        let out = store::entities::upsert(&txn, &key, &input.kind, input.name.as_deref()).await?;
-        txn.commit().await?;
-        Ok(out)
+        self.write(|txn| {
+            let (key, input) = (key.clone(), input.clone());
+            Box::pin(async move {
+                store::entities::upsert(txn, &key, &input.kind, input.name.as_deref()).await
+            })
+        })
+        .await
     }
 
     /// Deletes an entity and every relation it is an end of. Returns the ids
     /// of the removed relations the caller can see.
     pub async fn delete_entity(&self, who: &Principal, id: i64) -> AppResult<Vec<i64>> {
         who.require(Role::Write, "deleteEntity")?;
-        let txn = self.store.begin_write().await?;
-        if store::entities::by_ids(&txn, &[id]).await?.is_empty() {
-            return Err(AppError::not_found(format!("no entity with id {id}")));
-        }
-        let touching = store::relations::ids_touching(&txn, id).await?;
-        let visible = store::relations::by_ids(&txn, &touching, visibility(who)).await?;
-        store::relations::delete(&txn, &touching).await?;
-        store::entities::delete(&txn, id).await?;
-        txn.commit().await?;
-        let mut ids: Vec<i64> = visible.into_iter().map(|r| r.id).collect();
-        ids.sort_unstable();
-        Ok(ids)
+        let vis = visibility(who);
+        self.write(|txn| {
+            Box::pin(async move {
+                store::entities::lock(txn, &[id]).await?;
+                if store::entities::by_ids(txn, &[id]).await?.is_empty() {
+                    return Err(AppError::not_found(format!("no entity with id {id}")));
+                }
+                let touching = store::relations::ids_touching(txn, id).await?;
+                let visible = store::relations::by_ids(txn, &touching, vis).await?;
+                store::relations::delete(txn, &touching).await?;
+                store::entities::delete(txn, id).await?;
+                let mut ids: Vec<i64> = visible.into_iter().map(|r| r.id).collect();
+                ids.sort_unstable();
+                Ok(ids)
+            })
+        })
+        .await
     }
 
     /// Relates two entities (and, with `two_way`, the reverse too).
     pub async fn relate(&self, who: &Principal, input: Relate) -> AppResult<Related> {
         who.require(Role::Write, "relate")?;
-        let txn = self.store.begin_write().await?;
-        let out = relate_in(&txn, input).await?;
-        txn.commit().await?;
-        Ok(out)
+        let vis = visibility(who);
+        self.write(|txn| Box::pin(relate_in(txn, input.clone(), vis)))
+            .await
     }
 
     /// Creates (or renames) both ends by their source keys, then relates
@@ -231,49 +275,58 @@ impl Service {
         who.require(Role::Write, "relate")?;
         let from_key = self.upsert_key(&from)?;
         let to_key = self.upsert_key(&to)?;
-        let txn = self.store.begin_write().await?;
-        let ty = store::relation_types::by_alias(&txn, type_source, type_alias)
-            .await?
-            .ok_or_else(|| {
-                AppError::not_found(format!(
-                    "{type_source} has no relation type with alias {type_alias}"
-                ))
-            })?;
-        let (from_entity, _) =
-            store::entities::upsert(&txn, &from_key, &from.kind, from.name.as_deref()).await?;
-        let (to_entity, _) =
-            store::entities::upsert(&txn, &to_key, &to.kind, to.name.as_deref()).await?;
-        let out = relate_in(
-            &txn,
-            Relate {
-                type_id: ty.id,
-                from_id: from_entity.id,
-                to_id: to_entity.id,
-                ..attributes
-            },
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(out)
+        let vis = visibility(who);
+        let (type_source, type_alias) = (type_source.to_owned(), type_alias.to_owned());
+        self.write(|txn| {
+            let (from_key, to_key, from, to, attributes) = (
+                from_key.clone(),
+                to_key.clone(),
+                from.clone(),
+                to.clone(),
+                attributes.clone(),
+            );
+            let (type_source, type_alias) = (type_source.clone(), type_alias.clone());
+            Box::pin(async move {
+                let ty = store::relation_types::by_alias(txn, &type_source, &type_alias)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::not_found(format!(
+                            "{type_source} has no relation type with alias {type_alias}"
+                        ))
+                    })?;
+                let (from_entity, _) =
+                    store::entities::upsert(txn, &from_key, &from.kind, from.name.as_deref())
+                        .await?;
+                let (to_entity, _) =
+                    store::entities::upsert(txn, &to_key, &to.kind, to.name.as_deref()).await?;
+                relate_in(
+                    txn,
+                    Relate {
+                        type_id: ty.id,
+                        from_id: from_entity.id,
+                        to_id: to_entity.id,
+                        ..attributes
+                    },
+                    vis,
+                )
+                .await
+            })
+        })
+        .await
     }
 
-    /// The violations `relate` would hit, without writing.
+    /// The violations `relate` would hit, without writing: `relate` itself,
+    /// in a transaction that is always rolled back, so the dry run and the
+    /// real write can never disagree. Unknown ids are still `NOT_FOUND`.
     pub async fn validate(&self, who: &Principal, input: Relate) -> AppResult<Vec<Violation>> {
-        let db = self.store.db();
-        let ty = load_type(db, input.type_id).await?;
-        load_ends(db, input.from_id, input.to_id).await?;
-        let _ = who;
-        let mut violations = Vec::new();
-        if ty.system_managed {
-            violations.push(Violation::new(
-                Rule::SystemManaged,
-                format!(
-                    "relations of type {} are managed by {}",
-                    ty.alias, ty.source
-                ),
-            ));
+        let txn = self.store.begin_write().await?;
+        let outcome = relate_in(&txn, input, visibility(who)).await;
+        txn.rollback().await?;
+        match outcome {
+            Ok(_) => Ok(Vec::new()),
+            Err(AppError::Constraint(violations)) => Ok(violations),
+            Err(other) => Err(other),
         }
-        Ok(violations)
     }
 
     /// Removes a relation (and, with `include_mirror`, its mirror). Returns
@@ -285,27 +338,26 @@ impl Service {
         include_mirror: bool,
     ) -> AppResult<Vec<i64>> {
         who.require(Role::Write, "unrelate")?;
-        let txn = self.store.begin_write().await?;
-        let relation = load_relation(&txn, id, visibility(who)).await?;
-        let ty = load_type(&txn, relation.type_id).await?;
-        if ty.system_managed {
-            return Err(AppError::constraint(
-                Rule::SystemManaged,
-                format!(
-                    "relations of type {} are managed by {}",
-                    ty.alias, ty.source
-                ),
-            ));
-        }
-        let mut ids = vec![relation.id];
-        if include_mirror && let Some(m) = relation.mirror_id {
-            ids.push(m);
-        }
-        // The survivor of a pair loses its mirror through the foreign key.
-        store::relations::delete(&txn, &ids).await?;
-        txn.commit().await?;
-        ids.sort_unstable();
-        Ok(ids)
+        let vis = visibility(who);
+        self.write(|txn| {
+            Box::pin(async move {
+                let relation = load_relation(txn, id, vis).await?;
+                store::entities::lock(txn, &[relation.from_id, relation.to_id]).await?;
+                // Read again under the lock: a racing writer may have removed it.
+                let relation = load_relation(txn, id, vis).await?;
+                let ty = load_type(txn, relation.type_id).await?;
+                refuse(rules::check_removal(&ty))?;
+                let mut ids = vec![relation.id];
+                if include_mirror && let Some(m) = relation.mirror_id {
+                    ids.push(m);
+                }
+                // The survivor of a pair loses its mirror through the foreign key.
+                store::relations::delete(txn, &ids).await?;
+                ids.sort_unstable();
+                Ok(ids)
+            })
+        })
+        .await
     }
 
     /// Changes a relation's attributes (and, with `sync_mirror`, its
@@ -316,29 +368,31 @@ impl Service {
         input: UpdateRelation,
     ) -> AppResult<(Relation, Option<Relation>)> {
         who.require(Role::Write, "updateRelation")?;
-        let txn = self.store.begin_write().await?;
         let vis = visibility(who);
-        let relation = load_relation(&txn, input.id, vis).await?;
-        let ty = load_type(&txn, relation.type_id).await?;
-        if !ty.updatable {
-            return Err(AppError::constraint(
-                Rule::NotUpdatable,
-                format!(
-                    "relations of type {} cannot be updated: remove it and relate again",
-                    ty.alias
-                ),
-            ));
-        }
-        let updated = store::relations::update(&txn, relation.id, &input.changes).await?;
-        let mirror = match updated.mirror_id {
-            Some(m) if input.sync_mirror => {
-                Some(store::relations::update(&txn, m, &input.changes).await?)
-            }
-            Some(m) => store::relations::by_ids(&txn, &[m], vis).await?.pop(),
-            None => None,
-        };
-        txn.commit().await?;
-        Ok((updated, mirror))
+        self.write(|txn| {
+            let input = input.clone();
+            Box::pin(async move {
+                let relation = load_relation(txn, input.id, vis).await?;
+                store::entities::lock(txn, &[relation.from_id, relation.to_id]).await?;
+                let relation = load_relation(txn, input.id, vis).await?;
+                let ty = load_type(txn, relation.type_id).await?;
+                refuse(rules::check_update(&ty, &after(&relation, &input.changes)))?;
+                let updated = store::relations::update(txn, relation.id, &input.changes).await?;
+                let mirror = match updated.mirror_id {
+                    Some(m) => store::relations::by_ids(txn, &[m], vis).await?.pop(),
+                    None => None,
+                };
+                let mirror = match mirror {
+                    Some(m) if input.sync_mirror => {
+                        refuse(rules::check_update(&ty, &after(&m, &input.changes)))?;
+                        Some(store::relations::update(txn, m.id, &input.changes).await?)
+                    }
+                    other => other,
+                };
+                Ok((updated, mirror))
+            })
+        })
+        .await
     }
 
     /// Creates a custom relation type.
@@ -431,48 +485,147 @@ impl Service {
     }
 }
 
-/// The body of `relate`, inside the caller's transaction.
-async fn relate_in(txn: &DatabaseTransaction, input: Relate) -> AppResult<Related> {
-    let ty = load_type(txn, input.type_id).await?;
-    load_ends(txn, input.from_id, input.to_id).await?;
-    if ty.system_managed {
-        return Err(AppError::constraint(
-            Rule::SystemManaged,
-            format!(
-                "relations of type {} are managed by {}, not through the API",
-                ty.alias, ty.source
-            ),
-        ));
-    }
-    let new = NewRelation {
-        type_id: ty.id,
-        from_id: input.from_id,
-        to_id: input.to_id,
-        label: input.label.clone(),
-        comment: input.comment.clone(),
-        attitude: input.attitude,
-        colour: input.colour.clone(),
-        pinned: input.pinned.unwrap_or(false),
-        is_private: input.is_private.unwrap_or(false),
-    };
-    let relation = store::relations::insert(txn, &new).await?;
-    let (relation, mirror) = if input.two_way {
-        let back = NewRelation {
-            from_id: input.to_id,
-            to_id: input.from_id,
-            ..new
-        };
-        let back = store::relations::insert(txn, &back).await?;
-        let back = store::relations::set_mirror(txn, back.id, Some(relation.id)).await?;
-        let relation = store::relations::set_mirror(txn, relation.id, Some(back.id)).await?;
-        (relation, Some(back))
+/// Refuses with every violation, if there are any.
+fn refuse(violations: Vec<Violation>) -> AppResult<()> {
+    if violations.is_empty() {
+        Ok(())
     } else {
-        (relation, None)
+        Err(AppError::Constraint(violations))
+    }
+}
+
+/// The attributes `relation` would have once `changes` apply.
+fn after(relation: &Relation, changes: &RelationChanges) -> Attributes {
+    Attributes {
+        label: changes.label.clone().or_else(|| relation.label.clone()),
+        comment: changes.comment.clone().or_else(|| relation.comment.clone()),
+        attitude: changes.attitude.or(relation.attitude),
+        colour: changes.colour.clone().or_else(|| relation.colour.clone()),
+        pinned: Some(changes.pinned.unwrap_or(relation.pinned)),
+        is_private: Some(changes.is_private.unwrap_or(relation.is_private)),
+    }
+}
+
+/// What the store knows that the contract needs for `p`, read under the
+/// locks of both ends.
+async fn facts_for<C: ConnectionTrait>(
+    db: &C,
+    p: &Proposal<'_>,
+    vis: Visibility,
+) -> AppResult<Facts> {
+    let same_ends = if p.ty.contract.duplicates == crate::domain::DuplicatePolicy::Allow {
+        Vec::new()
+    } else {
+        store::relations::between(db, p.ty.id, p.from.id, p.to.id, p.ty.bidirectional).await?
     };
+    let mut limit_holders = Vec::new();
+    for l in rules::applicable_limits(p) {
+        let rows = store::relations::limit_holders(
+            db,
+            p.ty.id,
+            l.at.id,
+            l.direction,
+            &l.limit.other_kinds,
+            l.limit.max,
+        )
+        .await?;
+        limit_holders.push(
+            rows.into_iter()
+                .map(|r| {
+                    if r.is_private && !vis.include_private {
+                        Holder::Hidden
+                    } else {
+                        Holder::Visible {
+                            kind: r.kind,
+                            external_id: r.external_id,
+                        }
+                    }
+                })
+                .collect(),
+        );
+    }
+    Ok(Facts {
+        same_ends,
+        limit_holders,
+    })
+}
+
+/// Checks one relation (of a pair) against the contract and writes it, or
+/// answers the existing one for idempotent types.
+async fn relate_one<C: ConnectionTrait>(
+    db: &C,
+    p: &Proposal<'_>,
+    vis: Visibility,
+) -> AppResult<(Relation, bool)> {
+    let facts = facts_for(db, p, vis).await?;
+    match rules::evaluate(p, &facts) {
+        Verdict::Refuse(violations) => Err(AppError::Constraint(violations)),
+        Verdict::Existing(existing) => Ok((existing, false)),
+        Verdict::Write => {
+            let a = p.attributes;
+            let new = NewRelation {
+                type_id: p.ty.id,
+                from_id: p.from.id,
+                to_id: p.to.id,
+                label: a.label.clone(),
+                comment: a.comment.clone(),
+                attitude: a.attitude,
+                colour: a.colour.clone(),
+                pinned: a.pinned.unwrap_or(false),
+                is_private: a.is_private.unwrap_or(false),
+            };
+            Ok((store::relations::insert(db, &new).await?, true))
+        }
+    }
+}
+
+/// The body of `relate`, inside the caller's transaction: lock both ends (in
+/// id order), check the contract against what the store holds, write the
+/// relation and, for `two_way`, its mirror (which must obey the contract
+/// too, with the first relation counted).
+async fn relate_in(
+    txn: &DatabaseTransaction,
+    input: Relate,
+    vis: Visibility,
+) -> AppResult<Related> {
+    let ty = load_type(txn, input.type_id).await?;
+    store::entities::lock(txn, &[input.from_id, input.to_id]).await?;
+    let (from, to) = load_ends(txn, input.from_id, input.to_id).await?;
+    let attributes = Attributes {
+        label: input.label,
+        comment: input.comment,
+        attitude: input.attitude,
+        colour: input.colour,
+        pinned: input.pinned,
+        is_private: input.is_private,
+    };
+    let forward = Proposal {
+        ty: &ty,
+        from: &from,
+        to: &to,
+        attributes: &attributes,
+        two_way: input.two_way,
+    };
+    let (relation, created) = relate_one(txn, &forward, vis).await?;
+    if !input.two_way || !created {
+        return Ok(Related {
+            relation,
+            mirror: None,
+            created,
+        });
+    }
+    let backward = Proposal {
+        from: &to,
+        to: &from,
+        ..forward
+    };
+    let (back, _) = relate_one(txn, &backward, vis).await?;
+    let back = store::relations::set_mirror(txn, back.id, Some(relation.id)).await?;
+    let relation = store::relations::set_mirror(txn, relation.id, Some(back.id)).await?;
     Ok(Related {
         relation,
-        mirror,
-        created: true,
+        mirror: Some(back),
+        created,
     })
 }
 

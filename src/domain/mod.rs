@@ -8,6 +8,7 @@ pub mod contract;
 pub mod ids;
 pub mod model;
 pub mod page;
+pub mod rules;
 pub mod source;
 
 pub use contract::{

@@ -179,3 +179,22 @@ pub async fn delete<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<bool> {
     let res = entity::Entity::delete_by_id(id).exec(db).await?;
     Ok(res.rows_affected > 0)
 }
+
+/// Locks the rows of `ids` until the transaction ends, in id order so that
+/// two writers never wait on each other in a cycle. On SQLite the write
+/// transaction (`BEGIN IMMEDIATE`) already excludes other writers.
+pub async fn lock<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<()> {
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres || ids.is_empty() {
+        return Ok(());
+    }
+    entity::Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(Column::Id)
+        .lock_exclusive()
+        .into_tuple::<i64>()
+        .all(db)
+        .await?;
+    Ok(())
+}

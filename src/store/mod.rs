@@ -26,10 +26,39 @@ pub mod models;
 pub mod pages;
 pub mod relation_types;
 pub mod relations;
+mod sql;
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         AppError::internal(err)
+    }
+}
+
+/// Did this error come from a write that lost a race and may succeed if the
+/// transaction is run again (PostgreSQL serialization failure or deadlock,
+/// SQLite busy)?
+pub fn is_retryable(err: &AppError) -> bool {
+    let AppError::Internal(cause) = err else {
+        return false;
+    };
+    let Some(db_err) = cause.downcast_ref::<DbErr>() else {
+        return false;
+    };
+    let runtime = match db_err {
+        DbErr::Exec(e) | DbErr::Query(e) | DbErr::Conn(e) => e,
+        _ => return false,
+    };
+    let sea_orm::RuntimeErr::SqlxError(sqlx_err) = runtime else {
+        return false;
+    };
+    match &**sqlx_err {
+        sea_orm::sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // 40001 serialization_failure, 40P01 deadlock_detected;
+            // SQLite 5 SQLITE_BUSY, 6 SQLITE_LOCKED, 517 SQLITE_BUSY_SNAPSHOT.
+            matches!(code.as_ref(), "40001" | "40P01" | "5" | "6" | "517")
+        }
+        _ => false,
     }
 }
 

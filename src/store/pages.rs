@@ -16,9 +16,10 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::Visibility;
+use super::sql::Sql;
 use crate::domain::page::Page;
 use crate::domain::{Direction, PageWindow, Relation};
 use crate::error::AppResult;
@@ -52,35 +53,6 @@ pub struct RelatedRow {
     pub other_id: i64,
     /// The lowest relation id linking the two: the sort key and cursor.
     pub key: i64,
-}
-
-/// A statement under construction: SQL text and its bound values.
-struct Sql {
-    text: String,
-    values: Vec<Value>,
-}
-
-impl Sql {
-    fn new() -> Self {
-        Self {
-            text: String::with_capacity(1024),
-            values: Vec::new(),
-        }
-    }
-
-    /// Binds a value and returns its placeholder.
-    fn bind(&mut self, value: impl Into<Value>) -> String {
-        self.values.push(value.into());
-        format!("${}", self.values.len())
-    }
-
-    fn push(&mut self, s: &str) {
-        self.text.push_str(s);
-    }
-
-    fn statement<C: ConnectionTrait>(self, db: &C) -> Statement {
-        Statement::from_sql_and_values(db.get_database_backend(), self.text, self.values)
-    }
 }
 
 const COLUMNS: &str = "r.id, r.type_id, r.from_id, r.to_id, r.label, r.comment, r.attitude, \

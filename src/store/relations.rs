@@ -3,8 +3,8 @@
 use chrono::Utc;
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
 use super::Visibility;
@@ -281,4 +281,90 @@ pub async fn delete_of_type<C: ConnectionTrait>(db: &C, type_id: i64) -> AppResu
         .exec(db)
         .await?
         .rows_affected)
+}
+
+/// Relations of `type_id` from `from` to `to` (and from `to` to `from` when
+/// `either_way`), oldest first.
+pub async fn between<C: ConnectionTrait>(
+    db: &C,
+    type_id: i64,
+    from: i64,
+    to: i64,
+    either_way: bool,
+) -> AppResult<Vec<Relation>> {
+    let forward = Condition::all()
+        .add(Column::FromId.eq(from))
+        .add(Column::ToId.eq(to));
+    let mut ends = Condition::any().add(forward);
+    if either_way {
+        ends = ends.add(
+            Condition::all()
+                .add(Column::FromId.eq(to))
+                .add(Column::ToId.eq(from)),
+        );
+    }
+    let rows = relation::Entity::find()
+        .filter(Column::TypeId.eq(type_id))
+        .filter(ends)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(Relation::from).collect())
+}
+
+/// A relation that counts against a limit: whether it is private, and the
+/// far end's kind and id.
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct LimitRow {
+    /// The relation is private.
+    pub is_private: bool,
+    /// The far end's kind.
+    pub kind: String,
+    /// The far end's id in its source.
+    pub external_id: String,
+}
+
+/// The first `max` relations of `type_id` at entity `at` that count against
+/// a limit: those `at` is the `from` end of (`Outgoing`), the `to` end of
+/// (`Incoming`) or either (`Both`), whose far end is of one of `other_kinds`
+/// (empty: any).
+pub async fn limit_holders<C: ConnectionTrait>(
+    db: &C,
+    type_id: i64,
+    at: i64,
+    direction: crate::domain::Direction,
+    other_kinds: &[crate::domain::EndpointKind],
+    max: u32,
+) -> AppResult<Vec<LimitRow>> {
+    use crate::domain::Direction;
+    let mut sql = super::sql::Sql::new();
+    let t = sql.bind(type_id);
+    let a = sql.bind(at);
+    sql.push(&format!(
+        "SELECT r.is_private, o.kind, o.external_id FROM relations r \
+         JOIN entities o ON o.id = CASE WHEN r.from_id = {a} THEN r.to_id ELSE r.from_id END \
+         WHERE r.type_id = {t}"
+    ));
+    sql.push(&match direction {
+        Direction::Outgoing => format!(" AND r.from_id = {a}"),
+        Direction::Incoming => format!(" AND r.to_id = {a}"),
+        Direction::Both => format!(" AND (r.from_id = {a} OR r.to_id = {a})"),
+    });
+    if !other_kinds.is_empty() {
+        let alternatives = other_kinds
+            .iter()
+            .map(|k| {
+                let s = sql.bind(k.source.clone());
+                let kind = sql.bind(k.kind.clone());
+                format!("(o.source = {s} AND o.kind = {kind})")
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        sql.push(&format!(" AND ({alternatives})"));
+    }
+    let limit = sql.bind(i64::from(max));
+    sql.push(&format!(" ORDER BY r.id LIMIT {limit}"));
+    Ok(LimitRow::find_by_statement(sql.statement(db))
+        .all(db)
+        .await?)
 }
