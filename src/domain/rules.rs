@@ -492,6 +492,17 @@ mod tests {
         }
     }
 
+    /// Name, type, from, to, attributes, two-way, the rules broken.
+    type Case<'a> = (
+        &'a str,
+        &'a RelationType,
+        Entity,
+        Entity,
+        Attributes,
+        bool,
+        Vec<Rule>,
+    );
+
     #[test]
     fn shape_rules_table() {
         let copper_t = ty(&sources::copper::PROFILE, "related");
@@ -501,15 +512,7 @@ mod tests {
         let k = |id, space: &str| entity(id, "kanka", space, "character");
         let u = |id, kind: &str| entity(id, "umbraco", "site", kind);
         let long = |n: usize| "x".repeat(n);
-        let cases: Vec<(
-            &str,
-            &RelationType,
-            Entity,
-            Entity,
-            Attributes,
-            bool,
-            Vec<Rule>,
-        )> = vec![
+        let cases: Vec<Case<'_>> = vec![
             (
                 "copper takes no label",
                 &copper_t,
