@@ -128,6 +128,8 @@ pub struct RelationTypePatch {
     pub same_space: Option<bool>,
     /// Allow self.
     pub allow_self: Option<bool>,
+    /// Symmetric.
+    pub symmetric: Option<bool>,
     /// Attribute rules.
     pub attributes: Option<AttributeRules>,
 }
@@ -406,7 +408,7 @@ impl Service {
         who.require(Role::Admin, "createRelationType")?;
         check_name("source", source)?;
         check_alias(alias)?;
-        check_type_name(&input.name)?;
+        check_definition(&input)?;
         let txn = self.store.begin_write().await?;
         if store::relation_types::by_alias(&txn, source, alias)
             .await?
@@ -446,10 +448,11 @@ impl Service {
                 duplicates: patch.duplicates.unwrap_or(c.duplicates),
                 same_space: patch.same_space.unwrap_or(c.same_space),
                 allow_self: patch.allow_self.unwrap_or(c.allow_self),
+                symmetric: patch.symmetric.unwrap_or(c.symmetric),
                 attributes: patch.attributes.unwrap_or(c.attributes),
             },
         };
-        check_type_name(&merged.name)?;
+        check_definition(&merged)?;
         ensure_name_free(&txn, &ty.source, &merged.name, Some(ty.id)).await?;
         let ty = store::relation_types::update(&txn, id, &fields(merged)).await?;
         txn.commit().await?;
@@ -516,7 +519,7 @@ async fn facts_for<C: ConnectionTrait>(
     let same_ends = if p.ty.contract.duplicates == crate::domain::DuplicatePolicy::Allow {
         Vec::new()
     } else {
-        store::relations::between(db, p.ty.id, p.from.id, p.to.id, p.ty.bidirectional).await?
+        store::relations::between(db, p.ty.id, p.from.id, p.to.id, p.ty.contract.symmetric).await?
     };
     let mut limit_holders = Vec::new();
     for l in rules::applicable_limits(p) {
@@ -659,6 +662,16 @@ fn check_alias(alias: &str) -> AppResult<()> {
             "alias must be 1 to 64 letters, digits, '_' or '-', starting with a letter; got {alias:?}"
         )))
     }
+}
+
+fn check_definition(input: &RelationTypeInput) -> AppResult<()> {
+    check_type_name(&input.name)?;
+    if input.contract.symmetric && !input.bidirectional {
+        return Err(AppError::bad_input(
+            "a symmetric relation type must be bidirectional",
+        ));
+    }
+    Ok(())
 }
 
 fn check_type_name(name: &str) -> AppResult<()> {

@@ -32,7 +32,7 @@ impl EndpointKind {
     }
 }
 
-/// A (from, to) pair of kinds a relation may connect. For bidirectional types
+/// A (from, to) pair of kinds a relation may connect. For symmetric types
 /// the pair also allows the reverse orientation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct KindPair {
@@ -128,6 +128,11 @@ pub struct Contract {
     pub same_space: bool,
     /// An entity may relate to itself.
     pub allow_self: bool,
+    /// A relation from A to B is the same as one from B to A (Copper): allowed
+    /// pairs and duplicates are compared in either order. Not so for a
+    /// directed type that is merely `bidirectional` for reading (Umbraco).
+    #[serde(default)]
+    pub symmetric: bool,
     /// Attribute rules.
     pub attributes: AttributeRules,
 }
@@ -176,6 +181,7 @@ mod tests {
             duplicates: DuplicatePolicy::Idempotent,
             same_space: true,
             allow_self: false,
+            symmetric: true,
             attributes: AttributeRules::default(),
         };
         let json = serde_json::to_string(&c).unwrap();

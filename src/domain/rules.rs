@@ -71,7 +71,7 @@ pub enum Holder {
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     /// Existing relations of the type between the same ends (in either
-    /// orientation for bidirectional types).
+    /// orientation for symmetric types).
     pub same_ends: Vec<Relation>,
     /// For each entry of [`applicable_limits`], in order: the relations that
     /// already count against it (at most `max` of them are needed).
@@ -256,7 +256,7 @@ pub fn check_shape(p: &Proposal<'_>) -> Vec<Violation> {
                 pair.from.matches(&a.source, &a.kind) && pair.to.matches(&b.source, &b.kind)
             })
         };
-        let ok = fits(p.from, p.to) || (ty.bidirectional && fits(p.to, p.from));
+        let ok = fits(p.from, p.to) || (c.symmetric && fits(p.to, p.from));
         if !ok {
             out.push(Violation::new(
                 Rule::PairNotAllowed,

@@ -258,6 +258,10 @@ pub struct CreateRelationTypeInput {
     /// An entity may be related to itself.
     #[graphql(default)]
     pub allow_self: bool,
+    /// A relation from A to B is the same as one from B to A (pairs and
+    /// duplicates compare in either order); requires `bidirectional`.
+    #[graphql(default)]
+    pub symmetric: bool,
     /// Accepted attributes; when omitted, a label of up to 255 characters and
     /// a comment of up to 1000 are accepted, nothing else.
     pub attributes: Option<AttributeRules>,
@@ -291,6 +295,8 @@ pub struct UpdateRelationTypeInput {
     pub same_space: Option<bool>,
     /// New self-relation rule.
     pub allow_self: Option<bool>,
+    /// New symmetric flag.
+    pub symmetric: Option<bool>,
     /// New attribute rules.
     pub attributes: Option<AttributeRules>,
 }
@@ -494,6 +500,7 @@ impl Mutation {
                         duplicates: input.duplicates.into(),
                         same_space: input.same_space,
                         allow_self: input.allow_self,
+                        symmetric: input.symmetric,
                         attributes: input
                             .attributes
                             .map(Into::into)
@@ -528,6 +535,7 @@ impl Mutation {
             duplicates: input.duplicates.map(Into::into),
             same_space: input.same_space,
             allow_self: input.allow_self,
+            symmetric: input.symmetric,
             attributes: input.attributes.map(Into::into),
         };
         let ty = service(ctx)

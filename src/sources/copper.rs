@@ -81,6 +81,7 @@ fn relation_types() -> Vec<RelationTypeDef> {
             duplicates: DuplicatePolicy::Idempotent,
             same_space: true,
             allow_self: false,
+            symmetric: true,
             attributes: AttributeRules::default(),
         },
     }]

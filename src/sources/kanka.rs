@@ -58,6 +58,7 @@ fn relation_types() -> Vec<RelationTypeDef> {
             duplicates: DuplicatePolicy::Allow,
             same_space: true,
             allow_self: false,
+            symmetric: false,
             attributes: AttributeRules {
                 label: TextRule {
                     allowed: true,

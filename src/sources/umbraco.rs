@@ -37,6 +37,7 @@ pub fn contract(pairs: &[(&str, &str)]) -> Contract {
         duplicates: DuplicatePolicy::Reject,
         same_space: true,
         allow_self: true,
+        symmetric: false,
         attributes: AttributeRules {
             comment: TextRule {
                 allowed: true,

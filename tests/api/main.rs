@@ -13,4 +13,5 @@ mod operations;
 mod pagination;
 mod relation_types;
 mod relations;
+mod rules;
 mod schema;

@@ -104,6 +104,13 @@ impl RelationTypeObject {
         self.0.contract.allow_self
     }
 
+    /// A relation from A to B is the same as one from B to A: allowed pairs
+    /// and duplicates are compared in either order (Copper). A directed type
+    /// can still be `bidirectional` for reading (Umbraco's copies).
+    async fn symmetric(&self) -> bool {
+        self.0.contract.symmetric
+    }
+
     /// Which attributes a relation may carry.
     async fn attributes(&self) -> AttributeRules {
         (&self.0.contract.attributes).into()
