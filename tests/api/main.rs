@@ -4,10 +4,12 @@
 mod helpers;
 
 mod cli;
+mod concurrency;
 mod dataloaders;
 mod entities;
 mod errors;
 mod http_surface;
+mod model;
 mod nodes;
 mod operations;
 mod pagination;
