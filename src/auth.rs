@@ -1,8 +1,22 @@
 //! Who is calling, and what they may do.
 //!
-//! Every request runs as a [`Principal`] with a [`Role`]. Until tokens exist
-//! the server runs in open development mode, where everyone is an admin (and
-//! the server listens on loopback only).
+//! Every request runs as a [`Principal`] with a [`Role`]. Callers present an
+//! API token (`rg_<key id>.<secret>`): the key id finds the token's row, and
+//! the SHA-256 of the secret is compared in constant time with the stored
+//! digest (the secret itself is never stored or logged). While the store holds
+//! no token at all, the server runs in open development mode: everyone is an
+//! admin, and the server only listens on loopback. Creating the first token
+//! ends open mode (noticed within a second by running servers).
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::{AppError, AppResult};
+use crate::store::{self, Store};
 
 /// What a caller may do; each role includes the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -24,6 +38,16 @@ impl Role {
             Role::Admin => "admin",
         }
     }
+
+    /// Parses `read`, `write` or `admin`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "read" => Some(Role::Read),
+            "write" => Some(Role::Write),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
 }
 
 /// The caller of one request.
@@ -33,6 +57,8 @@ pub struct Principal {
     pub name: String,
     /// What it may do.
     pub role: Role,
+    /// The email bound to the token, if any (Copper's `X-PW-UserEmail`).
+    pub email: Option<String>,
 }
 
 impl Principal {
@@ -41,6 +67,7 @@ impl Principal {
         Self {
             name: "open-mode".to_owned(),
             role: Role::Admin,
+            email: None,
         }
     }
 
@@ -50,15 +77,290 @@ impl Principal {
     }
 
     /// `FORBIDDEN` unless the caller has at least `role`.
-    pub fn require(&self, role: Role, action: &str) -> crate::error::AppResult<()> {
+    pub fn require(&self, role: Role, action: &str) -> AppResult<()> {
         if self.role >= role {
             Ok(())
         } else {
-            Err(crate::error::AppError::Forbidden(format!(
+            Err(AppError::Forbidden(format!(
                 "{action} needs the {} role; this token has {}",
                 role.as_str(),
                 self.role.as_str()
             )))
         }
+    }
+}
+
+const PREFIX: &str = "rg_";
+
+fn digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn random_hex(bytes: usize) -> AppResult<String> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf)
+        .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
+    Ok(hex::encode(buf))
+}
+
+/// Splits `rg_<key id>.<secret>`.
+fn parse(raw: &str) -> Option<(&str, &str)> {
+    let rest = raw.strip_prefix(PREFIX)?;
+    let (key_id, secret) = rest.split_once('.')?;
+    let ok = key_id.len() == 16
+        && secret.len() == 64
+        && key_id
+            .chars()
+            .chain(secret.chars())
+            .all(|c| c.is_ascii_hexdigit());
+    ok.then_some((key_id, secret))
+}
+
+/// A token as `token list` shows it (never the secret).
+#[derive(Debug, Clone)]
+pub struct TokenInfo {
+    /// Unique name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Bound email.
+    pub email: Option<String>,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last used at (updated at most once a minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Expires at.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Revoked at.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<store::tokens::TokenRow> for TokenInfo {
+    fn from(t: store::tokens::TokenRow) -> Self {
+        Self {
+            role: Role::parse(&t.role).unwrap_or(Role::Read),
+            name: t.name,
+            email: t.email,
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+            expires_at: t.expires_at,
+            revoked_at: t.revoked_at,
+        }
+    }
+}
+
+/// Creates a token; returns it (shown once) and what is stored about it.
+pub async fn create_token(
+    store: &Store,
+    name: &str,
+    role: Role,
+    expires_in: Option<Duration>,
+    email: Option<String>,
+) -> AppResult<(String, TokenInfo)> {
+    if name.trim().is_empty() || name.chars().count() > 100 {
+        return Err(AppError::bad_input(
+            "a token name must be 1 to 100 characters",
+        ));
+    }
+    if store::tokens::by_name(store.db(), name).await?.is_some() {
+        return Err(AppError::bad_input(format!(
+            "a token named {name:?} exists already"
+        )));
+    }
+    let key_id = random_hex(8)?;
+    let secret = random_hex(32)?;
+    let expires_at = match expires_in {
+        Some(d) => Some(
+            Utc::now()
+                + chrono::Duration::from_std(d)
+                    .map_err(|_| AppError::bad_input("that expiry is too far away"))?,
+        ),
+        None => None,
+    };
+    let row = store::tokens::insert(
+        store.db(),
+        &store::tokens::NewToken {
+            key_id: key_id.clone(),
+            name: name.to_owned(),
+            role: role.as_str().to_owned(),
+            email,
+            secret_hash: digest(&secret),
+            expires_at,
+        },
+    )
+    .await?;
+    Ok((format!("{PREFIX}{key_id}.{secret}"), row.into()))
+}
+
+/// Every token, oldest first.
+pub async fn list_tokens(store: &Store) -> AppResult<Vec<TokenInfo>> {
+    Ok(store::tokens::all(store.db())
+        .await?
+        .into_iter()
+        .map(TokenInfo::from)
+        .collect())
+}
+
+/// Revokes the token named `name`.
+pub async fn revoke_token(store: &Store, name: &str) -> AppResult<()> {
+    let row = store::tokens::by_name(store.db(), name)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no token named {name:?}")))?;
+    if !store::tokens::revoke(store.db(), row.id).await? {
+        return Err(AppError::bad_input(format!(
+            "token {name:?} is revoked already"
+        )));
+    }
+    Ok(())
+}
+
+/// Parses a duration like `90d`, `12h`, `30m` or `45s`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 90d, 12h, 30m or 45s"))?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{s:?} is not a duration like 90d, 12h, 30m or 45s")),
+    };
+    n.checked_mul(secs)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("{s:?} is too long"))
+}
+
+/// Authenticates requests against the store's tokens.
+pub struct Authenticator {
+    store: Store,
+    /// Open mode as last seen, and when. Once a token exists the answer is
+    /// final (tokens are revoked, never deleted).
+    open: Mutex<Option<(bool, Instant)>>,
+}
+
+/// How long a server trusts its last look at whether any token exists.
+const OPEN_MODE_RECHECK: Duration = Duration::from_secs(1);
+/// `last_used_at` is written at most this often per token, in the background.
+const TOUCH_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+impl Authenticator {
+    /// An authenticator over `store`.
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            open: Mutex::new(None),
+        }
+    }
+
+    /// Is the server in open development mode (no token in the store)?
+    pub async fn open_mode(&self) -> AppResult<bool> {
+        if let Ok(guard) = self.open.lock()
+            && let Some((open, at)) = *guard
+            && (!open || at.elapsed() < OPEN_MODE_RECHECK)
+        {
+            return Ok(open);
+        }
+        let open = !store::tokens::any(self.store.db()).await?;
+        if let Ok(mut guard) = self.open.lock() {
+            *guard = Some((open, Instant::now()));
+        }
+        Ok(open)
+    }
+
+    /// The caller presenting `token` (or none). `UNAUTHENTICATED` for a
+    /// missing token outside open mode, and for any token that is unknown,
+    /// wrong, expired or revoked (all alike, so a caller learns nothing).
+    pub async fn authenticate(&self, token: Option<&str>) -> AppResult<Principal> {
+        let refused = || AppError::Unauthenticated("invalid or expired token".to_owned());
+        let Some(raw) = token else {
+            return if self.open_mode().await? {
+                Ok(Principal::open_mode())
+            } else {
+                Err(AppError::Unauthenticated(
+                    "an API token is required: send Authorization: Bearer <token>".to_owned(),
+                ))
+            };
+        };
+        let (key_id, secret) = parse(raw.trim()).ok_or_else(refused)?;
+        let row = store::tokens::by_key_id(self.store.db(), key_id)
+            .await?
+            .ok_or_else(refused)?;
+        let matches: bool = digest(secret)
+            .as_bytes()
+            .ct_eq(row.secret_hash.as_bytes())
+            .into();
+        let now = Utc::now();
+        let live = row.revoked_at.is_none() && row.expires_at.is_none_or(|e| e > now);
+        if !matches || !live {
+            return Err(refused());
+        }
+        let role = Role::parse(&row.role).ok_or_else(refused)?;
+        if row.last_used_at.is_none_or(|t| now - t > TOUCH_EVERY) {
+            let store = self.store.clone();
+            let id = row.id;
+            tokio::spawn(async move {
+                if let Err(AppError::Internal(e)) = store::tokens::touch(store.db(), id).await {
+                    tracing::warn!(error = %e, "recording token use");
+                }
+            });
+        }
+        Ok(Principal {
+            name: row.name,
+            role,
+            email: row.email,
+        })
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header value.
+pub fn bearer(header: Option<&str>) -> Option<&str> {
+    let value = header?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_have_a_fixed_shape() {
+        let token = format!("rg_{}.{}", "a".repeat(16), "b".repeat(64));
+        assert_eq!(parse(&token), Some(("aaaaaaaaaaaaaaaa", &*"b".repeat(64))));
+        for bad in [
+            "",
+            "rg_",
+            "rg_abc.def",
+            &token[1..],
+            &token.replace('.', "_"),
+        ] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(
+            parse_duration("90d").unwrap(),
+            Duration::from_secs(90 * 86_400)
+        );
+        assert_eq!(
+            parse_duration("12h").unwrap(),
+            Duration::from_secs(12 * 3600)
+        );
+        assert!(parse_duration("12").is_err());
+        assert!(parse_duration("x1d").is_err());
+    }
+
+    #[test]
+    fn bearer_headers_parse() {
+        assert_eq!(bearer(Some("Bearer abc")), Some("abc"));
+        assert_eq!(bearer(Some("bearer  abc ")), Some("abc"));
+        assert_eq!(bearer(Some("Basic abc")), None);
+        assert_eq!(bearer(None), None);
     }
 }

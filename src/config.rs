@@ -41,6 +41,12 @@ pub enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL), as checked in at schema/schema.graphql.
     Schema,
+    /// API tokens: create (printed once), list, revoke.
+    Token {
+        /// What to do with tokens.
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Demo data.
     Demo {
         /// What to do with demo data.
@@ -54,6 +60,33 @@ pub enum Command {
 pub enum DemoCommand {
     /// Write a small demo data set of all three sources (idempotent).
     Seed,
+}
+
+/// `relgate token ...`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it (it is shown only this once).
+    Create {
+        /// What the token may do.
+        #[arg(long, value_parser = ["read", "write", "admin"])]
+        role: String,
+        /// A unique name for the token.
+        #[arg(long)]
+        name: String,
+        /// Lifetime, e.g. `90d`, `12h`, `30m`; no expiry when omitted.
+        #[arg(long, value_parser = crate::auth::parse_duration)]
+        expires_in: Option<Duration>,
+        /// An email bound to the token (checked against Copper's `X-PW-UserEmail`).
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// List tokens: name, role, created, last used, expiry (never the secret).
+    List,
+    /// Revoke the token with this name.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
 }
 
 /// Where the store is.
@@ -118,6 +151,35 @@ pub struct ServeArgs {
         global = true
     )]
     pub request_timeout_secs: u64,
+    /// Largest query complexity: each field costs 1, and a list field costs
+    /// its children times its `first`/`last` (20 when neither is given).
+    #[arg(
+        long,
+        env = "RELGATE_MAX_COMPLEXITY",
+        default_value_t = 50_000,
+        global = true
+    )]
+    pub max_complexity: usize,
+    /// Most aliased fields in one document.
+    #[arg(long, env = "RELGATE_MAX_ALIASES", default_value_t = 30, global = true)]
+    pub max_aliases: usize,
+    /// Most directives on one field.
+    #[arg(
+        long,
+        env = "RELGATE_MAX_DIRECTIVES",
+        default_value_t = 5,
+        global = true
+    )]
+    pub max_directives: usize,
+    /// Most operations in one batched request; 0 turns batching off.
+    #[arg(long, env = "RELGATE_MAX_BATCH", default_value_t = 10, global = true)]
+    pub max_batch: usize,
+    /// Refuse introspection queries (for production).
+    #[arg(long, env = "RELGATE_DISABLE_INTROSPECTION", global = true)]
+    pub disable_introspection: bool,
+    /// Do not suggest field names in validation errors (for production).
+    #[arg(long, env = "RELGATE_DISABLE_SUGGESTIONS", global = true)]
+    pub disable_suggestions: bool,
 }
 
 impl Default for ServeArgs {
@@ -129,6 +191,12 @@ impl Default for ServeArgs {
             max_depth: 16,
             max_body_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            max_complexity: 50_000,
+            max_aliases: 30,
+            max_directives: 5,
+            max_batch: 10,
+            disable_introspection: false,
+            disable_suggestions: false,
         }
     }
 }

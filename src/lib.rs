@@ -83,6 +83,26 @@ impl Application {
     /// Opens the store and binds the listener (port 0 picks a free port).
     pub async fn build(db: &DatabaseArgs, serve: &ServeArgs) -> Result<Self, StartError> {
         let service = open_service(db).await?;
+        let auth = auth::Authenticator::new(service.store().clone());
+        let open = auth
+            .open_mode()
+            .await
+            .map_err(|e| startup("reading the API tokens", e))?;
+        if open {
+            if !serve.bind.ip().is_loopback() {
+                return Err(format!(
+                    "no API token exists, so relgate would serve everyone as admin; it refuses to \
+                     listen on {} in that mode. Create a token first (relgate token create --role \
+                     admin --name NAME), or bind to a loopback address.",
+                    serve.bind
+                )
+                .into());
+            }
+            tracing::warn!(
+                "open development mode: no API token exists, every caller is an admin. \
+                 Create one with `relgate token create --role admin --name NAME`."
+            );
+        }
         let schema = graphql::build(
             service.clone(),
             &SchemaOptions {
@@ -91,18 +111,23 @@ impl Application {
                     max_size: serve.max_page_size,
                 },
                 max_depth: serve.max_depth,
+                max_complexity: serve.max_complexity,
+                max_aliases: serve.max_aliases,
+                max_directives: serve.max_directives,
+                introspection: !serve.disable_introspection,
+                suggestions: !serve.disable_suggestions,
             },
         );
-        let router = http::router(
-            AppState {
-                schema,
-                service: service.clone(),
-            },
-            &HttpOptions {
+        let router = http::router(AppState {
+            schema,
+            service: service.clone(),
+            auth: std::sync::Arc::new(auth),
+            options: HttpOptions {
                 max_body_bytes: serve.max_body_bytes,
                 request_timeout: serve.request_timeout(),
+                max_batch: serve.max_batch,
             },
-        );
+        });
         let listener = TcpListener::bind(serve.bind)
             .await
             .map_err(|e| format!("binding {}: {e}", serve.bind))?;

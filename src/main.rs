@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use relgate::config::{Cli, Command, DemoCommand, LogFormat};
+use relgate::auth::{self, Role};
+use relgate::config::{Cli, Command, DemoCommand, LogFormat, TokenCommand};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -41,6 +42,53 @@ async fn run(cli: Cli) -> Result<(), relgate::StartError> {
             tracing::info!("database migrated");
         }
         Command::Schema => print!("{}", relgate::graphql::sdl()),
+        Command::Token { command } => {
+            let service = relgate::open_service(&cli.database).await?;
+            let store = service.store();
+            let fail = |e: relgate::error::AppError| e.public_message();
+            match command {
+                TokenCommand::Create {
+                    role,
+                    name,
+                    expires_in,
+                    email,
+                } => {
+                    let role = Role::parse(&role).ok_or("unknown role")?;
+                    let (token, _) = auth::create_token(store, &name, role, expires_in, email)
+                        .await
+                        .map_err(fail)?;
+                    eprintln!(
+                        "token {name:?} ({}) created; it is shown only once:",
+                        role.as_str()
+                    );
+                    println!("{token}");
+                }
+                TokenCommand::List => {
+                    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                        t.map_or("-".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+                    };
+                    println!(
+                        "{:<24} {:<6} {:<17} {:<17} {:<17} {:<17}",
+                        "NAME", "ROLE", "CREATED", "LAST USED", "EXPIRES", "REVOKED"
+                    );
+                    for t in auth::list_tokens(store).await.map_err(fail)? {
+                        println!(
+                            "{:<24} {:<6} {:<17} {:<17} {:<17} {:<17}",
+                            t.name,
+                            t.role.as_str(),
+                            time(Some(t.created_at)),
+                            time(t.last_used_at),
+                            time(t.expires_at),
+                            time(t.revoked_at)
+                        );
+                    }
+                }
+                TokenCommand::Revoke { name } => {
+                    auth::revoke_token(store, &name).await.map_err(fail)?;
+                    println!("token {name:?} revoked");
+                }
+            }
+        }
         Command::Demo {
             command: DemoCommand::Seed,
         } => {

@@ -370,6 +370,11 @@ impl Service {
         input: UpdateRelation,
     ) -> AppResult<(Relation, Option<Relation>)> {
         who.require(Role::Write, "updateRelation")?;
+        if input.changes.is_private == Some(true) && !who.sees_private() {
+            return Err(AppError::Forbidden(
+                "only admins may make a relation private".to_owned(),
+            ));
+        }
         let vis = visibility(who);
         self.write(|txn| {
             let input = input.clone();
@@ -563,6 +568,11 @@ async fn relate_one<C: ConnectionTrait>(
     let facts = facts_for(db, p, vis).await?;
     match rules::evaluate(p, &facts) {
         Verdict::Refuse(violations) => Err(AppError::Constraint(violations)),
+        // An equal relation exists; if the caller cannot see it, say so
+        // without handing it over.
+        Verdict::Existing(existing) if existing.is_private && !vis.include_private => Err(
+            AppError::constraint(Rule::Duplicate, "an equal relation exists already"),
+        ),
         Verdict::Existing(existing) => Ok((existing, false)),
         Verdict::Write => {
             let a = p.attributes;
@@ -591,6 +601,11 @@ async fn relate_in(
     input: Relate,
     vis: Visibility,
 ) -> AppResult<Related> {
+    if input.is_private == Some(true) && !vis.include_private {
+        return Err(AppError::Forbidden(
+            "only admins may create private relations (they could not see them)".to_owned(),
+        ));
+    }
     let ty = load_type(txn, input.type_id).await?;
     store::entities::lock(txn, &[input.from_id, input.to_id]).await?;
     let (from, to) = load_ends(txn, input.from_id, input.to_id).await?;

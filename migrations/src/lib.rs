@@ -8,6 +8,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_relation_store;
+mod m20261123_000002_create_api_tokens;
 
 /// Every migration of relgate's store, oldest first.
 pub struct Migrator;
@@ -15,6 +16,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_create_relation_store::Migration)]
+        vec![
+            Box::new(m20261123_000001_create_relation_store::Migration),
+            Box::new(m20261123_000002_create_api_tokens::Migration),
+        ]
     }
 }

@@ -73,3 +73,10 @@ pub fn window(
     }
     .window(limits.default_size, limits.max_size)
 }
+
+/// What a connection field costs in the complexity limit: its children once
+/// per row it may return (`first` or `last`, else the default page size).
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let rows = first.or(last).unwrap_or(20).max(1) as usize;
+    rows.saturating_mul(child_complexity).saturating_add(1)
+}

@@ -5,15 +5,18 @@
 //! `CONSTRAINT_VIOLATION`). Internal causes are logged here, inside the
 //! request's span (which carries the request id), and replaced by a generic
 //! message. [`ErrorCodes`] gives the errors async-graphql raises itself a code
-//! too: `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED`, and
-//! `BAD_USER_INPUT` for arguments that cannot be coerced.
+//! too: `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED`, the limit codes
+//! (`DEPTH_LIMIT_EXCEEDED`, `COMPLEXITY_LIMIT_EXCEEDED`,
+//! `DIRECTIVE_LIMIT_EXCEEDED`, and `ALIAS_LIMIT_EXCEEDED`, which it also
+//! enforces), and `BAD_USER_INPUT` for arguments that cannot be coerced.
 
 use std::sync::Arc;
 
+use async_graphql::Positioned;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
 };
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{
     ErrorExtensionValues, ErrorExtensions, Response, ServerError, ServerResult, ValidationResult,
     Value, Variables,
@@ -73,13 +76,59 @@ fn with_code(mut err: ServerError, code: &str) -> ServerError {
     err
 }
 
-/// Sets `extensions.code` on the errors async-graphql raises itself.
-pub struct ErrorCodes;
+/// Sets `extensions.code` on the errors async-graphql raises itself, and
+/// limits the aliases of a document.
+#[derive(Clone, Copy)]
+pub struct ErrorCodes {
+    /// Most aliased fields in one document.
+    pub max_aliases: usize,
+}
 
 impl ExtensionFactory for ErrorCodes {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodes)
+        Arc::new(*self)
     }
+}
+
+/// The code of a limit async-graphql enforces, from its message (the one
+/// place that knows those messages; a test trips each limit).
+fn limit_code(message: &str) -> Option<&'static str> {
+    if message.starts_with("Query is nested too deep") {
+        Some("DEPTH_LIMIT_EXCEEDED")
+    } else if message.starts_with("Query is too complex") {
+        Some("COMPLEXITY_LIMIT_EXCEEDED")
+    } else if message.starts_with("The number of directives") {
+        Some("DIRECTIVE_LIMIT_EXCEEDED")
+    } else {
+        None
+    }
+}
+
+fn count_aliases(set: &Positioned<SelectionSet>) -> usize {
+    set.node
+        .items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(f) => {
+                usize::from(f.node.alias.is_some()) + count_aliases(&f.node.selection_set)
+            }
+            Selection::InlineFragment(f) => count_aliases(&f.node.selection_set),
+            Selection::FragmentSpread(_) => 0,
+        })
+        .sum()
+}
+
+/// Aliased fields in every operation and fragment of `doc`.
+fn aliases(doc: &ExecutableDocument) -> usize {
+    doc.operations
+        .iter()
+        .map(|(_, op)| count_aliases(&op.node.selection_set))
+        .chain(
+            doc.fragments
+                .values()
+                .map(|f| count_aliases(&f.node.selection_set)),
+        )
+        .sum()
 }
 
 #[async_trait::async_trait]
@@ -103,9 +152,22 @@ impl Extension for ErrorCodes {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables)
-            .await
-            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))
+        let doc = next.run(ctx, query, variables).await.map_err(|e| {
+            let code = limit_code(&e.message).unwrap_or("GRAPHQL_PARSE_FAILED");
+            with_code(e, code)
+        })?;
+        let n = aliases(&doc);
+        if n > self.max_aliases {
+            let e = ServerError::new(
+                format!(
+                    "at most {} aliases per document; this one has {n}",
+                    self.max_aliases
+                ),
+                None,
+            );
+            return Err(with_code(e, "ALIAS_LIMIT_EXCEEDED"));
+        }
+        Ok(doc)
     }
 
     async fn validation(
@@ -116,7 +178,10 @@ impl Extension for ErrorCodes {
         next.run(ctx).await.map_err(|errors| {
             errors
                 .into_iter()
-                .map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED"))
+                .map(|e| {
+                    let code = limit_code(&e.message).unwrap_or("GRAPHQL_VALIDATION_FAILED");
+                    with_code(e, code)
+                })
                 .collect()
         })
     }

@@ -24,6 +24,16 @@ pub struct SchemaOptions {
     pub page: PageLimits,
     /// Deepest selection accepted.
     pub max_depth: usize,
+    /// Largest complexity accepted (list fields count their page size).
+    pub max_complexity: usize,
+    /// Most aliased fields in one document.
+    pub max_aliases: usize,
+    /// Most directives on one field.
+    pub max_directives: usize,
+    /// Answer introspection queries.
+    pub introspection: bool,
+    /// Suggest field names in validation errors.
+    pub suggestions: bool,
 }
 
 impl Default for SchemaOptions {
@@ -31,24 +41,40 @@ impl Default for SchemaOptions {
         Self {
             page: PageLimits::default(),
             max_depth: 16,
+            max_complexity: 50_000,
+            max_aliases: 30,
+            max_directives: 5,
+            introspection: true,
+            suggestions: true,
         }
     }
 }
 
-fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, EmptySubscription> {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription).extension(errors::ErrorCodes)
+fn builder(
+    max_aliases: usize,
+) -> SchemaBuilder<query::Query, mutation::Mutation, EmptySubscription> {
+    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+        .extension(errors::ErrorCodes { max_aliases })
 }
 
 /// The schema served at `/graphql`.
 pub fn build(service: Service, options: &SchemaOptions) -> RelgateSchema {
-    builder()
+    let mut b = builder(options.max_aliases)
         .data(service)
         .data(options.page)
         .limit_depth(options.max_depth)
-        .finish()
+        .limit_complexity(options.max_complexity)
+        .limit_directives(options.max_directives);
+    if !options.introspection {
+        b = b.disable_introspection();
+    }
+    if !options.suggestions {
+        b = b.disable_suggestions();
+    }
+    b.finish()
 }
 
 /// The schema's SDL, as checked in at `schema/schema.graphql`.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    builder(usize::MAX).finish().sdl()
 }

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 
-use super::context::{self, service};
+use super::context::{self, page_cost, service};
 use super::errors::GqlResult;
 use super::mutation::RelateInput;
 use super::types::entity::{EntityConnection, EntityFilterInput, EntityObject};
@@ -63,6 +63,7 @@ impl Query {
     /// Fetches several objects by global id, in the order given. Each id that
     /// names nothing the caller can see is `null` in the list, with a
     /// `NOT_FOUND` error whose path points at its position.
+    #[graphql(complexity = "ids.len().saturating_mul(child_complexity)")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,
@@ -117,6 +118,7 @@ impl Query {
     }
 
     /// Lists entities, oldest first.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn entities(
         &self,
         ctx: &Context<'_>,
@@ -151,6 +153,7 @@ impl Query {
     }
 
     /// Lists relation types, built-in ones first.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn relation_types(
         &self,
         ctx: &Context<'_>,
@@ -166,6 +169,7 @@ impl Query {
 
     /// Lists relations, oldest first. Private relations are listed for admins
     /// only.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn relations(
         &self,
         ctx: &Context<'_>,

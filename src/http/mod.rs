@@ -1,17 +1,23 @@
 //! The HTTP surface: the axum router and its tower layers.
 //!
-//! `/graphql` (POST, and GET for queries), `/playground`, `/healthz`,
-//! `/readyz`, `/metrics`. Every response carries an `x-request-id` (taken
-//! from the request or made up), which is also on every log line of the
-//! request and in `extensions.requestId` of internal errors.
+//! `/graphql` (POST with `application/json`; GET for queries only),
+//! `/playground`, `/healthz`, `/readyz`, `/metrics`. Every response carries an
+//! `x-request-id` (taken from the request or made up), which is also on every
+//! log line of the request and in `extensions.requestId` of internal errors.
+//! GraphQL responses also carry `x-relgate-sql-statements`: the SQL
+//! statements the request ran.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::parser::types::OperationType;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql::{BatchRequest, BatchResponse};
+use async_graphql_axum::{
+    GraphQLBatchRequest, GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection,
+};
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, Method, Request, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -19,14 +25,16 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::Principal;
-use crate::graphql::loaders::Loaders;
+use crate::auth::{Authenticator, Principal, bearer};
+use crate::error::AppError;
+use crate::graphql::loaders::{BatchQueue, Loaders};
 use crate::graphql::{RelgateSchema, RequestData};
 use crate::service::{Service, visibility};
 
 pub mod playground;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const SQL_STATEMENTS: HeaderName = HeaderName::from_static("x-relgate-sql-statements");
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -35,6 +43,10 @@ pub struct AppState {
     pub schema: RelgateSchema,
     /// The service (and through it the store).
     pub service: Service,
+    /// Checks API tokens.
+    pub auth: Arc<Authenticator>,
+    /// Limits.
+    pub options: HttpOptions,
 }
 
 /// HTTP limits.
@@ -44,6 +56,8 @@ pub struct HttpOptions {
     pub max_body_bytes: usize,
     /// Longest a request may take.
     pub request_timeout: Duration,
+    /// Most operations in one batched request; 0 turns batching off.
+    pub max_batch: usize,
 }
 
 impl Default for HttpOptions {
@@ -51,12 +65,14 @@ impl Default for HttpOptions {
         Self {
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            max_batch: 10,
         }
     }
 }
 
 /// The router with every route and layer.
-pub fn router(state: AppState, options: &HttpOptions) -> Router {
+pub fn router(state: AppState) -> Router {
+    let options = state.options.clone();
     Router::new()
         .route("/", get(|| async { Redirect::temporary("/playground") }))
         .route("/graphql", get(graphql_get).post(graphql_post))
@@ -66,9 +82,11 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         .merge(playground::routes())
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(options.max_body_bytes))
+        // A backstop: GraphQL requests time out inside the handler first,
+        // with a JSON error.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
-            options.request_timeout,
+            options.request_timeout + Duration::from_secs(5),
         ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -82,33 +100,177 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-async fn execute(state: &AppState, headers: &HeaderMap, req: async_graphql::Request) -> Response {
-    let principal = Principal::open_mode();
-    let loaders = Loaders::new(state.service.store(), visibility(&principal));
-    let queue = loaders.queue.clone();
-    let data = RequestData { loaders, principal };
-    let mut response = queue.drive(state.schema.execute(req.data(data))).await;
-    let request_id = headers
+/// A GraphQL-shaped error response outside execution.
+fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({
+            "errors": [{ "message": message, "extensions": { "code": code } }]
+        })),
+    )
+        .into_response()
+}
+
+fn app_error_response(err: &AppError) -> Response {
+    match err {
+        AppError::Unauthenticated(m) => {
+            let mut res = error_response(StatusCode::UNAUTHORIZED, err.code(), m);
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"relgate\""),
+            );
+            res
+        }
+        AppError::Internal(cause) => {
+            tracing::error!(error = %cause, "internal error");
+            error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                err.code(),
+                &err.public_message(),
+            )
+        }
+        other => error_response(
+            StatusCode::BAD_REQUEST,
+            other.code(),
+            &other.public_message(),
+        ),
+    }
+}
+
+/// The caller of a request, from its `Authorization` header.
+async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, Response> {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if header.is_some() && bearer(header).is_none() {
+        return Err(app_error_response(&AppError::Unauthenticated(
+            "use Authorization: Bearer <token>".to_owned(),
+        )));
+    }
+    state
+        .auth
+        .authenticate(bearer(header))
+        .await
+        .map_err(|e| app_error_response(&e))
+}
+
+fn request_id(headers: &HeaderMap) -> String {
+    headers
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
-        .to_owned();
+        .to_owned()
+}
+
+fn with_request_id(mut response: async_graphql::Response, id: &str) -> async_graphql::Response {
     for err in &mut response.errors {
         let ext = err.extensions.get_or_insert_with(Default::default);
         let internal = matches!(ext.get("code"), Some(async_graphql::Value::String(c)) if c == "INTERNAL_SERVER_ERROR");
         if internal {
-            ext.set("requestId", request_id.clone());
+            ext.set("requestId", id.to_owned());
         }
     }
-    GraphQLResponse::from(response).into_response()
+    response
 }
 
+/// Runs one request or a batch as `principal`: each operation gets its own
+/// loaders, all of them feeding one batch queue that the request's task
+/// drives; the whole thing is bounded by the request timeout and its SQL
+/// statements are counted.
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    principal: Principal,
+    batch: BatchRequest,
+) -> Response {
+    let queue = BatchQueue::default();
+    let data = |p: Principal| RequestData {
+        loaders: Loaders::with_queue(state.service.store(), visibility(&p), queue.clone()),
+        principal: p,
+    };
+    let batch = match batch {
+        BatchRequest::Single(r) => BatchRequest::Single(r.data(data(principal))),
+        BatchRequest::Batch(rs) => BatchRequest::Batch(
+            rs.into_iter()
+                .map(|r| r.data(data(principal.clone())))
+                .collect(),
+        ),
+    };
+    let work = crate::store::count_statements(queue.drive(state.schema.execute_batch(batch)));
+    let Ok((response, statements)) =
+        tokio::time::timeout(state.options.request_timeout, work).await
+    else {
+        return error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "REQUEST_TIMEOUT",
+            "the request took longer than the server allows",
+        );
+    };
+    let id = request_id(headers);
+    let response = match response {
+        BatchResponse::Single(r) => BatchResponse::Single(with_request_id(r, &id)),
+        BatchResponse::Batch(rs) => {
+            BatchResponse::Batch(rs.into_iter().map(|r| with_request_id(r, &id)).collect())
+        }
+    };
+    let mut res = GraphQLResponse::from(response).into_response();
+    res.headers_mut()
+        .insert(SQL_STATEMENTS, HeaderValue::from(statements));
+    res
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| v == "application/json" || v == "application/graphql-response+json")
+}
+
+/// POST accepts `application/json` only: a browser form or a "simple" CORS
+/// request (text/plain) cannot reach the resolvers (CSRF).
 async fn graphql_post(
     State(state): State<AppState>,
     headers: HeaderMap,
-    req: GraphQLRequest,
+    body: Result<GraphQLBatchRequest, GraphQLRejection>,
 ) -> Response {
-    execute(&state, &headers, req.into_inner()).await
+    if !is_json(&headers) {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "POST /graphql needs Content-Type: application/json",
+        );
+    }
+    let principal = match principal(&state, &headers).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let batch = match body {
+        Ok(b) => b.into_inner(),
+        Err(rejection) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("not a GraphQL request: {}", rejection.0),
+            );
+        }
+    };
+    if let BatchRequest::Batch(rs) = &batch {
+        let max = state.options.max_batch;
+        if max == 0 || rs.len() > max {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BATCH_LIMIT_EXCEEDED",
+                &if max == 0 {
+                    "batched requests are turned off".to_owned()
+                } else {
+                    format!("at most {max} operations in one batch; got {}", rs.len())
+                },
+            );
+        }
+    }
+    execute(&state, &headers, principal, batch).await
 }
 
 /// GET runs queries only: a mutation over GET would let a link or an image
@@ -116,9 +278,22 @@ async fn graphql_post(
 async fn graphql_get(
     State(state): State<AppState>,
     headers: HeaderMap,
-    req: GraphQLRequest,
+    req: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
-    let req = req.into_inner();
+    let principal = match principal(&state, &headers).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let req = match req {
+        Ok(r) => r.into_inner(),
+        Err(rejection) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("not a GraphQL request: {}", rejection.0),
+            );
+        }
+    };
     if let Ok(doc) = async_graphql::parser::parse_query(&req.query) {
         let is_mutation = doc.operations.iter().any(|(name, op)| {
             let selected = match (&req.operation_name, name) {
@@ -128,27 +303,26 @@ async fn graphql_get(
             selected && op.node.ty != OperationType::Query
         });
         if is_mutation {
-            return (
+            let mut res = error_response(
                 StatusCode::METHOD_NOT_ALLOWED,
-                [(axum::http::header::ALLOW, Method::POST.as_str())],
-                axum::Json(serde_json::json!({
-                    "errors": [{
-                        "message": "mutations are only accepted over POST",
-                        "extensions": {"code": "METHOD_NOT_ALLOWED"}
-                    }]
-                })),
-            )
-                .into_response();
+                "METHOD_NOT_ALLOWED",
+                "mutations are only accepted over POST",
+            );
+            res.headers_mut().insert(
+                header::ALLOW,
+                HeaderValue::from_static(Method::POST.as_str()),
+            );
+            return res;
         }
     }
-    execute(&state, &headers, req).await
+    execute(&state, &headers, principal, BatchRequest::Single(req)).await
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.service.store().ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(err) => {
-            if let crate::error::AppError::Internal(cause) = &err {
+            if let AppError::Internal(cause) = &err {
                 tracing::warn!(error = %cause, "database not reachable");
             }
             (StatusCode::SERVICE_UNAVAILABLE, "database not reachable").into_response()
@@ -163,12 +337,5 @@ async fn metrics(State(state): State<AppState>) -> Response {
          relgate_sql_statements_total {}\n",
         state.service.store().statements_executed()
     );
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

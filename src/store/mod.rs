@@ -27,6 +27,7 @@ pub mod pages;
 pub mod relation_types;
 pub mod relations;
 mod sql;
+pub mod tokens;
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
@@ -60,6 +61,24 @@ pub fn is_retryable(err: &AppError) -> bool {
         }
         _ => false,
     }
+}
+
+tokio::task_local! {
+    /// Statements run by the task of one request (see [`count_statements`]).
+    static REQUEST_STATEMENTS: std::cell::Cell<u64>;
+}
+
+/// Runs `work` and counts the SQL statements it runs on its own task (the
+/// request's resolvers and, since they are driven on the same task, its
+/// dataloader batches). Statements of other requests or background tasks are
+/// not counted, so the figure is exact under load.
+pub async fn count_statements<F: std::future::Future>(work: F) -> (F::Output, u64) {
+    REQUEST_STATEMENTS
+        .scope(std::cell::Cell::new(0), async {
+            let out = work.await;
+            (out, REQUEST_STATEMENTS.with(|n| n.get()))
+        })
+        .await
 }
 
 /// Which rows a read may return.
@@ -107,6 +126,7 @@ impl Store {
         let counter = statements.clone();
         db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            let _ = REQUEST_STATEMENTS.try_with(|n| n.set(n.get() + 1));
             tracing::trace!(target: "relgate::sql", elapsed = ?info.elapsed, failed = info.failed, sql = %info.statement.sql);
         });
         Ok(Self { db, statements })

@@ -53,7 +53,12 @@ pub struct Loaders {
 impl Loaders {
     /// Fresh loaders for one request by a caller who sees `visibility`.
     pub fn new(store: &Store, visibility: Visibility) -> Self {
-        let queue = BatchQueue::default();
+        Self::with_queue(store, visibility, BatchQueue::default())
+    }
+
+    /// Fresh loaders whose batches go to `queue` (shared by the operations
+    /// of one batched HTTP request, which run together).
+    pub fn with_queue(store: &Store, visibility: Visibility, queue: BatchQueue) -> Self {
         let s = || store.clone();
         // No delay: the queue starts a batch only once the request's
         // resolvers are all waiting (see `batch`).

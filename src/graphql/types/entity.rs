@@ -9,7 +9,7 @@ use super::relation::RelationObject;
 use crate::domain::page::Page;
 use crate::domain::{Cursor, Entity, GlobalId, NodeType, PageWindow};
 use crate::error::AppError;
-use crate::graphql::context::{self, loaders};
+use crate::graphql::context::{self, loaders, page_cost};
 use crate::graphql::errors::GqlResult;
 use crate::graphql::loaders::EdgeQuery;
 use crate::store::entities::EntityFilter;
@@ -92,6 +92,7 @@ impl EntityObject {
     /// This entity's relations, oldest first. Each edge says which way the
     /// relation points from here and what is at the other end.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn relations(
         &self,
         ctx: &Context<'_>,
@@ -131,6 +132,7 @@ impl EntityObject {
     /// The entities at the other end of this entity's relations, each once,
     /// in the order they were first related (Copper's "related items").
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn related(
         &self,
         ctx: &Context<'_>,
