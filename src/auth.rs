@@ -214,23 +214,28 @@ pub async fn revoke_token(store: &Store, name: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// Parses a duration like `90d`, `12h`, `30m` or `45s`.
+/// Parses a duration like `90d`, `12h`, `30m`, `45s` or `500ms`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (n, unit) = s.split_at(split);
     let n: u64 = n
         .parse()
-        .map_err(|_| format!("{s:?} is not a duration like 90d, 12h, 30m or 45s"))?;
-    let secs = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("{s:?} is not a duration like 90d, 12h, 30m or 45s")),
+        .map_err(|_| format!("{s:?} is not a duration like 90d, 12h, 30m, 45s or 500ms"))?;
+    let millis: u64 = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => {
+            return Err(format!(
+                "{s:?} is not a duration like 90d, 12h, 30m, 45s or 500ms"
+            ));
+        }
     };
-    n.checked_mul(secs)
-        .map(Duration::from_secs)
+    n.checked_mul(millis)
+        .map(Duration::from_millis)
         .ok_or_else(|| format!("{s:?} is too long"))
 }
 
@@ -352,6 +357,7 @@ mod tests {
             parse_duration("12h").unwrap(),
             Duration::from_secs(12 * 3600)
         );
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert!(parse_duration("12").is_err());
         assert!(parse_duration("x1d").is_err());
     }

@@ -143,14 +143,9 @@ pub struct ServeArgs {
     /// Largest request body, in bytes.
     #[arg(long, env = "RELGATE_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
-    /// Longest a request may take, in seconds.
-    #[arg(
-        long,
-        env = "RELGATE_REQUEST_TIMEOUT_SECS",
-        default_value_t = 30,
-        global = true
-    )]
-    pub request_timeout_secs: u64,
+    /// Longest a request may take: `30s`, `500ms`, `2m`.
+    #[arg(long, env = "RELGATE_REQUEST_TIMEOUT", default_value = "30s", value_parser = crate::auth::parse_duration, global = true)]
+    pub request_timeout: Duration,
     /// Largest query complexity: each field costs 1, and a list field costs
     /// its children times its `first`/`last` (20 when neither is given).
     #[arg(
@@ -190,7 +185,7 @@ impl Default for ServeArgs {
             max_page_size: 100,
             max_depth: 16,
             max_body_bytes: 1024 * 1024,
-            request_timeout_secs: 30,
+            request_timeout: Duration::from_secs(30),
             max_complexity: 50_000,
             max_aliases: 30,
             max_directives: 5,
@@ -198,12 +193,5 @@ impl Default for ServeArgs {
             disable_introspection: false,
             disable_suggestions: false,
         }
-    }
-}
-
-impl ServeArgs {
-    /// The request timeout.
-    pub fn request_timeout(&self) -> Duration {
-        Duration::from_secs(self.request_timeout_secs)
     }
 }

@@ -124,7 +124,7 @@ impl Application {
             auth: std::sync::Arc::new(auth),
             options: HttpOptions {
                 max_body_bytes: serve.max_body_bytes,
-                request_timeout: serve.request_timeout(),
+                request_timeout: serve.request_timeout,
                 max_batch: serve.max_batch,
             },
         });

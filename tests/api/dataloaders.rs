@@ -67,9 +67,8 @@ const FAN_OUT: &str = "{ entities(first: 50) { edges { node { relations(first: 2
 
 /// Runs `query`; returns (statements it cost, its data).
 async fn cost(app: &TestApp, query: &str) -> (u64, serde_json::Value) {
-    let before = app.statements().await;
-    let data = app.data(query, json!({})).await;
-    (app.statements().await - before, data)
+    let (data, statements) = app.data_and_statements(query, json!({})).await;
+    (statements, data)
 }
 
 async fn a_nested_query_runs_the_same_statements_for_5_or_60_parents(app: TestApp) {

@@ -31,6 +31,8 @@ pub struct TestApp {
     pub engine: Engine,
     /// The database the server uses.
     pub database_url: String,
+    /// The API token sent with every request, if any.
+    pub token: Option<String>,
 }
 
 /// The running server: stopped, and its database removed, by `teardown`.
@@ -142,6 +144,7 @@ impl TestApp {
                 client: reqwest::Client::new(),
                 engine,
                 database_url,
+                token: None,
             },
             Running {
                 shutdown: Some(tx),
@@ -187,16 +190,63 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
-    /// POSTs a GraphQL request and returns the whole JSON response.
-    pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        let res = self
+    /// The same client, sending `token` as its bearer token.
+    pub fn with_token(&self, token: &str) -> Self {
+        Self {
+            token: Some(token.to_owned()),
+            ..self.clone()
+        }
+    }
+
+    /// Creates an API token with the real command line; returns it.
+    pub fn create_token(&self, role: &str, name: &str, extra: &[&str]) -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_relgate"))
+            .args(["token", "create", "--role", role, "--name", name])
+            .args(extra)
+            .env("DATABASE_URL", &self.database_url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run relgate token create");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    /// POSTs a GraphQL request; returns the HTTP response.
+    pub async fn post(&self, query: &str, variables: Value) -> reqwest::Response {
+        let mut req = self
             .client
             .post(self.url("/graphql"))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("POST /graphql")
+    }
+
+    /// POSTs a GraphQL request and returns the whole JSON response.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        self.post(query, variables)
             .await
-            .expect("POST /graphql");
-        res.json().await.expect("a JSON response")
+            .json()
+            .await
+            .expect("a JSON response")
+    }
+
+    /// Runs a request that must succeed; returns its data and the SQL
+    /// statements it ran (the `x-relgate-sql-statements` header).
+    pub async fn data_and_statements(&self, query: &str, variables: Value) -> (Value, u64) {
+        let res = self.post(query, variables).await;
+        let statements = res.headers()["x-relgate-sql-statements"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let body: Value = res.json().await.expect("a JSON response");
+        (Self::data_of(body), statements)
     }
 
     /// Runs a request that must succeed; returns its `data`.

@@ -3,12 +3,14 @@
 
 mod helpers;
 
+mod auth;
 mod cli;
 mod concurrency;
 mod dataloaders;
 mod entities;
 mod errors;
 mod http_surface;
+mod limits;
 mod model;
 mod nodes;
 mod operations;

@@ -1,0 +1,246 @@
+//! Every request limit, tripped, with its code.
+
+use relgate::config::ServeArgs;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::engine_tests;
+use crate::helpers::{Engine, TestApp, code};
+use sea_orm::{ConnectionTrait, Database, TransactionTrait};
+
+engine_tests!(
+    an_oversized_body_is_413,
+    a_text_plain_post_is_refused,
+    depth_complexity_aliases_and_directives_each_have_a_code,
+    batches_run_up_to_the_cap,
+);
+
+async fn an_oversized_body_is_413(app: TestApp) {
+    let padding = "#".repeat(1024 * 1024 + 1);
+    let res = app
+        .client
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .body(
+            json!({"query": format!("{{ relationTypes {{ totalCount }} }} {padding}")}).to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+async fn a_text_plain_post_is_refused(app: TestApp) {
+    let mutation = r#"{"query": "mutation { upsertEntity(input: {source: \"kanka\", space: \"1\", kind: \"character\", externalId: \"1\"}) { created } }"}"#;
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let res = app
+            .client
+            .post(app.url("/graphql"))
+            .header("content-type", content_type)
+            .body(mutation)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type}"
+        );
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(code(&body["errors"][0]), "UNSUPPORTED_MEDIA_TYPE");
+    }
+    let data = app.data("{ entities { totalCount } }", json!({})).await;
+    assert_eq!(data["entities"]["totalCount"], 0, "nothing was written");
+}
+
+async fn depth_complexity_aliases_and_directives_each_have_a_code(app: TestApp) {
+    let nest = |levels: usize| {
+        let mut q = String::from("name");
+        for _ in 0..levels {
+            q = format!("related(first: 1) {{ edges {{ node {{ {q} }} }} }}");
+        }
+        format!("{{ entities(first: 1) {{ edges {{ node {{ {q} }} }} }} }}")
+    };
+    let err = app.error(&nest(6), json!({})).await;
+    assert_eq!(code(&err), "DEPTH_LIMIT_EXCEEDED");
+    app.data(&nest(3), json!({})).await;
+
+    let complex = "{ entities(first: 100) { edges { node { relations(first: 100) { edges { node { from { related(first: 100) { edges { node { name kind } } } } } } } } } } }";
+    let err = app.error(complex, json!({})).await;
+    assert_eq!(code(&err), "COMPLEXITY_LIMIT_EXCEEDED");
+
+    let aliases: String = (0..31)
+        .map(|i| format!("a{i}: relationTypes {{ totalCount }} "))
+        .collect();
+    let err = app.error(&format!("{{ {aliases} }}"), json!({})).await;
+    assert_eq!(code(&err), "ALIAS_LIMIT_EXCEEDED");
+    let fewer: String = (0..30)
+        .map(|i| format!("a{i}: relationTypes {{ totalCount }} "))
+        .collect();
+    app.data(&format!("{{ {fewer} }}"), json!({})).await;
+
+    let directives = "{ relationTypes @include(if: true) @include(if: true) @include(if: true) @include(if: true) @include(if: true) @include(if: true) { totalCount } }";
+    let err = app.error(directives, json!({})).await;
+    assert_eq!(code(&err), "DIRECTIVE_LIMIT_EXCEEDED");
+}
+
+async fn batches_run_up_to_the_cap(app: TestApp) {
+    let op = json!({"query": "{ relationTypes { totalCount } }"});
+    let batch = |n: usize| Value::Array(vec![op.clone(); n]);
+    let res = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&batch(10))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body.as_array().unwrap().len(), 10);
+    assert_eq!(body[9]["data"]["relationTypes"]["totalCount"], 8);
+    let res = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&batch(11))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(code(&body["errors"][0]), "BATCH_LIMIT_EXCEEDED");
+}
+
+async fn with(args: ServeArgs, scenario: impl AsyncFnOnce(&TestApp)) {
+    let Some((app, running)) = TestApp::spawn_with(Engine::Sqlite, args).await else {
+        return;
+    };
+    scenario(&app).await;
+    running.teardown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_settings_hide_the_schema_and_turn_batching_off() {
+    let args = ServeArgs {
+        disable_introspection: true,
+        disable_suggestions: true,
+        max_batch: 0,
+        ..ServeArgs::default()
+    };
+    with(args, async |app| {
+        let res = app.gql("{ __schema { types { name } } }", json!({})).await;
+        assert_eq!(res["data"]["__schema"], Value::Null, "{res}");
+        let err = app
+            .error("{ relationTyps { totalCount } }", json!({}))
+            .await;
+        assert!(
+            !err["message"].as_str().unwrap().contains("Did you mean"),
+            "{err}"
+        );
+        let res = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&json!([{"query": "{ relationTypes { totalCount } }"}]))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(code(&body["errors"][0]), "BATCH_LIMIT_EXCEEDED");
+    })
+    .await;
+    // And the defaults do the opposite.
+    with(ServeArgs::default(), async |app| {
+        let err = app
+            .error("{ relationTyps { totalCount } }", json!({}))
+            .await;
+        assert!(
+            err["message"].as_str().unwrap().contains("Did you mean"),
+            "{err}"
+        );
+    })
+    .await;
+}
+
+/// A request that waits on a lock the test holds outlives a 300 ms limit.
+async fn timeout_on(engine: Engine) {
+    let args = ServeArgs {
+        request_timeout: std::time::Duration::from_millis(300),
+        ..ServeArgs::default()
+    };
+    let Some((app, running)) = TestApp::spawn_with(engine, args).await else {
+        return;
+    };
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let txn = match engine {
+        Engine::Sqlite => {
+            db.execute_unprepared("BEGIN IMMEDIATE").await.unwrap();
+            None
+        }
+        Engine::Postgres => {
+            let txn = db.begin().await.unwrap();
+            txn.execute_unprepared("LOCK TABLE entities IN ACCESS EXCLUSIVE MODE")
+                .await
+                .unwrap();
+            Some(txn)
+        }
+    };
+    let started = std::time::Instant::now();
+    let res = app
+        .post(
+            "mutation { upsertEntity(input: {source: \"kanka\", space: \"1\", kind: \"character\", externalId: \"1\"}) { created } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(code(&body["errors"][0]), "REQUEST_TIMEOUT");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    match txn {
+        Some(txn) => txn.rollback().await.unwrap(),
+        None => {
+            db.execute_unprepared("ROLLBACK").await.unwrap();
+        }
+    }
+    db.close().await.unwrap();
+    // The server is fine afterwards, and the timed-out write did not land.
+    let data = app.data("{ entities { totalCount } }", json!({})).await;
+    assert_eq!(data["entities"]["totalCount"], 0);
+    running.teardown().await;
+}
+
+mod a_request_over_the_time_limit_is_request_timeout {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::timeout_on(super::Engine::Sqlite).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::timeout_on(super::Engine::Postgres).await
+    }
+}
+
+#[tokio::test]
+async fn open_mode_refuses_to_listen_beyond_loopback() {
+    let path =
+        std::env::temp_dir().join(format!("relgate-bind-{}.db", uuid::Uuid::new_v4().simple()));
+    let db = relgate::config::DatabaseArgs {
+        database_url: format!("sqlite://{}", path.display()),
+        db_pool_size: 2,
+    };
+    let serve = ServeArgs {
+        bind: "0.0.0.0:0".parse().unwrap(),
+        ..ServeArgs::default()
+    };
+    let err = relgate::Application::build(&db, &serve)
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("refuses to listen"), "{err}");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
