@@ -2,6 +2,7 @@
 //!
 //! A tour, from the edge inwards:
 //! - [`http`] serves `/graphql`, the playground and health checks;
+//! - [`dialects`] speak the Copper, Umbraco and Kanka REST APIs over the same service;
 //! - [`graphql`] is the schema: types, resolvers, per-request dataloaders;
 //! - [`service`] is the one place where writes happen, checking each source's rules;
 //! - [`store`] is the only code that talks SQL (SQLite or PostgreSQL, via SeaORM);
@@ -16,6 +17,8 @@ pub mod auth;
 pub mod config;
 /// A small demo data set of all three sources.
 pub mod demo;
+/// The Copper, Umbraco and Kanka REST dialects.
+pub mod dialects;
 /// Pure types and rules, no IO.
 pub mod domain;
 /// The one error type and its stable codes.

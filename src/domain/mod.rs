@@ -18,4 +18,4 @@ pub use contract::{
 pub use ids::{GlobalId, NodeType};
 pub use model::{Direction, Entity, EntityKey, Relation, RelationType};
 pub use page::{Cursor, PageArgs, PageWindow};
-pub use source::{IdFormat, IdScope, RelationTypeDef, SourceProfile};
+pub use source::{DEFAULT_SPACE, IdFormat, IdScope, RelationTypeDef, SourceProfile};

@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(playground::routes())
+        .merge(crate::dialects::routes())
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(options.max_body_bytes))
         // A backstop: GraphQL requests time out inside the handler first,

@@ -27,6 +27,8 @@ pub struct RelationFilter {
     pub from_id: Option<i64>,
     /// Only relations to this entity.
     pub to_id: Option<i64>,
+    /// Only relations whose `from` end is in this space.
+    pub space: Option<String>,
 }
 
 fn visible(q: Select<relation::Entity>, vis: Visibility) -> Select<relation::Entity> {
@@ -65,6 +67,17 @@ fn filtered(filter: &RelationFilter, vis: Visibility) -> Select<relation::Entity
     }
     if let Some(id) = filter.to_id {
         q = q.filter(Column::ToId.eq(id));
+    }
+    if let Some(space) = &filter.space {
+        q = q.filter(
+            Column::FromId.in_subquery(
+                Query::select()
+                    .column(super::models::entity::Column::Id)
+                    .from(super::models::entity::Entity)
+                    .and_where(super::models::entity::Column::Space.eq(space.as_str()))
+                    .to_owned(),
+            ),
+        );
     }
     q
 }

@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod concurrency;
 mod dataloaders;
+mod dialects;
 mod entities;
 mod errors;
 mod http_surface;

@@ -115,6 +115,8 @@ pub struct RelationFilterInput {
     pub from_id: Option<ID>,
     /// Only relations to this entity (an `Entity` id).
     pub to_id: Option<ID>,
+    /// Only relations whose `from` entity is in this space.
+    pub space: Option<String>,
 }
 
 impl RelationFilterInput {
@@ -130,6 +132,7 @@ impl RelationFilterInput {
             type_alias: self.type_alias,
             from_id: id(self.from_id, NodeType::Entity, "fromId")?,
             to_id: id(self.to_id, NodeType::Entity, "toId")?,
+            space: self.space,
         })
     }
 }

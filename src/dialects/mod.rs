@@ -1,0 +1,82 @@
+//! The REST dialects: Copper, Umbraco and Kanka clients point their base URL
+//! at relgate and keep working.
+//!
+//! Each dialect is a thin translation: it authenticates with its source's
+//! header convention, maps URLs and bodies onto the service (the same one
+//! GraphQL uses, so the same rules apply), and renders results and errors in
+//! its source's shapes. Ids in URLs are the source's own: entities by
+//! `externalId`, relations by `legacyId`. Entities are not created by the
+//! dialects (the sources' APIs relate existing records); they are synced
+//! through GraphQL `upsertEntity` or `relateByKey`.
+
+use axum::Router;
+use axum::http::{HeaderMap, header};
+
+use crate::auth::Principal;
+use crate::domain::Entity;
+use crate::error::{AppError, AppResult};
+use crate::http::AppState;
+use crate::store;
+
+pub mod copper;
+pub mod kanka;
+pub mod umbraco;
+
+/// Every dialect's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .nest("/copper/developer_api/v1", copper::routes())
+        .nest("/umbraco", umbraco::routes())
+        .nest("/kanka/api/1.0/campaigns/{campaign}", kanka::routes())
+}
+
+/// The caller presenting `token` (or none, in open mode).
+async fn authenticate(state: &AppState, token: Option<&str>) -> AppResult<Principal> {
+    state
+        .auth
+        .authenticate(token.filter(|t| !t.is_empty()))
+        .await
+}
+
+fn header_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// `scheme://host` of this server as the client reached it, for links.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = header_value(headers, header::HOST.as_str()).unwrap_or("localhost");
+    let scheme = header_value(headers, "x-forwarded-proto").unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+/// The entity of `source` with this key, or `NOT_FOUND`.
+async fn entity(
+    state: &AppState,
+    source: &str,
+    space: &str,
+    kind: Option<&str>,
+    external_id: &str,
+) -> AppResult<Entity> {
+    let key = state
+        .service
+        .entity_key(source, Some(space), kind, external_id)?;
+    store::entities::by_key(state.service.store().db(), &key)
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found(format!(
+                "no {source} {} {external_id}",
+                kind.unwrap_or("record")
+            ))
+        })
+}
+
+/// Logs an internal cause (the dialects' envelopes carry no request id field,
+/// so the log line is where the cause goes).
+fn log_internal(err: &AppError) {
+    if let AppError::Internal(cause) = err {
+        tracing::error!(error = %cause, "internal error");
+    }
+}

@@ -1,0 +1,443 @@
+//! Umbraco Heartcore's Relations API under `/umbraco`
+//! (`../shared/seeds/umbraco-relations.md`).
+//!
+//! `GET /relation/{id}`, `GET /relation/{alias}`, `GET /relation/parent/{guid}`,
+//! `GET /relation/child/{guid}`, `POST /relation/` (201), `DELETE
+//! /relation/{id}` (200, the deleted relation), and, beyond the seed,
+//! `GET /relation/type` and `GET /relation/type/{alias}` in the same HAL
+//! style. `Umb-Project-Alias` selects the space (`default` without it);
+//! `Api-Version` is accepted and ignored. Credentials: `Authorization: Bearer
+//! <token>`, or the token as an API key in `Authorization` or `Api-Key`.
+//! Only relations of Umbraco's relation types are shown. Errors are
+//! `{"error": {"code", "message"}}` with the seed's codes and messages.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{authenticate, base_url, entity, header_value, log_internal};
+use crate::auth::Principal;
+use crate::domain::{DEFAULT_SPACE, Entity, PageWindow, Relation, RelationType};
+use crate::error::{AppError, AppResult};
+use crate::http::AppState;
+use crate::service::{Relate, visibility};
+use crate::sources::umbraco::SOURCE;
+use crate::store;
+use crate::store::relations::RelationFilter;
+
+/// The most relations one list returns (Umbraco's API does not page).
+const MAX_LIST: u64 = 1000;
+
+/// The routes, relative to `/umbraco`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/relation/type", get(types))
+        .route("/relation/type/", get(types))
+        .route("/relation/type/{alias}", get(type_by_alias))
+        .route("/relation/parent/{guid}", get(by_parent))
+        .route("/relation/child/{guid}", get(by_child))
+        .route("/relation", axum::routing::post(create))
+        .route("/relation/", axum::routing::post(create))
+        .route("/relation/{key}", get(by_id_or_alias).delete(delete))
+}
+
+/// An error in Umbraco's envelope, with the seed's code and message.
+enum UmbracoError {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound(String),
+    ValidationFailed,
+    Internal,
+}
+
+impl IntoResponse for UmbracoError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            UmbracoError::BadRequest => (
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "Body cannot be empty.".to_owned(),
+            ),
+            UmbracoError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized",
+                "Authorization has been denied for this request.".to_owned(),
+            ),
+            UmbracoError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "You are not authorized to access the given resource.".to_owned(),
+            ),
+            UmbracoError::NotFound(m) => (StatusCode::NOT_FOUND, "NotFound", m),
+            UmbracoError::ValidationFailed => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "ValidationFailed",
+                "Validation error occured when trying to save or update the relation.".to_owned(),
+            ),
+            UmbracoError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerError",
+                "Internal server error.".to_owned(),
+            ),
+        };
+        (
+            status,
+            axum::Json(json!({"error": {"code": code, "message": message}})),
+        )
+            .into_response()
+    }
+}
+
+/// Maps a service error; `not_found` is the 404 message for this request.
+fn from_app(err: AppError, not_found: &str) -> UmbracoError {
+    log_internal(&err);
+    match err {
+        AppError::BadInput(_) | AppError::Constraint(_) => UmbracoError::ValidationFailed,
+        AppError::NotFound(_) => UmbracoError::NotFound(not_found.to_owned()),
+        AppError::Unauthenticated(_) => UmbracoError::Unauthorized,
+        AppError::Forbidden(_) => UmbracoError::Forbidden,
+        AppError::Internal(_) => UmbracoError::Internal,
+    }
+}
+
+fn relation_not_found(id: &str) -> String {
+    format!("Relation with id '{id}' could not be found.")
+}
+
+struct Request {
+    principal: Principal,
+    space: String,
+    base: String,
+}
+
+/// Credentials, project and base URL of a request.
+async fn request(state: &AppState, headers: &HeaderMap) -> Result<Request, UmbracoError> {
+    let auth = header_value(headers, header::AUTHORIZATION.as_str());
+    let token = match auth {
+        Some(v) => Some(crate::auth::bearer(Some(v)).unwrap_or(v)),
+        None => header_value(headers, "api-key"),
+    };
+    let principal = authenticate(state, token)
+        .await
+        .map_err(|e| from_app(e, ""))?;
+    let space = header_value(headers, "umb-project-alias")
+        .filter(|s| !s.is_empty())
+        .unwrap_or(DEFAULT_SPACE)
+        .to_owned();
+    Ok(Request {
+        principal,
+        space,
+        base: format!("{}/umbraco", base_url(headers)),
+    })
+}
+
+fn link(href: String) -> Value {
+    json!({"href": href})
+}
+
+/// A relation in Umbraco's shape.
+fn render(r: &Relation, parent: &Entity, child: &Entity, alias: &str, base: &str) -> Value {
+    json!({
+        "_id": r.id,
+        "parentId": parent.external_id,
+        "childId": child.external_id,
+        "relationTypeAlias": alias,
+        "comment": r.comment.clone().unwrap_or_default(),
+        "_links": {"self": link(format!("{base}/relation/{}", r.id))},
+    })
+}
+
+/// Renders relations (of Umbraco types only) with their ends and aliases.
+async fn render_all(state: &AppState, relations: &[Relation], base: &str) -> AppResult<Vec<Value>> {
+    let db = state.service.store().db();
+    let mut ids: Vec<i64> = relations
+        .iter()
+        .flat_map(|r| [r.from_id, r.to_id])
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let entities = store::entities::by_ids(db, &ids).await?;
+    let mut type_ids: Vec<i64> = relations.iter().map(|r| r.type_id).collect();
+    type_ids.sort_unstable();
+    type_ids.dedup();
+    let types = store::relation_types::by_ids(db, &type_ids).await?;
+    Ok(relations
+        .iter()
+        .filter_map(|r| {
+            let ty = types
+                .iter()
+                .find(|t| t.id == r.type_id && t.source == SOURCE)?;
+            let parent = entities.iter().find(|e| e.id == r.from_id)?;
+            let child = entities.iter().find(|e| e.id == r.to_id)?;
+            Some(render(r, parent, child, &ty.alias, base))
+        })
+        .collect())
+}
+
+/// A HAL list of relations.
+fn hal_list(self_href: String, items: Vec<Value>) -> Value {
+    let links: Vec<Value> = items.iter().map(|i| i["_links"]["self"].clone()).collect();
+    let relations = if links.len() == 1 {
+        links[0].clone()
+    } else {
+        Value::Array(links)
+    };
+    json!({
+        "_links": {"self": link(self_href), "relations": relations},
+        "_embedded": {"relations": items},
+    })
+}
+
+async fn list(state: &AppState, req: &Request, filter: RelationFilter) -> AppResult<Vec<Value>> {
+    let window = PageWindow {
+        after: None,
+        before: None,
+        limit: MAX_LIST,
+        from_end: false,
+    };
+    let filter = RelationFilter {
+        type_source: Some(SOURCE.to_owned()),
+        space: Some(req.space.clone()),
+        ..filter
+    };
+    let page = store::relations::page(
+        state.service.store().db(),
+        &filter,
+        visibility(&req.principal),
+        &window,
+    )
+    .await?;
+    render_all(state, &page.items, &req.base).await
+}
+
+/// A visible relation of an Umbraco type in the request's project.
+async fn one(state: &AppState, req: &Request, id: &str) -> Result<(Relation, Value), UmbracoError> {
+    let missing = || UmbracoError::NotFound(relation_not_found(id));
+    let row_id: i64 = id.parse().map_err(|_| missing())?;
+    let db = state.service.store().db();
+    let relation = store::relations::by_ids(db, &[row_id], visibility(&req.principal))
+        .await
+        .map_err(|e| from_app(e, &relation_not_found(id)))?
+        .pop()
+        .ok_or_else(missing)?;
+    let rendered = render_all(state, std::slice::from_ref(&relation), &req.base)
+        .await
+        .map_err(|e| from_app(e, &relation_not_found(id)))?
+        .pop()
+        .ok_or_else(missing)?;
+    let parent = store::entities::by_ids(db, &[relation.from_id])
+        .await
+        .map_err(|e| from_app(e, &relation_not_found(id)))?;
+    if parent.first().is_none_or(|p| p.space != req.space) {
+        return Err(missing());
+    }
+    Ok((relation, rendered))
+}
+
+async fn by_id_or_alias(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Result<Response, UmbracoError> {
+    let req = request(&state, &headers).await?;
+    if key.parse::<i64>().is_ok() {
+        let (_, rendered) = one(&state, &req, &key).await?;
+        return Ok(axum::Json(rendered).into_response());
+    }
+    let db = state.service.store().db();
+    let not_found = format!("Relation type with alias '{key}' could not be found.");
+    let ty = store::relation_types::by_alias(db, SOURCE, &key)
+        .await
+        .map_err(|e| from_app(e, &not_found))?
+        .ok_or_else(|| UmbracoError::NotFound(not_found.clone()))?;
+    let items = list(
+        &state,
+        &req,
+        RelationFilter {
+            type_id: Some(ty.id),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| from_app(e, &not_found))?;
+    Ok(axum::Json(hal_list(format!("{}/relation/{key}", req.base), items)).into_response())
+}
+
+async fn by_end(
+    state: &AppState,
+    headers: &HeaderMap,
+    guid: &str,
+    parent: bool,
+) -> Result<Response, UmbracoError> {
+    let req = request(state, headers).await?;
+    let path = if parent { "parent" } else { "child" };
+    let self_href = format!("{}/relation/{path}/{guid}", req.base);
+    let node = match entity(state, SOURCE, &req.space, None, guid).await {
+        Ok(e) => e,
+        // An unknown or malformed GUID has no relations.
+        Err(AppError::NotFound(_)) | Err(AppError::BadInput(_)) => {
+            return Ok(axum::Json(hal_list(self_href, vec![])).into_response());
+        }
+        Err(e) => return Err(from_app(e, "")),
+    };
+    let filter = if parent {
+        RelationFilter {
+            from_id: Some(node.id),
+            ..Default::default()
+        }
+    } else {
+        RelationFilter {
+            to_id: Some(node.id),
+            ..Default::default()
+        }
+    };
+    let items = list(state, &req, filter)
+        .await
+        .map_err(|e| from_app(e, ""))?;
+    Ok(axum::Json(hal_list(self_href, items)).into_response())
+}
+
+async fn by_parent(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(guid): Path<String>,
+) -> Result<Response, UmbracoError> {
+    by_end(&state, &headers, &guid, true).await
+}
+
+async fn by_child(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(guid): Path<String>,
+) -> Result<Response, UmbracoError> {
+    by_end(&state, &headers, &guid, false).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewRelation {
+    parent_id: String,
+    child_id: String,
+    relation_type_alias: String,
+    comment: Option<String>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Response, UmbracoError> {
+    let req = request(&state, &headers).await?;
+    if body.trim().is_empty() {
+        return Err(UmbracoError::BadRequest);
+    }
+    let input: NewRelation =
+        serde_json::from_str(&body).map_err(|_| UmbracoError::ValidationFailed)?;
+    let invalid = |e: AppError| match e {
+        AppError::NotFound(_) => UmbracoError::ValidationFailed,
+        other => from_app(other, ""),
+    };
+    let db = state.service.store().db();
+    let ty = store::relation_types::by_alias(db, SOURCE, &input.relation_type_alias)
+        .await
+        .map_err(invalid)?
+        .ok_or(UmbracoError::ValidationFailed)?;
+    let parent = entity(&state, SOURCE, &req.space, None, &input.parent_id)
+        .await
+        .map_err(invalid)?;
+    let child = entity(&state, SOURCE, &req.space, None, &input.child_id)
+        .await
+        .map_err(invalid)?;
+    let related = state
+        .service
+        .relate(
+            &req.principal,
+            Relate {
+                type_id: ty.id,
+                from_id: parent.id,
+                to_id: child.id,
+                comment: input.comment,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(invalid)?;
+    let body = render(&related.relation, &parent, &child, &ty.alias, &req.base);
+    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, UmbracoError> {
+    let req = request(&state, &headers).await?;
+    let (relation, rendered) = one(&state, &req, &id).await?;
+    state
+        .service
+        .unrelate(&req.principal, relation.id, false)
+        .await
+        .map_err(|e| from_app(e, &relation_not_found(&id)))?;
+    Ok(axum::Json(rendered).into_response())
+}
+
+/// A relation type in the same HAL style.
+fn render_type(t: &RelationType, base: &str) -> Value {
+    let end = |f: fn(&crate::domain::KindPair) -> &crate::domain::EndpointKind| {
+        t.contract.allowed_pairs.first().map(|p| f(p).kind.clone())
+    };
+    json!({
+        "alias": t.alias,
+        "name": t.name,
+        "isBidirectional": t.bidirectional,
+        "isSystemRelationType": t.system_managed,
+        "parentObjectType": end(|p| &p.from),
+        "childObjectType": end(|p| &p.to),
+        "_links": {"self": link(format!("{base}/relation/type/{}", t.alias))},
+    })
+}
+
+async fn types(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, UmbracoError> {
+    let req = request(&state, &headers).await?;
+    let window = PageWindow {
+        after: None,
+        before: None,
+        limit: MAX_LIST,
+        from_end: false,
+    };
+    let page = store::relation_types::page(state.service.store().db(), Some(SOURCE), &window)
+        .await
+        .map_err(|e| from_app(e, ""))?;
+    let items: Vec<Value> = page
+        .items
+        .iter()
+        .map(|t| render_type(t, &req.base))
+        .collect();
+    Ok(axum::Json(json!({
+        "_links": {"self": link(format!("{}/relation/type", req.base))},
+        "_embedded": {"relationTypes": items},
+    }))
+    .into_response())
+}
+
+async fn type_by_alias(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(alias): Path<String>,
+) -> Result<Response, UmbracoError> {
+    let req = request(&state, &headers).await?;
+    let not_found = format!("Relation type with alias '{alias}' could not be found.");
+    let ty = store::relation_types::by_alias(state.service.store().db(), SOURCE, &alias)
+        .await
+        .map_err(|e| from_app(e, &not_found))?
+        .ok_or(UmbracoError::NotFound(not_found))?;
+    Ok(axum::Json(render_type(&ty, &req.base)).into_response())
+}

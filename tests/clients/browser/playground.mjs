@@ -1,0 +1,188 @@
+// relgate's /playground (GraphiQL 5) in a real headless Chromium.
+//
+//   RELGATE_BASE=http://127.0.0.1:8080 [RELGATE_TOKEN=...] [SCREENSHOT=out.png] \
+//     node browser/playground.mjs
+//
+// Opens the playground with every request to another origin blocked (and
+// counted: any such attempt fails the check, the playground must work
+// offline), waits for GraphiQL and its Monaco editors, runs the first tab
+// (Welcome) with the execute button, and waits for the result pane to show
+// `relationTypes` data. Fails on a blank page, an uncaught page error, a
+// console error, a GraphQL error in the result or a failed /graphql request.
+// Saves a screenshot to SCREENSHOT (default tests/clients/playground.png).
+//
+// Browser: Debian's Chromium (CHROMIUM, default /usr/bin/chromium; install
+// with `apt-get install -y chromium`), driven by playwright-core.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const BASE = (process.env.RELGATE_BASE ?? '').replace(/\/+$/, '');
+const TOKEN = process.env.RELGATE_TOKEN ?? '';
+const SCREENSHOT = resolve(process.env.SCREENSHOT ?? join(HERE, '..', 'playground.png'));
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const TIMEOUT_MS = Number(process.env.BROWSER_TIMEOUT_MS ?? 60000);
+
+function fail(msg) {
+  console.log(`browser: FAILED - ${msg}`);
+  process.exitCode = 1;
+}
+
+if (!BASE) {
+  fail('set RELGATE_BASE (e.g. http://127.0.0.1:8080)');
+  process.exit(2);
+}
+if (!existsSync(CHROMIUM)) {
+  fail(`no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+  process.exit(1);
+}
+
+const origin = new URL(BASE).origin;
+const problems = [];
+const blocked = [];
+const consoleErrors = [];
+const graphqlResponses = [];
+
+const userDataDir = mkdtempSync(join(tmpdir(), 'relgate-chromium-'));
+let context;
+try {
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1400, height: 860 },
+    // With a token, the playground's own requests need it; GraphiQL's
+    // header editor would be the person's way, this is the test's.
+    extraHTTPHeaders: TOKEN ? { Authorization: `Bearer ${TOKEN}` } : {},
+  });
+
+  // Every request of the pages and their workers: the server's origin goes
+  // through, anything else is refused and recorded.
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    let reqOrigin;
+    try {
+      reqOrigin = new URL(url).origin;
+    } catch {
+      reqOrigin = 'invalid';
+    }
+    if (reqOrigin === origin) return route.continue();
+    blocked.push(url);
+    return route.abort('blockedbyclient');
+  });
+  await context.routeWebSocket(/.*/, (ws) => {
+    if (new URL(ws.url()).origin.replace(/^ws/, 'http') === origin) return ws.connectToServer();
+    blocked.push(ws.url());
+    return ws.close();
+  });
+
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(TIMEOUT_MS);
+  page.on('pageerror', (err) => problems.push(`uncaught error in the page: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') consoleErrors.push(msg.text());
+  });
+  page.on('response', async (res) => {
+    if (new URL(res.url()).pathname === '/graphql') {
+      graphqlResponses.push({ status: res.status(), body: await res.text().catch(() => '') });
+    }
+  });
+
+  const response = await page.goto(`${BASE}/playground`, { waitUntil: 'load' });
+  if (!response || !response.ok()) throw new Error(`GET /playground answered ${response?.status()}`);
+
+  // GraphiQL mounted, with its Monaco editors.
+  await page.locator('.graphiql-container').first().waitFor({ state: 'visible' });
+  await page.locator('.graphiql-query-editor .monaco-editor').first().waitFor({ state: 'visible' });
+  const box = await page.locator('.graphiql-container').first().boundingBox();
+  if (!box || box.width < 400 || box.height < 300) throw new Error(`GraphiQL is ${JSON.stringify(box)} in size`);
+
+  // The first tab is the Welcome query; select it and check the editor shows it.
+  const tabs = page.locator('.graphiql-tab');
+  const tabCount = await tabs.count();
+  if (tabCount > 0) {
+    await tabs.first().locator('button').first().click();
+    const title = (await tabs.first().innerText()).trim();
+    if (!/Welcome/.test(title)) throw new Error(`first tab is "${title}", not Welcome`);
+  }
+  await page
+    .locator('.graphiql-query-editor .view-lines')
+    .filter({ hasText: 'relationTypes' })
+    .first()
+    .waitFor({ state: 'visible' });
+
+  // Run it.
+  const answered = page.waitForResponse((res) => new URL(res.url()).pathname === '/graphql' && res.request().method() === 'POST');
+  await page.locator('button.graphiql-execute-button').first().click();
+  const res = await answered;
+  if (res.status() !== 200) throw new Error(`POST /graphql answered ${res.status()}`);
+
+  // What the server sent: data, no errors.
+  let body;
+  try {
+    body = JSON.parse(await res.text());
+  } catch {
+    throw new Error('POST /graphql answered no JSON');
+  }
+  if (body.errors?.length) throw new Error(`the query failed: ${JSON.stringify(body.errors).slice(0, 300)}`);
+  const total = body.data?.relationTypes?.totalCount;
+  if (!(total >= 1)) throw new Error(`relationTypes.totalCount is ${total}`);
+
+  // The result pane shows it (Monaco renders only the visible lines; the
+  // answer starts with data.relationTypes.totalCount).
+  const resultLines = page.locator('.graphiql-response .view-lines').first();
+  await resultLines.filter({ hasText: '"totalCount"' }).waitFor({ state: 'visible' });
+  const shownText = ((await resultLines.textContent()) ?? '').replace(/\u00a0/g, ' ');
+  if (!shownText.includes('"data"') || !shownText.includes('"relationTypes"')) {
+    throw new Error(`result pane shows no relationTypes data: ${shownText.slice(0, 300)}`);
+  }
+  if (shownText.includes('"errors"')) throw new Error(`result pane shows errors: ${shownText.slice(0, 300)}`);
+  const shown = /"totalCount":\s*(\d+)/.exec(shownText)?.[1];
+  if (Number(shown) !== total) throw new Error(`result pane shows totalCount ${shown}, the server sent ${total}`);
+
+  // Let late requests (workers, fonts) show up before judging the network.
+  await page.waitForTimeout(500);
+  mkdirSync(dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT });
+
+  if (blocked.length) problems.push(`requests to other origins: ${[...new Set(blocked)].join(', ')}`);
+  if (consoleErrors.length) problems.push(`console errors: ${consoleErrors.join(' | ')}`);
+  if (problems.length) throw new Error(problems.join('; '));
+
+  console.log(
+    `browser: OK - GraphiQL ran the Welcome tab: relationTypes totalCount ${total}, ` +
+      `${tabCount} tabs, no request left ${origin}; screenshot ${SCREENSHOT}`,
+  );
+} catch (err) {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (context) {
+    const page = context.pages()[0];
+    if (page) {
+      const shot = SCREENSHOT.replace(/\.png$/, '') + '-failed.png';
+      await page.screenshot({ path: shot }).then(
+        () => console.log(`browser: screenshot of the failure: ${shot}`),
+        () => {},
+      );
+    }
+  }
+  const extra = [...problems];
+  if (blocked.length) extra.push(`requests to other origins: ${[...new Set(blocked)].join(', ')}`);
+  fail([msg.split('\n')[0], ...extra].join('; '));
+  if (msg.includes('\n')) console.log(msg);
+} finally {
+  await context?.close().catch(() => {});
+  rmSync(userDataDir, { recursive: true, force: true });
+}

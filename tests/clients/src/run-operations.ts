@@ -1,0 +1,283 @@
+// Runs relgate's example operations (schema/operations/*.graphql, in file
+// order, on an empty store) with graphql-request, through the typed documents
+// that GraphQL Code Generator made from them (generated/graphql.ts), and
+// checks every answer.
+//
+//   RELGATE_URL=http://127.0.0.1:8080/graphql [RELGATE_TOKEN=...] npm run operations
+//
+// Every answer is read through the generated result types, so a field that is
+// renamed in an operation or in the schema breaks `tsc --noEmit` (and, for the
+// schema, codegen itself). The list of steps below must match the files in
+// schema/operations/ one for one, so a new or renamed operation fails here
+// until it is checked.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { ClientError, GraphQLClient } from 'graphql-request';
+
+import {
+  EntityWithRelatedItemsDocument,
+  ListRelationTypesDocument,
+  RelateCopperRecordsDocument,
+  RelateKankaCharactersDocument,
+  UnrelateDocument,
+  UpdateRelationDocument,
+} from '../generated/graphql.js';
+import type {
+  EntityWithRelatedItemsQueryVariables,
+  ListRelationTypesQueryVariables,
+  RelateCopperRecordsMutation,
+  RelateKankaCharactersMutation,
+  UpdateRelationMutationVariables,
+} from '../generated/graphql.js';
+
+// --- setup -------------------------------------------------------------------
+
+const url = process.env.RELGATE_URL;
+if (!url) {
+  console.error('operations: FAIL - set RELGATE_URL (e.g. http://127.0.0.1:8080/graphql)');
+  process.exit(2);
+}
+const token = process.env.RELGATE_TOKEN;
+const client = new GraphQLClient(url, {
+  headers: token ? { Authorization: `Bearer ${token}` } : {},
+});
+
+/** The repository's schema/operations/, found upwards from this file. */
+function operationsDir(): string {
+  if (process.env.RELGATE_OPERATIONS_DIR) return resolve(process.env.RELGATE_OPERATIONS_DIR);
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'schema', 'operations');
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('schema/operations not found above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+}
+const OPS_DIR = operationsDir();
+
+/** `NN-Name.variables.json` of an operation, or `{}` when it has none. */
+function fileVariables(file: string): Record<string, unknown> {
+  const path = join(OPS_DIR, file.replace(/\.graphql$/, '.variables.json'));
+  if (!existsSync(path)) return {};
+  const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  assert.ok(parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed), `${path}: not a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+/** The name of the (single) operation in a generated document. */
+function operationName(doc: TypedDocumentNode<unknown, never>): string | undefined {
+  const def = doc.definitions[0];
+  return def && def.kind === 'OperationDefinition' ? def.name?.value : undefined;
+}
+
+// --- the steps, in file order -------------------------------------------------
+
+// What earlier steps found out, for later ones.
+let copper: RelateCopperRecordsMutation['relateByKey'] | undefined;
+let kanka: RelateKankaCharactersMutation['relateByKey'] | undefined;
+
+type Step = {
+  /** File name without the `NN-` prefix and extension (= operation name). */
+  name: string;
+  document: TypedDocumentNode<any, any>;
+  run: (file: string) => Promise<string>;
+};
+
+const steps: Step[] = [
+  {
+    name: 'RelateCopperRecords',
+    document: RelateCopperRecordsDocument,
+    async run() {
+      const { relateByKey: r } = await client.request(RelateCopperRecordsDocument);
+      assert.equal(r.created, true, 'a new relation is created');
+      assert.ok(r.relation.id.length > 0, 'relation id');
+      assert.equal(typeof r.relation.legacyId, 'number');
+      assert.equal(r.relation.type.alias, 'related');
+      assert.deepEqual(
+        [r.relation.from.kind, r.relation.from.externalId, r.relation.from.name],
+        ['person', '42', 'Ada Lovelace'],
+      );
+      assert.deepEqual(
+        [r.relation.to.kind, r.relation.to.externalId, r.relation.to.name],
+        ['company', '7', 'Analytical Engines Ltd'],
+      );
+      copper = r;
+      return `created relation ${r.relation.id} (Ada Lovelace -> Analytical Engines Ltd)`;
+    },
+  },
+  {
+    name: 'EntityWithRelatedItems',
+    document: EntityWithRelatedItemsDocument,
+    async run(file) {
+      assert.ok(copper, 'RelateCopperRecords ran first');
+      const variables = fileVariables(file) as EntityWithRelatedItemsQueryVariables;
+      const { entity } = await client.request(EntityWithRelatedItemsDocument, variables);
+      assert.ok(entity, 'the entity exists');
+      assert.equal(entity.kind, 'person');
+      assert.equal(entity.name, 'Ada Lovelace');
+      assert.equal(entity.related.totalCount, 1, 'one related item');
+      assert.equal(entity.related.edges.length, 1);
+      const item = entity.related.edges[0]!.node;
+      assert.deepEqual([item.kind, item.externalId, item.name], ['company', '7', 'Analytical Engines Ltd']);
+      assert.equal(entity.relations.totalCount, 1, 'one relation');
+      assert.equal(entity.relations.pageInfo.hasNextPage, false);
+      const edge = entity.relations.edges[0]!;
+      assert.equal(edge.node.id, copper.relation.id, 'the relation RelateCopperRecords created');
+      assert.deepEqual([edge.node.type.source, edge.node.type.alias], ['copper', 'related']);
+      assert.equal(edge.direction, copper.relation.type.bidirectional ? 'BOTH' : 'OUTGOING');
+      assert.equal(edge.other.name, 'Analytical Engines Ltd');
+      assert.ok(!Number.isNaN(Date.parse(edge.node.createdAt)), `createdAt is a date: ${edge.node.createdAt}`);
+      return `1 related item "${item.name}", relation ${edge.direction}`;
+    },
+  },
+  {
+    name: 'RelateKankaCharacters',
+    document: RelateKankaCharactersDocument,
+    async run() {
+      const { relateByKey: r } = await client.request(RelateKankaCharactersDocument);
+      assert.equal(r.created, true);
+      assert.equal(r.relation.label, 'Just Friends');
+      assert.equal(r.relation.attitude, 25);
+      assert.deepEqual([r.relation.from.name, r.relation.to.name], ['Ilsa', 'Brom']);
+      assert.ok(r.mirror, 'twoWay: the mirror is written too');
+      assert.deepEqual([r.mirror.from.name, r.mirror.to.name], ['Brom', 'Ilsa']);
+      assert.notEqual(r.mirror.id, r.relation.id);
+      kanka = r;
+      return `relation ${r.relation.id} with mirror ${r.mirror.id}`;
+    },
+  },
+  {
+    name: 'UpdateRelation',
+    document: UpdateRelationDocument,
+    async run(file) {
+      assert.ok(kanka?.mirror, 'RelateKankaCharacters ran first');
+      // The file's `id` is a placeholder: use the relation RelateKankaCharacters made.
+      const variables: UpdateRelationMutationVariables = {
+        ...(fileVariables(file) as UpdateRelationMutationVariables),
+        id: kanka.relation.id,
+      };
+      assert.equal(variables.label, 'Old friends');
+      assert.equal(variables.attitude, 60);
+      const { updateRelation: r } = await client.request(UpdateRelationDocument, variables);
+      assert.equal(r.relation.id, kanka.relation.id);
+      assert.equal(r.relation.label, 'Old friends');
+      assert.equal(r.relation.attitude, 60);
+      assert.ok(r.mirror, 'syncMirror: the mirror is returned');
+      assert.equal(r.mirror.id, kanka.mirror.id);
+      assert.equal(r.mirror.label, 'Old friends');
+      assert.equal(r.mirror.attitude, 60);
+      return `label "${r.relation.label}", attitude ${r.relation.attitude}, mirror attitude ${r.mirror.attitude}`;
+    },
+  },
+  {
+    name: 'Unrelate',
+    document: UnrelateDocument,
+    async run(file) {
+      assert.ok(kanka?.mirror, 'RelateKankaCharacters ran first');
+      const { unrelate } = await client.request(UnrelateDocument, {
+        ...fileVariables(file),
+        id: kanka.relation.id,
+      });
+      assert.deepEqual(
+        [...unrelate.removedIds].sort(),
+        [kanka.relation.id, kanka.mirror.id].sort(),
+        'the relation and its mirror are removed',
+      );
+      return `removed ${unrelate.removedIds.length} ids`;
+    },
+  },
+  {
+    name: 'ListRelationTypes',
+    document: ListRelationTypesDocument,
+    async run(file) {
+      const variables = fileVariables(file) as ListRelationTypesQueryVariables;
+      assert.equal(variables.source, 'copper');
+      const { relationTypes } = await client.request(ListRelationTypesDocument, variables);
+      assert.equal(relationTypes.totalCount, 1, 'Copper has one relation type');
+      assert.equal(relationTypes.edges.length, 1);
+      const t = relationTypes.edges[0]!.node;
+      assert.deepEqual([t.source, t.alias, t.duplicates], ['copper', 'related', 'IDEMPOTENT']);
+      assert.equal(t.allowedPairs.length, 11, 'allowed pairs');
+      assert.ok(
+        t.allowedPairs.some((p) => p.from.kind === 'person' && p.to.kind === 'company'),
+        'person -> company is allowed',
+      );
+      assert.equal(t.attributes.attitude, null, 'Copper relations take no attitude');
+      return `1 type "${t.name}" with ${t.allowedPairs.length} allowed pairs`;
+    },
+  },
+];
+
+/** Copper relations are idempotent: the first operation again changes nothing. */
+async function rerunCopper(): Promise<string> {
+  assert.ok(copper);
+  const { relateByKey: r } = await client.request(RelateCopperRecordsDocument);
+  assert.equal(r.created, false, 'relating the same pair again creates nothing');
+  assert.equal(r.relation.id, copper.relation.id, 'the existing relation is returned');
+  return 'created: false, same relation';
+}
+
+// --- main ---------------------------------------------------------------------
+
+function describe(err: unknown): string {
+  if (err instanceof ClientError) {
+    const errors = err.response.errors?.map((e) => e.message).join('; ');
+    return `HTTP ${err.response.status}: ${errors ?? String(err.response.error ?? err.message)}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function main(): Promise<number> {
+  let passed = 0;
+  let failed = 0;
+  const check = async (label: string, fn: () => Promise<string>) => {
+    try {
+      const what = await fn();
+      passed++;
+      console.log(`  ok   ${label}: ${what}`);
+    } catch (err) {
+      failed++;
+      console.log(`  FAIL ${label}: ${describe(err)}`);
+    }
+  };
+
+  console.log(`operations: ${OPS_DIR} against ${url}${token ? ' (bearer token)' : ''}`);
+
+  // The files and the steps must agree, in order.
+  const files = readdirSync(OPS_DIR)
+    .filter((f) => f.endsWith('.graphql'))
+    .sort();
+  const expected = steps.map((s) => s.name);
+  const found = files.map((f) => f.replace(/^\d+-/, '').replace(/\.graphql$/, ''));
+  await check('operation files', async () => {
+    assert.deepEqual(found, expected, 'schema/operations/*.graphql and the steps of run-operations.ts differ');
+    for (const s of steps) assert.equal(operationName(s.document), s.name, `generated document for ${s.name}`);
+    return `${files.length} files, in order`;
+  });
+
+  for (const [i, step] of steps.entries()) {
+    const file = files[i] ?? `${step.name}.graphql`;
+    await check(file, () => step.run(file));
+  }
+  await check('RelateCopperRecords again', rerunCopper);
+
+  console.log(
+    failed === 0
+      ? `operations: OK - ${passed} checks`
+      : `operations: FAILED - ${failed} of ${passed + failed} checks`,
+  );
+  return failed === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error('operations: FAIL -', describe(err));
+    process.exit(1);
+  },
+);
