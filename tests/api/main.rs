@@ -20,3 +20,4 @@ mod relation_types;
 mod relations;
 mod rules;
 mod schema;
+mod typed_client;
