@@ -41,6 +41,8 @@ pub enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL), as checked in at schema/schema.graphql.
     Schema,
+    /// Print the OpenAPI description of the REST dialects, as checked in at schema/openapi.json.
+    Openapi,
     /// API tokens: create (printed once), list, revoke.
     Token {
         /// What to do with tokens.

@@ -42,6 +42,7 @@ async fn run(cli: Cli) -> Result<(), relgate::StartError> {
             tracing::info!("database migrated");
         }
         Command::Schema => print!("{}", relgate::graphql::sdl()),
+        Command::Openapi => print!("{}", relgate::dialects::openapi_json()),
         Command::Token { command } => {
             let service = relgate::open_service(&cli.database).await?;
             let store = service.store();

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::{authenticate, entity, header_value, log_internal};
 use crate::auth::Principal;
@@ -30,6 +30,14 @@ use crate::store::pages::EdgeFilter;
 
 /// The most related records one list returns (Copper's API does not page).
 const MAX_RELATED: u64 = 1000;
+
+/// The OpenAPI description of this dialect.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list_all, list_of_kind, relate, unrelate),
+    components(schemas(Resource, ResourceBody, Added, Removed, CopperError))
+)]
+pub struct Api;
 
 /// The routes, relative to `/copper/developer_api/v1`.
 pub fn routes() -> Router<AppState> {
@@ -60,6 +68,17 @@ fn kind_of(plural: &str) -> AppResult<&'static str> {
         .ok_or_else(|| AppError::not_found(format!("Unknown entity type: {plural}")))
 }
 
+/// Copper's error envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CopperError {
+    /// Always false.
+    success: bool,
+    /// The HTTP status again.
+    status: u16,
+    /// What went wrong.
+    message: String,
+}
+
 fn error(err: AppError) -> Response {
     log_internal(&err);
     let status = match &err {
@@ -70,8 +89,11 @@ fn error(err: AppError) -> Response {
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    let body =
-        json!({"success": false, "status": status.as_u16(), "message": err.public_message()});
+    let body = CopperError {
+        success: false,
+        status: status.as_u16(),
+        message: err.public_message(),
+    };
     (status, axum::Json(body)).into_response()
 }
 
@@ -96,16 +118,39 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> AppResult<Principal> {
     Ok(principal)
 }
 
-/// A record reference in Copper's bodies.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Resource {
+/// A record reference in Copper's bodies and lists.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Resource {
+    /// The record's Copper id.
     id: i64,
+    /// The record's kind, singular: `lead`, `person`, `company`,
+    /// `opportunity`, `project`, `task`.
     #[serde(rename = "type")]
     kind: String,
 }
 
-#[derive(Debug, Deserialize)]
-struct ResourceBody {
+/// The body of a relate or remove request.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResourceBody {
+    /// The other record.
+    resource: Resource,
+}
+
+/// The answer to a relate request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Added {
+    /// Always true (relating a related pair again is not an error).
+    added: bool,
+    /// The record related.
+    resource: Resource,
+}
+
+/// The answer to a remove request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Removed {
+    /// Always true.
+    removed: bool,
+    /// The record no longer related.
     resource: Resource,
 }
 
@@ -153,6 +198,23 @@ async fn list(
         .collect())
 }
 
+/// Lists every record related to a record.
+#[utoipa::path(get, path = "/copper/developer_api/v1/{entity}/{id}/related", tag = "copper",
+    params(
+        ("entity" = String, Path, description = "Plural kind: leads, people, companies, opportunities, projects, tasks"),
+        ("id" = i64, Path, description = "The record's Copper id"),
+        ("X-PW-AccessToken" = Option<String>, Header, description = "A relgate API token (none in open mode)"),
+        ("X-PW-Application" = String, Header, description = "developer_api"),
+        ("X-PW-UserEmail" = Option<String>, Header, description = "The token's email, or its name")
+    ),
+    responses(
+        (status = 200, description = "The related records", body = [Resource]),
+        (status = 400, description = "Malformed body", body = CopperError),
+        (status = 401, description = "Bad credentials", body = CopperError),
+        (status = 403, description = "The token's role may not do this", body = CopperError),
+        (status = 404, description = "No such record", body = CopperError),
+        (status = 422, description = "A Copper rule refuses it", body = CopperError),
+    ))]
 async fn list_all(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -164,6 +226,24 @@ async fn list_all(
     }
 }
 
+/// Lists the records of one kind related to a record.
+#[utoipa::path(get, path = "/copper/developer_api/v1/{entity}/{id}/related/{related}", tag = "copper",
+    params(
+        ("entity" = String, Path, description = "Plural kind: leads, people, companies, opportunities, projects, tasks"),
+        ("id" = i64, Path, description = "The record's Copper id"),
+        ("X-PW-AccessToken" = Option<String>, Header, description = "A relgate API token (none in open mode)"),
+        ("X-PW-Application" = String, Header, description = "developer_api"),
+        ("X-PW-UserEmail" = Option<String>, Header, description = "The token's email, or its name"),
+        ("related" = String, Path, description = "Plural kind of the related records")
+    ),
+    responses(
+        (status = 200, description = "The related records of that kind", body = [Resource]),
+        (status = 400, description = "Malformed body", body = CopperError),
+        (status = 401, description = "Bad credentials", body = CopperError),
+        (status = 403, description = "The token's role may not do this", body = CopperError),
+        (status = 404, description = "No such record", body = CopperError),
+        (status = 422, description = "A Copper rule refuses it", body = CopperError),
+    ))]
 async fn list_of_kind(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -202,6 +282,24 @@ async fn ends(
     Ok((principal, me, other, resource, ty.id))
 }
 
+/// Relates an existing record to a record.
+#[utoipa::path(post, path = "/copper/developer_api/v1/{entity}/{id}/related", tag = "copper",
+    params(
+        ("entity" = String, Path, description = "Plural kind: leads, people, companies, opportunities, projects, tasks"),
+        ("id" = i64, Path, description = "The record's Copper id"),
+        ("X-PW-AccessToken" = Option<String>, Header, description = "A relgate API token (none in open mode)"),
+        ("X-PW-Application" = String, Header, description = "developer_api"),
+        ("X-PW-UserEmail" = Option<String>, Header, description = "The token's email, or its name")
+    ),
+    request_body = ResourceBody,
+    responses(
+        (status = 200, description = "Related (or already related)", body = Added),
+        (status = 400, description = "Malformed body", body = CopperError),
+        (status = 401, description = "Bad credentials", body = CopperError),
+        (status = 403, description = "The token's role may not do this", body = CopperError),
+        (status = 404, description = "No such record", body = CopperError),
+        (status = 422, description = "A Copper rule refuses it", body = CopperError),
+    ))]
 async fn relate(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -223,7 +321,10 @@ async fn relate(
                 },
             )
             .await?;
-        Ok::<Value, AppError>(json!({"added": true, "resource": resource}))
+        Ok::<Added, AppError>(Added {
+            added: true,
+            resource,
+        })
     };
     match run.await {
         Ok(v) => axum::Json(v).into_response(),
@@ -231,6 +332,24 @@ async fn relate(
     }
 }
 
+/// Removes the relationship between two records.
+#[utoipa::path(delete, path = "/copper/developer_api/v1/{entity}/{id}/related", tag = "copper",
+    params(
+        ("entity" = String, Path, description = "Plural kind: leads, people, companies, opportunities, projects, tasks"),
+        ("id" = i64, Path, description = "The record's Copper id"),
+        ("X-PW-AccessToken" = Option<String>, Header, description = "A relgate API token (none in open mode)"),
+        ("X-PW-Application" = String, Header, description = "developer_api"),
+        ("X-PW-UserEmail" = Option<String>, Header, description = "The token's email, or its name")
+    ),
+    request_body = ResourceBody,
+    responses(
+        (status = 200, description = "No longer related", body = Removed),
+        (status = 400, description = "Malformed body", body = CopperError),
+        (status = 401, description = "Bad credentials", body = CopperError),
+        (status = 403, description = "The token's role may not do this", body = CopperError),
+        (status = 404, description = "No such record", body = CopperError),
+        (status = 422, description = "A Copper rule refuses it", body = CopperError),
+    ))]
 async fn unrelate(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -253,7 +372,10 @@ async fn unrelate(
             .service
             .unrelate(&principal, relation.id, false)
             .await?;
-        Ok::<Value, AppError>(json!({"removed": true, "resource": resource}))
+        Ok::<Removed, AppError>(Removed {
+            removed: true,
+            resource,
+        })
     };
     match run.await {
         Ok(v) => axum::Json(v).into_response(),

@@ -20,7 +20,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{authenticate, entity, header_value, log_internal};
 use crate::auth::{Principal, bearer};
@@ -35,6 +36,23 @@ use crate::store::relations::{RelationChanges, RelationFilter};
 /// The most relations one list returns.
 const MAX_LIST: u64 = 1000;
 
+/// The OpenAPI description of this dialect.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list, read, create, update, remove),
+    components(schemas(
+        KankaRelation,
+        RelationData,
+        RelationListData,
+        Deleted,
+        RelationBody,
+        EntityId,
+        KankaErrorBody,
+        Timestamp
+    ))
+)]
+pub struct Api;
+
 /// The routes, relative to `/kanka/api/1.0/campaigns/{campaign}`.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -43,6 +61,18 @@ pub fn routes() -> Router<AppState> {
             "/entities/{entity}/relations/{relation}",
             get(read).put(update).patch(update).delete(remove),
         )
+}
+
+/// Kanka's error envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KankaErrorBody {
+    /// The HTTP status again.
+    code: u16,
+    /// What went wrong.
+    error: String,
+    /// For 422: the messages per body field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<BTreeMap<&'static str, Vec<String>>>,
 }
 
 /// An error in Kanka's envelope.
@@ -55,20 +85,25 @@ enum KankaError {
 
 impl IntoResponse for KankaError {
     fn into_response(self) -> Response {
-        match self {
+        let (status, body) = match self {
             KankaError::Invalid(fields) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                axum::Json(
-                    json!({"code": 422, "error": "The given data was invalid.", "fields": fields}),
-                ),
-            )
-                .into_response(),
+                KankaErrorBody {
+                    code: 422,
+                    error: "The given data was invalid.".to_owned(),
+                    fields: Some(fields),
+                },
+            ),
             KankaError::Status(status, message) => (
                 status,
-                axum::Json(json!({"code": status.as_u16(), "error": message})),
-            )
-                .into_response(),
-        }
+                KankaErrorBody {
+                    code: status.as_u16(),
+                    error: message,
+                    fields: None,
+                },
+            ),
+        };
+        (status, axum::Json(body)).into_response()
     }
 }
 
@@ -116,30 +151,88 @@ fn from_app(err: AppError) -> KankaError {
     }
 }
 
-fn timestamp(t: DateTime<Utc>) -> Value {
-    json!({"date": t.format("%Y-%m-%d %H:%M:%S%.6f").to_string(), "timezone_type": 3, "timezone": "UTC"})
+/// Kanka's timestamp object.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Timestamp {
+    /// `2018-04-18 12:49:16.000000`, in UTC.
+    date: String,
+    /// Always 3 (a named time zone).
+    timezone_type: u8,
+    /// Always `UTC`.
+    timezone: String,
 }
 
-fn render(r: &Relation, owner: &Entity, target: &Entity) -> Value {
-    let id = |e: &Entity| {
-        e.external_id
-            .parse::<i64>()
-            .map(Value::from)
-            .unwrap_or_else(|_| Value::from(e.external_id.clone()))
-    };
-    json!({
-        "id": r.id,
-        "owner_id": id(owner),
-        "target_id": id(target),
-        "relation": r.label,
-        "attitude": r.attitude,
-        "colour": r.colour,
-        "is_pinned": r.pinned,
-        "is_private": r.is_private,
-        "mirror_id": r.mirror_id,
-        "created_at": timestamp(r.created_at),
-        "updated_at": timestamp(r.updated_at),
-    })
+fn timestamp(t: DateTime<Utc>) -> Timestamp {
+    Timestamp {
+        date: t.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+        timezone_type: 3,
+        timezone: "UTC".to_owned(),
+    }
+}
+
+/// A relation, as Kanka shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KankaRelation {
+    /// The relation's id.
+    id: i64,
+    /// The owner entity's Kanka id.
+    owner_id: i64,
+    /// The target entity's Kanka id.
+    target_id: i64,
+    /// The relation's text.
+    relation: Option<String>,
+    /// How the owner feels about the target, -100..100.
+    attitude: Option<i32>,
+    /// `#rrggbb`.
+    colour: Option<String>,
+    /// Pinned on the owner's profile.
+    is_pinned: bool,
+    /// Visible to admins only.
+    is_private: bool,
+    /// The other half of a two-way relation.
+    mirror_id: Option<i64>,
+    /// Created at.
+    created_at: Timestamp,
+    /// Updated at.
+    updated_at: Timestamp,
+}
+
+/// One relation, wrapped.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RelationData {
+    /// The relation.
+    data: KankaRelation,
+}
+
+/// Relations, wrapped.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RelationListData {
+    /// The relations.
+    data: Vec<KankaRelation>,
+}
+
+/// The answer to a delete.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Deleted {
+    /// Always true.
+    deleted: bool,
+}
+
+fn render(r: &Relation, owner: &Entity, target: &Entity) -> KankaRelation {
+    let id = |e: &Entity| e.external_id.parse::<i64>().unwrap_or_default();
+    KankaRelation {
+        id: r.id,
+        owner_id: id(owner),
+        target_id: id(target),
+        relation: r.label.clone(),
+        attitude: r.attitude,
+        colour: r.colour.clone(),
+        is_pinned: r.pinned,
+        is_private: r.is_private,
+        mirror_id: r.mirror_id,
+        created_at: timestamp(r.created_at),
+        updated_at: timestamp(r.updated_at),
+    }
 }
 
 /// The caller and the entity of the URL.
@@ -167,7 +260,7 @@ async fn kanka_type_id(state: &AppState) -> AppResult<i64> {
 }
 
 /// Renders relations with their ends' Kanka ids.
-async fn render_all(state: &AppState, relations: &[Relation]) -> AppResult<Vec<Value>> {
+async fn render_all(state: &AppState, relations: &[Relation]) -> AppResult<Vec<KankaRelation>> {
     let mut ids: Vec<i64> = relations
         .iter()
         .flat_map(|r| [r.from_id, r.to_id])
@@ -208,6 +301,19 @@ async fn owned(
     Ok(relation)
 }
 
+#[utoipa::path(get, path = "/kanka/api/1.0/campaigns/{campaign}/entities/{entity}/relations", tag = "kanka",
+    params(
+        ("campaign" = String, Path, description = "The campaign (space)"),
+        ("entity" = String, Path, description = "The owner entity's Kanka id"),
+        ("Authorization" = Option<String>, Header, description = "Bearer <token> (none in open mode)")
+    ),
+    responses(
+        (status = 200, description = "The relations the entity owns", body = RelationListData),
+        (status = 401, description = "Unauthenticated", body = KankaErrorBody),
+        (status = 403, description = "The token's role may not do this", body = KankaErrorBody),
+        (status = 404, description = "No such entity or relation", body = KankaErrorBody),
+        (status = 422, description = "Invalid fields", body = KankaErrorBody)
+    ))]
 async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -234,9 +340,23 @@ async fn list(
     .await
     .map_err(from_app)?;
     let data = render_all(&state, &page.items).await.map_err(from_app)?;
-    Ok(axum::Json(json!({"data": data})).into_response())
+    Ok(axum::Json(RelationListData { data }).into_response())
 }
 
+#[utoipa::path(get, path = "/kanka/api/1.0/campaigns/{campaign}/entities/{entity}/relations/{relation}", tag = "kanka",
+    params(
+        ("campaign" = String, Path, description = "The campaign (space)"),
+        ("entity" = String, Path, description = "The owner entity's Kanka id"),
+        ("Authorization" = Option<String>, Header, description = "Bearer <token> (none in open mode)"),
+        ("relation" = i64, Path, description = "The relation's id")
+    ),
+    responses(
+        (status = 200, description = "The relation", body = RelationData),
+        (status = 401, description = "Unauthenticated", body = KankaErrorBody),
+        (status = 403, description = "The token's role may not do this", body = KankaErrorBody),
+        (status = 404, description = "No such entity or relation", body = KankaErrorBody),
+        (status = 422, description = "Invalid fields", body = KankaErrorBody)
+    ))]
 async fn read(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -245,51 +365,81 @@ async fn read(
     let (principal, owner) = context(&state, &headers, &campaign, &entity_id).await?;
     let r = owned(&state, &principal, &owner, &relation).await?;
     let data = render_all(&state, &[r]).await.map_err(from_app)?;
-    Ok(axum::Json(json!({"data": data.into_iter().next()})).into_response())
+    let data = data
+        .into_iter()
+        .next()
+        .ok_or_else(|| KankaError::Status(StatusCode::NOT_FOUND, "Not found.".to_owned()))?;
+    Ok(axum::Json(RelationData { data }).into_response())
 }
 
-/// The body as a JSON object (Kanka clients send JSON).
-fn object(body: &str) -> Result<Map<String, Value>, KankaError> {
+/// An entity id in a body: Kanka clients send numbers, some send strings.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum EntityId {
+    /// A number.
+    Number(i64),
+    /// A string of digits.
+    Text(String),
+}
+
+impl EntityId {
+    fn text(&self) -> String {
+        match self {
+            EntityId::Number(n) => n.to_string(),
+            EntityId::Text(s) => s.clone(),
+        }
+    }
+}
+
+/// The body of a create or update (every field optional on update).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct RelationBody {
+    /// The relation's text, 1..255 characters (required on create).
+    relation: Option<String>,
+    /// The owner: must be the entity of the URL (required on create).
+    owner_id: Option<EntityId>,
+    /// The target entity (required on create).
+    target_id: Option<EntityId>,
+    /// Create the mirror too (on update: apply the change to the mirror too).
+    two_way: Option<bool>,
+    /// Visible to admins only.
+    is_private: Option<bool>,
+    /// -100..100.
+    attitude: Option<i32>,
+    /// `#rrggbb`.
+    colour: Option<String>,
+    /// Pinned on the owner's profile.
+    is_pinned: Option<bool>,
+}
+
+/// Parses a body (an empty one is an empty object).
+fn parse_body(body: &str) -> Result<RelationBody, KankaError> {
     if body.trim().is_empty() {
-        return Ok(Map::new());
+        return Ok(RelationBody::default());
     }
-    match serde_json::from_str::<Value>(body) {
-        Ok(Value::Object(m)) => Ok(m),
-        _ => Err(invalid(
+    serde_json::from_str(body).map_err(|e| {
+        invalid(
             "relation",
-            "The request body must be a JSON object.",
-        )),
-    }
+            format!("The request body is not a valid relation: {e}"),
+        )
+    })
 }
 
-fn text(m: &Map<String, Value>, k: &str) -> Option<String> {
-    m.get(k).and_then(|v| v.as_str()).map(str::to_owned)
-}
-
-fn flag(m: &Map<String, Value>, k: &str) -> Option<bool> {
-    m.get(k)
-        .and_then(|v| v.as_bool().or_else(|| v.as_i64().map(|n| n != 0)))
-}
-
-fn id_text(m: &Map<String, Value>, k: &str) -> Option<String> {
-    match m.get(k)? {
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-fn attitude(m: &Map<String, Value>) -> Result<Option<i32>, KankaError> {
-    match m.get("attitude") {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_i64()
-            .and_then(|n| i32::try_from(n).ok())
-            .map(Some)
-            .ok_or_else(|| invalid("attitude", "The attitude must be an integer.")),
-    }
-}
-
+#[utoipa::path(post, path = "/kanka/api/1.0/campaigns/{campaign}/entities/{entity}/relations", tag = "kanka",
+    params(
+        ("campaign" = String, Path, description = "The campaign (space)"),
+        ("entity" = String, Path, description = "The owner entity's Kanka id"),
+        ("Authorization" = Option<String>, Header, description = "Bearer <token> (none in open mode)")
+    ),
+    request_body = RelationBody,
+    responses(
+        (status = 200, description = "The new relation", body = RelationData),
+        (status = 401, description = "Unauthenticated", body = KankaErrorBody),
+        (status = 403, description = "The token's role may not do this", body = KankaErrorBody),
+        (status = 404, description = "No such entity or relation", body = KankaErrorBody),
+        (status = 422, description = "Invalid fields", body = KankaErrorBody)
+    ))]
 async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -297,8 +447,8 @@ async fn create(
     body: String,
 ) -> Result<Response, KankaError> {
     let (principal, owner) = context(&state, &headers, &campaign, &entity_id).await?;
-    let m = object(&body)?;
-    match id_text(&m, "owner_id") {
+    let m = parse_body(&body)?;
+    match m.owner_id.as_ref().map(EntityId::text) {
         None => return Err(invalid("owner_id", "The owner id field is required.")),
         Some(o) if o != owner.external_id => {
             return Err(invalid(
@@ -308,7 +458,10 @@ async fn create(
         }
         Some(_) => {}
     }
-    let target_id = id_text(&m, "target_id")
+    let target_id = m
+        .target_id
+        .as_ref()
+        .map(EntityId::text)
         .ok_or_else(|| invalid("target_id", "The target id field is required."))?;
     let target = entity(&state, SOURCE, &campaign, None, &target_id)
         .await
@@ -322,20 +475,38 @@ async fn create(
                 type_id,
                 from_id: owner.id,
                 to_id: target.id,
-                label: text(&m, "relation"),
-                attitude: attitude(&m)?,
-                colour: text(&m, "colour"),
-                pinned: flag(&m, "is_pinned"),
-                is_private: flag(&m, "is_private"),
-                two_way: flag(&m, "two_way").unwrap_or(false),
+                label: m.relation,
+                attitude: m.attitude,
+                colour: m.colour,
+                pinned: m.is_pinned,
+                is_private: m.is_private,
+                two_way: m.two_way.unwrap_or(false),
                 ..Default::default()
             },
         )
         .await
         .map_err(from_app)?;
-    Ok(axum::Json(json!({"data": render(&out.relation, &owner, &target)})).into_response())
+    Ok(axum::Json(RelationData {
+        data: render(&out.relation, &owner, &target),
+    })
+    .into_response())
 }
 
+#[utoipa::path(put, path = "/kanka/api/1.0/campaigns/{campaign}/entities/{entity}/relations/{relation}", tag = "kanka",
+    params(
+        ("campaign" = String, Path, description = "The campaign (space)"),
+        ("entity" = String, Path, description = "The owner entity's Kanka id"),
+        ("Authorization" = Option<String>, Header, description = "Bearer <token> (none in open mode)"),
+        ("relation" = i64, Path, description = "The relation's id")
+    ),
+    request_body = RelationBody,
+    responses(
+        (status = 200, description = "The updated relation (PATCH works the same)", body = RelationData),
+        (status = 401, description = "Unauthenticated", body = KankaErrorBody),
+        (status = 403, description = "The token's role may not do this", body = KankaErrorBody),
+        (status = 404, description = "No such entity or relation", body = KankaErrorBody),
+        (status = 422, description = "Invalid fields", body = KankaErrorBody)
+    ))]
 async fn update(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -344,14 +515,18 @@ async fn update(
 ) -> Result<Response, KankaError> {
     let (principal, owner) = context(&state, &headers, &campaign, &entity_id).await?;
     let current = owned(&state, &principal, &owner, &relation).await?;
-    let m = object(&body)?;
-    if id_text(&m, "owner_id").is_some_and(|o| o != owner.external_id) {
+    let m = parse_body(&body)?;
+    if m.owner_id
+        .as_ref()
+        .map(EntityId::text)
+        .is_some_and(|o| o != owner.external_id)
+    {
         return Err(invalid(
             "owner_id",
             "The owner of a relation cannot change.",
         ));
     }
-    if let Some(t) = id_text(&m, "target_id") {
+    if let Some(t) = m.target_id.as_ref().map(EntityId::text) {
         let target = store::entities::by_ids(state.service.store().db(), &[current.to_id])
             .await
             .map_err(from_app)?;
@@ -369,22 +544,40 @@ async fn update(
             UpdateRelation {
                 id: current.id,
                 changes: RelationChanges {
-                    label: text(&m, "relation"),
-                    attitude: attitude(&m)?,
-                    colour: text(&m, "colour"),
-                    pinned: flag(&m, "is_pinned"),
-                    is_private: flag(&m, "is_private"),
+                    label: m.relation,
+                    attitude: m.attitude,
+                    colour: m.colour,
+                    pinned: m.is_pinned,
+                    is_private: m.is_private,
                     ..Default::default()
                 },
-                sync_mirror: flag(&m, "two_way").unwrap_or(false),
+                sync_mirror: m.two_way.unwrap_or(false),
             },
         )
         .await
         .map_err(from_app)?;
     let data = render_all(&state, &[updated]).await.map_err(from_app)?;
-    Ok(axum::Json(json!({"data": data.into_iter().next()})).into_response())
+    let data = data
+        .into_iter()
+        .next()
+        .ok_or_else(|| KankaError::Status(StatusCode::NOT_FOUND, "Not found.".to_owned()))?;
+    Ok(axum::Json(RelationData { data }).into_response())
 }
 
+#[utoipa::path(delete, path = "/kanka/api/1.0/campaigns/{campaign}/entities/{entity}/relations/{relation}", tag = "kanka",
+    params(
+        ("campaign" = String, Path, description = "The campaign (space)"),
+        ("entity" = String, Path, description = "The owner entity's Kanka id"),
+        ("Authorization" = Option<String>, Header, description = "Bearer <token> (none in open mode)"),
+        ("relation" = i64, Path, description = "The relation's id")
+    ),
+    responses(
+        (status = 200, description = "Deleted", body = Deleted),
+        (status = 401, description = "Unauthenticated", body = KankaErrorBody),
+        (status = 403, description = "The token's role may not do this", body = KankaErrorBody),
+        (status = 404, description = "No such entity or relation", body = KankaErrorBody),
+        (status = 422, description = "Invalid fields", body = KankaErrorBody)
+    ))]
 async fn remove(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -397,5 +590,5 @@ async fn remove(
         .unrelate(&principal, current.id, false)
         .await
         .map_err(from_app)?;
-    Ok(axum::Json(json!({"deleted": true})).into_response())
+    Ok(axum::Json(Deleted { deleted: true }).into_response())
 }

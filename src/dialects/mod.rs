@@ -22,9 +22,39 @@ pub mod copper;
 pub mod kanka;
 pub mod umbraco;
 
-/// Every dialect's routes.
+/// The OpenAPI 3 description of the three dialects, generated from their
+/// handlers and response types (checked in at `schema/openapi.json`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    let mut doc = copper::Api::openapi();
+    doc.merge(umbraco::Api::openapi());
+    doc.merge(kanka::Api::openapi());
+    doc.info = utoipa::openapi::InfoBuilder::new()
+        .title("relgate REST dialects")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(
+            "Copper Related Items, Umbraco Heartcore Relations and Kanka Relations, served by relgate over one store.",
+        ))
+        .build();
+    doc
+}
+
+/// `openapi()` as pretty JSON, as `relgate openapi` prints it.
+pub fn openapi_json() -> String {
+    let mut text = openapi().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Every dialect's routes, and `/openapi.json`.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route(
+            "/openapi.json",
+            axum::routing::get(|| async {
+                ([(header::CONTENT_TYPE, "application/json")], openapi_json())
+            }),
+        )
         .nest("/copper/developer_api/v1", copper::routes())
         .nest("/umbraco", umbraco::routes())
         .nest("/kanka/api/1.0/campaigns/{campaign}", kanka::routes())

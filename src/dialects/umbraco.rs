@@ -16,8 +16,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{authenticate, base_url, entity, header_value, log_internal};
 use crate::auth::Principal;
@@ -32,6 +32,30 @@ use crate::store::relations::RelationFilter;
 /// The most relations one list returns (Umbraco's API does not page).
 const MAX_LIST: u64 = 1000;
 
+/// The OpenAPI description of this dialect.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        by_id_or_alias,
+        by_parent,
+        by_child,
+        create,
+        delete,
+        types,
+        type_by_alias
+    ),
+    components(schemas(
+        UmbracoRelation,
+        UmbracoRelationList,
+        RelationOrList,
+        UmbracoRelationType,
+        UmbracoRelationTypeList,
+        NewRelation,
+        UmbracoErrorBody
+    ))
+)]
+pub struct Api;
+
 /// The routes, relative to `/umbraco`.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -43,6 +67,23 @@ pub fn routes() -> Router<AppState> {
         .route("/relation", axum::routing::post(create))
         .route("/relation/", axum::routing::post(create))
         .route("/relation/{key}", get(by_id_or_alias).delete(delete))
+}
+
+/// Umbraco's error details.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetails {
+    /// `BadRequest`, `Unauthorized`, `Forbidden`, `NotFound`,
+    /// `ValidationFailed` or `InternalServerError`.
+    code: String,
+    /// The seed's message for the code.
+    message: String,
+}
+
+/// Umbraco's error envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UmbracoErrorBody {
+    /// The error.
+    error: ErrorDetails,
 }
 
 /// An error in Umbraco's envelope, with the seed's code and message.
@@ -87,7 +128,12 @@ impl IntoResponse for UmbracoError {
         };
         (
             status,
-            axum::Json(json!({"error": {"code": code, "message": message}})),
+            axum::Json(UmbracoErrorBody {
+                error: ErrorDetails {
+                    code: code.to_owned(),
+                    message,
+                },
+            }),
         )
             .into_response()
     }
@@ -136,24 +182,119 @@ async fn request(state: &AppState, headers: &HeaderMap) -> Result<Request, Umbra
     })
 }
 
-fn link(href: String) -> Value {
-    json!({"href": href})
+/// A HAL link.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Link {
+    /// An absolute URL on this server.
+    href: String,
+}
+
+fn link(href: String) -> Link {
+    Link { href }
+}
+
+/// The links of one resource.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SelfLinks {
+    /// The resource itself.
+    #[serde(rename = "self")]
+    self_: Link,
+}
+
+/// A relation, as Umbraco shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UmbracoRelation {
+    /// The relation's integer id.
+    #[serde(rename = "_id")]
+    id: i64,
+    /// The parent node's GUID.
+    parent_id: String,
+    /// The child node's GUID.
+    child_id: String,
+    /// The relation type's alias.
+    relation_type_alias: String,
+    /// The comment (empty when none).
+    comment: String,
+    /// Links.
+    #[serde(rename = "_links")]
+    links: SelfLinks,
+}
+
+/// One link, or several (HAL).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Links {
+    /// Exactly one.
+    One(Link),
+    /// None, or more than one.
+    Many(Vec<Link>),
+}
+
+/// The links of a list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ListLinks {
+    /// The list itself.
+    #[serde(rename = "self")]
+    self_: Link,
+    /// Each relation in the list.
+    relations: Links,
+}
+
+/// The relations of a list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EmbeddedRelations {
+    /// The relations.
+    relations: Vec<UmbracoRelation>,
+}
+
+/// A list of relations, HAL style.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UmbracoRelationList {
+    /// Links.
+    #[serde(rename = "_links")]
+    links: ListLinks,
+    /// The relations.
+    #[serde(rename = "_embedded")]
+    embedded: EmbeddedRelations,
+}
+
+/// `GET /relation/{key}` answers one relation (by id) or a list (by alias).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum RelationOrList {
+    /// By id.
+    Relation(UmbracoRelation),
+    /// By relation type alias.
+    List(UmbracoRelationList),
 }
 
 /// A relation in Umbraco's shape.
-fn render(r: &Relation, parent: &Entity, child: &Entity, alias: &str, base: &str) -> Value {
-    json!({
-        "_id": r.id,
-        "parentId": parent.external_id,
-        "childId": child.external_id,
-        "relationTypeAlias": alias,
-        "comment": r.comment.clone().unwrap_or_default(),
-        "_links": {"self": link(format!("{base}/relation/{}", r.id))},
-    })
+fn render(
+    r: &Relation,
+    parent: &Entity,
+    child: &Entity,
+    alias: &str,
+    base: &str,
+) -> UmbracoRelation {
+    UmbracoRelation {
+        id: r.id,
+        parent_id: parent.external_id.clone(),
+        child_id: child.external_id.clone(),
+        relation_type_alias: alias.to_owned(),
+        comment: r.comment.clone().unwrap_or_default(),
+        links: SelfLinks {
+            self_: link(format!("{base}/relation/{}", r.id)),
+        },
+    }
 }
 
 /// Renders relations (of Umbraco types only) with their ends and aliases.
-async fn render_all(state: &AppState, relations: &[Relation], base: &str) -> AppResult<Vec<Value>> {
+async fn render_all(
+    state: &AppState,
+    relations: &[Relation],
+    base: &str,
+) -> AppResult<Vec<UmbracoRelation>> {
     let db = state.service.store().db();
     let mut ids: Vec<i64> = relations
         .iter()
@@ -180,20 +321,27 @@ async fn render_all(state: &AppState, relations: &[Relation], base: &str) -> App
 }
 
 /// A HAL list of relations.
-fn hal_list(self_href: String, items: Vec<Value>) -> Value {
-    let links: Vec<Value> = items.iter().map(|i| i["_links"]["self"].clone()).collect();
+fn hal_list(self_href: String, items: Vec<UmbracoRelation>) -> UmbracoRelationList {
+    let mut links: Vec<Link> = items.iter().map(|i| i.links.self_.clone()).collect();
     let relations = if links.len() == 1 {
-        links[0].clone()
+        Links::One(links.remove(0))
     } else {
-        Value::Array(links)
+        Links::Many(links)
     };
-    json!({
-        "_links": {"self": link(self_href), "relations": relations},
-        "_embedded": {"relations": items},
-    })
+    UmbracoRelationList {
+        links: ListLinks {
+            self_: link(self_href),
+            relations,
+        },
+        embedded: EmbeddedRelations { relations: items },
+    }
 }
 
-async fn list(state: &AppState, req: &Request, filter: RelationFilter) -> AppResult<Vec<Value>> {
+async fn list(
+    state: &AppState,
+    req: &Request,
+    filter: RelationFilter,
+) -> AppResult<Vec<UmbracoRelation>> {
     let window = PageWindow {
         after: None,
         before: None,
@@ -216,7 +364,11 @@ async fn list(state: &AppState, req: &Request, filter: RelationFilter) -> AppRes
 }
 
 /// A visible relation of an Umbraco type in the request's project.
-async fn one(state: &AppState, req: &Request, id: &str) -> Result<(Relation, Value), UmbracoError> {
+async fn one(
+    state: &AppState,
+    req: &Request,
+    id: &str,
+) -> Result<(Relation, UmbracoRelation), UmbracoError> {
     let missing = || UmbracoError::NotFound(relation_not_found(id));
     let row_id: i64 = id.parse().map_err(|_| missing())?;
     let db = state.service.store().db();
@@ -239,6 +391,20 @@ async fn one(state: &AppState, req: &Request, id: &str) -> Result<(Relation, Val
     Ok((relation, rendered))
 }
 
+#[utoipa::path(get, path = "/umbraco/relation/{key}", tag = "umbraco",
+    params(
+        ("Umb-Project-Alias" = Option<String>, Header, description = "The project (space); default when omitted"),
+        ("Api-Version" = Option<String>, Header, description = "Accepted and ignored (2)"),
+        ("Authorization" = Option<String>, Header, description = "Bearer <token>, or the token as an API key (none in open mode)"),
+        ("key" = String, Path, description = "A relation id, or a relation type alias")
+    ),
+    responses(
+        (status = 200, description = "The relation (by id) or the relations of a type (by alias)", body = RelationOrList),
+        (status = 401, description = "Unauthorized", body = UmbracoErrorBody),
+        (status = 403, description = "Forbidden", body = UmbracoErrorBody),
+        (status = 404, description = "NotFound", body = UmbracoErrorBody),
+        (status = 422, description = "ValidationFailed", body = UmbracoErrorBody)
+    ))]
 async fn by_id_or_alias(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -302,6 +468,20 @@ async fn by_end(
     Ok(axum::Json(hal_list(self_href, items)).into_response())
 }
 
+#[utoipa::path(get, path = "/umbraco/relation/parent/{guid}", tag = "umbraco",
+    params(
+        ("Umb-Project-Alias" = Option<String>, Header, description = "The project (space); default when omitted"),
+        ("Api-Version" = Option<String>, Header, description = "Accepted and ignored (2)"),
+        ("Authorization" = Option<String>, Header, description = "Bearer <token>, or the token as an API key (none in open mode)"),
+        ("guid" = String, Path, description = "The parent node")
+    ),
+    responses(
+        (status = 200, description = "Its relations as parent", body = UmbracoRelationList),
+        (status = 401, description = "Unauthorized", body = UmbracoErrorBody),
+        (status = 403, description = "Forbidden", body = UmbracoErrorBody),
+        (status = 404, description = "NotFound", body = UmbracoErrorBody),
+        (status = 422, description = "ValidationFailed", body = UmbracoErrorBody)
+    ))]
 async fn by_parent(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -310,6 +490,20 @@ async fn by_parent(
     by_end(&state, &headers, &guid, true).await
 }
 
+#[utoipa::path(get, path = "/umbraco/relation/child/{guid}", tag = "umbraco",
+    params(
+        ("Umb-Project-Alias" = Option<String>, Header, description = "The project (space); default when omitted"),
+        ("Api-Version" = Option<String>, Header, description = "Accepted and ignored (2)"),
+        ("Authorization" = Option<String>, Header, description = "Bearer <token>, or the token as an API key (none in open mode)"),
+        ("guid" = String, Path, description = "The child node")
+    ),
+    responses(
+        (status = 200, description = "Its relations as child", body = UmbracoRelationList),
+        (status = 401, description = "Unauthorized", body = UmbracoErrorBody),
+        (status = 403, description = "Forbidden", body = UmbracoErrorBody),
+        (status = 404, description = "NotFound", body = UmbracoErrorBody),
+        (status = 422, description = "ValidationFailed", body = UmbracoErrorBody)
+    ))]
 async fn by_child(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -318,15 +512,35 @@ async fn by_child(
     by_end(&state, &headers, &guid, false).await
 }
 
-#[derive(Debug, Deserialize)]
+/// A relation to create.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct NewRelation {
+pub struct NewRelation {
+    /// The parent node's GUID.
     parent_id: String,
+    /// The child node's GUID.
     child_id: String,
+    /// The relation type's alias.
     relation_type_alias: String,
+    /// A comment, at most 1000 characters.
     comment: Option<String>,
 }
 
+#[utoipa::path(post, path = "/umbraco/relation/", tag = "umbraco",
+    params(
+        ("Umb-Project-Alias" = Option<String>, Header, description = "The project (space); default when omitted"),
+        ("Api-Version" = Option<String>, Header, description = "Accepted and ignored (2)"),
+        ("Authorization" = Option<String>, Header, description = "Bearer <token>, or the token as an API key (none in open mode)")
+    ),
+    request_body = NewRelation,
+    responses(
+        (status = 201, description = "Created", body = UmbracoRelation),
+        (status = 400, description = "BadRequest: empty body", body = UmbracoErrorBody),
+        (status = 401, description = "Unauthorized", body = UmbracoErrorBody),
+        (status = 403, description = "Forbidden", body = UmbracoErrorBody),
+        (status = 404, description = "NotFound", body = UmbracoErrorBody),
+        (status = 422, description = "ValidationFailed", body = UmbracoErrorBody)
+    ))]
 async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -371,6 +585,20 @@ async fn create(
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
 
+#[utoipa::path(delete, path = "/umbraco/relation/{key}", tag = "umbraco",
+    params(
+        ("Umb-Project-Alias" = Option<String>, Header, description = "The project (space); default when omitted"),
+        ("Api-Version" = Option<String>, Header, description = "Accepted and ignored (2)"),
+        ("Authorization" = Option<String>, Header, description = "Bearer <token>, or the token as an API key (none in open mode)"),
+        ("key" = i64, Path, description = "The relation id")
+    ),
+    responses(
+        (status = 200, description = "The deleted relation", body = UmbracoRelation),
+        (status = 401, description = "Unauthorized", body = UmbracoErrorBody),
+        (status = 403, description = "Forbidden", body = UmbracoErrorBody),
+        (status = 404, description = "NotFound", body = UmbracoErrorBody),
+        (status = 422, description = "ValidationFailed", body = UmbracoErrorBody)
+    ))]
 async fn delete(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -386,22 +614,74 @@ async fn delete(
     Ok(axum::Json(rendered).into_response())
 }
 
-/// A relation type in the same HAL style.
-fn render_type(t: &RelationType, base: &str) -> Value {
-    let end = |f: fn(&crate::domain::KindPair) -> &crate::domain::EndpointKind| {
-        t.contract.allowed_pairs.first().map(|p| f(p).kind.clone())
-    };
-    json!({
-        "alias": t.alias,
-        "name": t.name,
-        "isBidirectional": t.bidirectional,
-        "isSystemRelationType": t.system_managed,
-        "parentObjectType": end(|p| &p.from),
-        "childObjectType": end(|p| &p.to),
-        "_links": {"self": link(format!("{base}/relation/type/{}", t.alias))},
-    })
+/// A relation type, in the same HAL style.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UmbracoRelationType {
+    /// Alias.
+    alias: String,
+    /// Name.
+    name: String,
+    /// A child-side read sees the relation too.
+    is_bidirectional: bool,
+    /// Written by Umbraco itself; read-only through the API.
+    is_system_relation_type: bool,
+    /// The parent's kind (`document`, `media`, `member`); null: any.
+    parent_object_type: Option<String>,
+    /// The child's kind; null: any.
+    child_object_type: Option<String>,
+    /// Links.
+    #[serde(rename = "_links")]
+    links: SelfLinks,
 }
 
+/// The relation types of a list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EmbeddedTypes {
+    /// The relation types.
+    relation_types: Vec<UmbracoRelationType>,
+}
+
+/// The relation types, HAL style.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UmbracoRelationTypeList {
+    /// Links.
+    #[serde(rename = "_links")]
+    links: SelfLinks,
+    /// The relation types.
+    #[serde(rename = "_embedded")]
+    embedded: EmbeddedTypes,
+}
+
+fn render_type(t: &RelationType, base: &str) -> UmbracoRelationType {
+    let pair = t.contract.allowed_pairs.first();
+    UmbracoRelationType {
+        alias: t.alias.clone(),
+        name: t.name.clone(),
+        is_bidirectional: t.bidirectional,
+        is_system_relation_type: t.system_managed,
+        parent_object_type: pair.map(|p| p.from.kind.clone()),
+        child_object_type: pair.map(|p| p.to.kind.clone()),
+        links: SelfLinks {
+            self_: link(format!("{base}/relation/type/{}", t.alias)),
+        },
+    }
+}
+
+#[utoipa::path(get, path = "/umbraco/relation/type", tag = "umbraco",
+    params(
+        ("Umb-Project-Alias" = Option<String>, Header, description = "The project (space); default when omitted"),
+        ("Api-Version" = Option<String>, Header, description = "Accepted and ignored (2)"),
+        ("Authorization" = Option<String>, Header, description = "Bearer <token>, or the token as an API key (none in open mode)")
+    ),
+    responses(
+        (status = 200, description = "The relation types", body = UmbracoRelationTypeList),
+        (status = 401, description = "Unauthorized", body = UmbracoErrorBody),
+        (status = 403, description = "Forbidden", body = UmbracoErrorBody),
+        (status = 404, description = "NotFound", body = UmbracoErrorBody),
+        (status = 422, description = "ValidationFailed", body = UmbracoErrorBody)
+    ))]
 async fn types(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -416,18 +696,35 @@ async fn types(
     let page = store::relation_types::page(state.service.store().db(), Some(SOURCE), &window)
         .await
         .map_err(|e| from_app(e, ""))?;
-    let items: Vec<Value> = page
-        .items
-        .iter()
-        .map(|t| render_type(t, &req.base))
-        .collect();
-    Ok(axum::Json(json!({
-        "_links": {"self": link(format!("{}/relation/type", req.base))},
-        "_embedded": {"relationTypes": items},
-    }))
-    .into_response())
+    let body = UmbracoRelationTypeList {
+        links: SelfLinks {
+            self_: link(format!("{}/relation/type", req.base)),
+        },
+        embedded: EmbeddedTypes {
+            relation_types: page
+                .items
+                .iter()
+                .map(|t| render_type(t, &req.base))
+                .collect(),
+        },
+    };
+    Ok(axum::Json(body).into_response())
 }
 
+#[utoipa::path(get, path = "/umbraco/relation/type/{alias}", tag = "umbraco",
+    params(
+        ("Umb-Project-Alias" = Option<String>, Header, description = "The project (space); default when omitted"),
+        ("Api-Version" = Option<String>, Header, description = "Accepted and ignored (2)"),
+        ("Authorization" = Option<String>, Header, description = "Bearer <token>, or the token as an API key (none in open mode)"),
+        ("alias" = String, Path, description = "The alias")
+    ),
+    responses(
+        (status = 200, description = "The relation type", body = UmbracoRelationType),
+        (status = 401, description = "Unauthorized", body = UmbracoErrorBody),
+        (status = 403, description = "Forbidden", body = UmbracoErrorBody),
+        (status = 404, description = "NotFound", body = UmbracoErrorBody),
+        (status = 422, description = "ValidationFailed", body = UmbracoErrorBody)
+    ))]
 async fn type_by_alias(
     State(state): State<AppState>,
     headers: HeaderMap,

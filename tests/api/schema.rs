@@ -69,3 +69,52 @@ async fn every_type_field_argument_and_enum_value_is_described(app: TestApp) {
     }
     assert!(undocumented.is_empty(), "undocumented: {undocumented:#?}");
 }
+
+#[test]
+fn the_checked_in_openapi_description_is_what_the_server_serves() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/openapi.json");
+    let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        on_disk == relgate::dialects::openapi_json(),
+        "schema/openapi.json is stale: regenerate it with\n\n    cargo run -- openapi > schema/openapi.json\n"
+    );
+}
+
+engine_tests!(openapi_json_describes_every_dialect_route);
+
+async fn openapi_json_describes_every_dialect_route(app: TestApp) {
+    let doc: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/copper/developer_api/v1/{entity}/{id}/related",
+        "/copper/developer_api/v1/{entity}/{id}/related/{related}",
+        "/umbraco/relation/{key}",
+        "/umbraco/relation/",
+        "/umbraco/relation/parent/{guid}",
+        "/umbraco/relation/child/{guid}",
+        "/umbraco/relation/type",
+        "/umbraco/relation/type/{alias}",
+        "/kanka/api/1.0/campaigns/{campaign}/entities/{entity}/relations",
+        "/kanka/api/1.0/campaigns/{campaign}/entities/{entity}/relations/{relation}",
+    ] {
+        assert!(paths.contains_key(path), "{path} is described");
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for (name, schema) in schemas {
+        assert!(
+            schema.get("description").is_some()
+                || schema.get("oneOf").is_some()
+                || schema.get("properties").is_some(),
+            "{name} is described"
+        );
+    }
+}

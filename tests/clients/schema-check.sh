@@ -19,11 +19,12 @@
 #   SCHEMA_HEAD  the commit to check (default HEAD)
 #   SCHEMA_BASE  what to compare it with (default SCHEMA_HEAD~1)
 #   SCHEMA_FILE  path in the repository (default schema/schema.graphql)
+#   SCHEMA_REPO  another git work tree to check (default: this repository)
 set -euo pipefail
 
 CLIENTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$CLIENTS_DIR"
-REPO="$(git rev-parse --show-toplevel)"
+REPO="$(cd "${SCHEMA_REPO:-.}" && git rev-parse --show-toplevel)"
 
 HEAD_REF="${SCHEMA_HEAD:-HEAD}"
 BASE_REF="${SCHEMA_BASE:-$HEAD_REF~1}"

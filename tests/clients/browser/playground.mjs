@@ -47,6 +47,18 @@ const blocked = [];
 const consoleErrors = [];
 const graphqlResponses = [];
 
+let summary = '';
+
+/** Runs one stage; its failure names the stage. */
+async function step(name, fn) {
+  try {
+    await fn();
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new Error(`${name}: ${msg}`);
+  }
+}
+
 const userDataDir = mkdtempSync(join(tmpdir(), 'relgate-chromium-'));
 let context;
 try {
@@ -101,99 +113,108 @@ try {
     }
   });
 
-  const response = await page.goto(`${BASE}/playground`, { waitUntil: 'load' });
-  if (!response || !response.ok()) throw new Error(`GET /playground answered ${response?.status()}`);
-
-  // GraphiQL mounted, with its Monaco editors.
-  await page.locator('.graphiql-container').first().waitFor({ state: 'visible' });
-  await page.locator('.graphiql-query-editor .monaco-editor').first().waitFor({ state: 'visible' });
-  const box = await page.locator('.graphiql-container').first().boundingBox();
-  if (!box || box.width < 400 || box.height < 300) throw new Error(`GraphiQL is ${JSON.stringify(box)} in size`);
-
-  // The first tab is the Welcome query; select it and check the editor shows it.
-  const tabs = page.locator('.graphiql-tab');
-  const tabCount = await tabs.count();
-  if (tabCount > 0) {
-    await tabs.first().locator('button').first().click();
-    const title = (await tabs.first().innerText()).trim();
-    if (!/Welcome/.test(title)) throw new Error(`first tab is "${title}", not Welcome`);
-  }
-  await page
-    .locator('.graphiql-query-editor .view-lines')
-    .filter({ hasText: 'relationTypes' })
-    .first()
-    .waitFor({ state: 'visible' });
-
-  // Run it.
-  const answered = page.waitForResponse((res) => new URL(res.url()).pathname === '/graphql' && res.request().method() === 'POST');
-  await page.locator('button.graphiql-execute-button').first().click();
-  const res = await answered;
-  if (res.status() !== 200) throw new Error(`POST /graphql answered ${res.status()}`);
-
-  // What the server sent: data, no errors.
-  let body;
-  try {
-    body = JSON.parse(await res.text());
-  } catch {
-    throw new Error('POST /graphql answered no JSON');
-  }
-  if (body.errors?.length) throw new Error(`the query failed: ${JSON.stringify(body.errors).slice(0, 300)}`);
-  const total = body.data?.relationTypes?.totalCount;
-  if (!(total >= 1)) throw new Error(`relationTypes.totalCount is ${total}`);
-
-  // The result pane shows it. Monaco renders only the visible lines, and
-  // relgate does not always keep the selection order (totalCount sometimes
-  // comes after edges), so look at the top and, if need be, at the end
-  // (Ctrl+End in the result editor, as a person would scroll).
-  const resultLines = page.locator('.graphiql-response .view-lines').first();
-  const shownText = async () => ((await resultLines.textContent()) ?? '').replace(/\u00a0/g, ' ');
-  await resultLines.filter({ hasText: '"relationTypes"' }).waitFor({ state: 'visible' });
-  const top = await shownText();
-  if (!top.includes('"data"')) throw new Error(`result pane shows no data: ${top.slice(0, 300)}`);
-  if (top.includes('"errors"')) throw new Error(`result pane shows errors: ${top.slice(0, 300)}`);
-  let shown = /"totalCount":\s*(\d+)/.exec(top)?.[1];
+  let total;
   let where = 'at the top';
-  if (shown === undefined) {
-    where = 'at the end';
-    await resultLines.click();
-    await page.keyboard.press('Control+End');
-    await resultLines.filter({ hasText: '"totalCount"' }).waitFor({ state: 'visible' });
-    shown = /"totalCount":\s*(\d+)/.exec(await shownText())?.[1];
-    await page.keyboard.press('Control+Home');
+  let tabCount = 0;
+  await step('open /playground', async () => {
+    const response = await page.goto(`${BASE}/playground`, { waitUntil: 'load' });
+    if (!response || !response.ok()) throw new Error(`GET /playground answered ${response?.status()}`);
+  });
+
+  await step('GraphiQL appears (blank page?)', async () => {
+    await page.locator('.graphiql-container').first().waitFor({ state: 'visible' });
+    await page.locator('.graphiql-query-editor .monaco-editor').first().waitFor({ state: 'visible' });
+    const box = await page.locator('.graphiql-container').first().boundingBox();
+    if (!box || box.width < 400 || box.height < 300) throw new Error(`GraphiQL is ${JSON.stringify(box)} in size`);
+  });
+
+  await step('the Welcome tab', async () => {
+    // The first tab is the Welcome query; select it and check the editor shows it.
+    const tabs = page.locator('.graphiql-tab');
+    tabCount = await tabs.count();
+    if (tabCount > 0) {
+      await tabs.first().locator('button').first().click();
+      const title = (await tabs.first().innerText()).trim();
+      if (!/Welcome/.test(title)) throw new Error(`first tab is "${title}", not Welcome`);
+    }
+    await page
+      .locator('.graphiql-query-editor .view-lines')
+      .filter({ hasText: 'relationTypes' })
+      .first()
+      .waitFor({ state: 'visible' });
+  });
+
+  await step('run it', async () => {
+    const answered = page.waitForResponse(
+      (res) => new URL(res.url()).pathname === '/graphql' && res.request().method() === 'POST',
+    );
+    await page.locator('button.graphiql-execute-button').first().click();
+    const res = await answered;
+    if (res.status() !== 200) throw new Error(`POST /graphql answered ${res.status()}`);
+    // What the server sent: data, no errors.
+    let body;
+    try {
+      body = JSON.parse(await res.text());
+    } catch {
+      throw new Error('POST /graphql answered no JSON');
+    }
+    if (body.errors?.length) throw new Error(`the query failed: ${JSON.stringify(body.errors).slice(0, 300)}`);
+    total = body.data?.relationTypes?.totalCount;
+    if (!(total >= 1)) throw new Error(`relationTypes.totalCount is ${total}`);
+  });
+
+  await step('the result pane shows the data', async () => {
+    // Monaco renders only the visible lines, and relgate does not always
+    // keep the selection order (totalCount sometimes comes after edges), so
+    // look at the top and, if need be, at the end (Ctrl+End in the result
+    // editor, as a person would scroll).
+    const resultLines = page.locator('.graphiql-response .view-lines').first();
+    const shownText = async () => ((await resultLines.textContent()) ?? '').replace(/\u00a0/g, ' ');
     await resultLines.filter({ hasText: '"relationTypes"' }).waitFor({ state: 'visible' });
-  }
-  if (Number(shown) !== total) throw new Error(`result pane shows totalCount ${shown}, the server sent ${total}`);
+    const top = await shownText();
+    if (!top.includes('"data"')) throw new Error(`no data: ${top.slice(0, 300)}`);
+    if (top.includes('"errors"')) throw new Error(`errors: ${top.slice(0, 300)}`);
+    let shown = /"totalCount":\s*(\d+)/.exec(top)?.[1];
+    if (shown === undefined) {
+      where = 'at the end';
+      await resultLines.click();
+      await page.keyboard.press('Control+End');
+      await resultLines.filter({ hasText: '"totalCount"' }).waitFor({ state: 'visible' });
+      shown = /"totalCount":\s*(\d+)/.exec(await shownText())?.[1];
+      await page.keyboard.press('Control+Home');
+      await resultLines.filter({ hasText: '"relationTypes"' }).waitFor({ state: 'visible' });
+    }
+    if (Number(shown) !== total) throw new Error(`totalCount ${shown} shown, the server sent ${total}`);
+  });
 
   // Let late requests (workers, fonts) show up before judging the network.
+  await page.mouse.move(1, 1);
   await page.waitForTimeout(500);
   mkdirSync(dirname(SCREENSHOT), { recursive: true });
   await page.screenshot({ path: SCREENSHOT });
-
-  if (blocked.length) problems.push(`requests to other origins: ${[...new Set(blocked)].join(', ')}`);
-  if (consoleErrors.length) problems.push(`console errors: ${consoleErrors.join(' | ')}`);
-  if (problems.length) throw new Error(problems.join('; '));
-
-  console.log(
-    `browser: OK - GraphiQL ran the Welcome tab: relationTypes totalCount ${total} (shown ${where}), ` +
-      `${tabCount} tabs, no request left ${origin}; screenshot ${SCREENSHOT}`,
-  );
+  summary = `GraphiQL ran the Welcome tab: relationTypes totalCount ${total} (shown ${where}), ${tabCount} tabs`;
 } catch (err) {
-  const msg = err instanceof Error ? err.message : String(err);
-  if (context) {
-    const page = context.pages()[0];
-    if (page) {
-      const shot = SCREENSHOT.replace(/\.png$/, '') + '-failed.png';
-      await page.screenshot({ path: shot }).then(
-        () => console.log(`browser: screenshot of the failure: ${shot}`),
-        () => {},
-      );
-    }
+  problems.unshift(err instanceof Error ? err.message.split('\n')[0] : String(err));
+  const page = context?.pages()[0];
+  if (page) {
+    const shot = SCREENSHOT.replace(/\.png$/, '') + '-failed.png';
+    await page.screenshot({ path: shot }).then(
+      () => console.log(`browser: screenshot of the failure: ${shot}`),
+      () => {},
+    );
   }
-  const extra = [...problems];
-  if (blocked.length) extra.push(`requests to other origins: ${[...new Set(blocked)].join(', ')}`);
-  fail([msg.split('\n')[0], ...extra].join('; '));
-  if (msg.includes('\n')) console.log(msg);
 } finally {
   await context?.close().catch(() => {});
   rmSync(userDataDir, { recursive: true, force: true });
+}
+
+// --- verdict -------------------------------------------------------------------
+if (blocked.length) problems.push(`requests to other origins: ${[...new Set(blocked)].join(', ')}`);
+// A blocked request also logs ERR_BLOCKED_BY_CLIENT: counted above already.
+const otherConsoleErrors = consoleErrors.filter((m) => !m.includes('ERR_BLOCKED_BY_CLIENT'));
+if (otherConsoleErrors.length) problems.push(`console errors: ${otherConsoleErrors.join(' | ')}`);
+if (problems.length) {
+  fail(problems.join('; '));
+} else {
+  console.log(`browser: OK - ${summary}, no request left ${origin}; screenshot ${SCREENSHOT}`);
 }

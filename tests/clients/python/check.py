@@ -96,7 +96,8 @@ def main() -> int:
     try:
         session = client.connect_sync()
     except Exception as e:  # noqa: BLE001
-        print(f"python: FAILED - could not connect or fetch the schema: {type(e).__name__}: {e}")
+        first_line = str(e).splitlines()[0] if str(e) else ""
+        print(f"python: FAILED - could not connect or fetch the schema: {type(e).__name__}: {first_line}")
         return 1
     try:
 

@@ -227,9 +227,9 @@ async function rerunCopper(): Promise<string> {
 function describe(err: unknown): string {
   if (err instanceof ClientError) {
     const errors = err.response.errors?.map((e) => e.message).join('; ');
-    return `HTTP ${err.response.status}: ${errors ?? String(err.response.error ?? err.message)}`;
+    return `HTTP ${err.response.status}: ${errors ?? String(err.response.error ?? err.message.split('\n')[0])}`;
   }
-  return err instanceof Error ? err.message : String(err);
+  return (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ');
 }
 
 async function main(): Promise<number> {

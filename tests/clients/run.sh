@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# relgate against real GraphQL clients, on a fresh machine:
+#   codegen     GraphQL Code Generator (client preset) over schema/schema.graphql
+#               and schema/operations/*.graphql -> tests/clients/generated/
+#   typecheck   tsc --noEmit over the generated types and src/run-operations.ts
+#   operations  the example operations, in file order, with graphql-request
+#   python      Python's gql client (python/check.py)
+#   browser     /playground (GraphiQL) in headless Debian Chromium (playwright-core)
+#   schema      schema/schema.graphql against the previous commit (graphql-inspector)
+#
+# Usage: tests/clients/run.sh [path/to/relgate]     (default target/debug/relgate)
+# Environment (all optional):
+#   RELGATE_CLIENTS_TOKEN  `create`: make an admin token on each temporary
+#                          database and send it as a bearer token (default:
+#                          open mode, no token)
+#   SCREENSHOT             where the browser check saves its screenshot
+#                          (default tests/clients/playground.png)
+#   PYTHON                 interpreter for the venv (default python3)
+#   CLIENTS_PART_TIMEOUT   seconds per part (default 300)
+# Installs what it needs: npm packages (npm ci), a venv in target/clients-venv,
+# and Debian's chromium when it is missing (apt-get, as root).
+# Prints one line per part and `clients: N passed, M failed`; exits 1 if any
+# part failed.
+set -uo pipefail
+
+CLIENTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$CLIENTS_DIR/../.." && pwd)"
+cd "$ROOT"
+
+BIN="${1:-target/debug/relgate}"
+case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
+PYTHON="${PYTHON:-python3}"
+VENV="$ROOT/target/clients-venv"
+PART_TIMEOUT="${CLIENTS_PART_TIMEOUT:-300}"
+export SCREENSHOT="${SCREENSHOT:-$CLIENTS_DIR/playground.png}"
+export DEBIAN_FRONTEND=noninteractive
+
+log() { printf '==> clients: %s\n' "$*" >&2; }
+
+RESULTS=()
+PASSED=0
+FAILED=0
+record() { # part status detail
+  RESULTS+=("$(printf '%-10s %-4s %s' "$1" "$2" "$3")")
+  if [ "$2" = "ok" ]; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); fi
+}
+summary() {
+  echo
+  echo "--- client checks ---"
+  for line in "${RESULTS[@]}"; do echo "$line"; done
+  echo "clients: $PASSED passed, $FAILED failed"
+}
+
+# run_part NAME CMD...: runs CMD with a time limit, its output shown and kept;
+# the last line of its output that starts with "NAME:" is the detail.
+run_part() {
+  local name="$1"; shift
+  local out="$WORK/$name.log" rc started=$SECONDS
+  log "$name: $*"
+  timeout --kill-after=10 "$PART_TIMEOUT" "$@" 2>&1 | grep -v '^npm warn Unknown user config' | tee "$out"
+  rc=${PIPESTATUS[0]}
+  local detail
+  detail="$(grep -E "^$name: " "$out" | tail -n 1 | sed -E "s/^$name: //")"
+  [ "$rc" -eq 124 ] && detail="timed out after ${PART_TIMEOUT}s"
+  [ -n "$detail" ] || detail="exit $rc"
+  detail="$detail ($((SECONDS - started))s)"
+  if [ "$rc" -eq 0 ]; then record "$name" ok "$detail"; else record "$name" FAIL "$detail"; fi
+  return "$rc"
+}
+
+# --- the server -----------------------------------------------------------------
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/relgate-clients.XXXXXX")"
+SERVER_PID=""
+stop_server() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=""
+}
+cleanup() {
+  stop_server
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_server NAME: relgate over a fresh SQLite database; sets RELGATE_BASE,
+# RELGATE_URL and (with RELGATE_CLIENTS_TOKEN=create) RELGATE_TOKEN.
+start_server() {
+  local name="$1" port
+  stop_server
+  export DATABASE_URL="sqlite://$WORK/$name.db"
+  port="$(free_port)" || return 1
+  export RELGATE_BIND="127.0.0.1:$port"
+  export RELGATE_BASE="http://127.0.0.1:$port"
+  export RELGATE_URL="$RELGATE_BASE/graphql"
+  unset RELGATE_TOKEN
+  if [ "${RELGATE_CLIENTS_TOKEN:-}" = "create" ]; then
+    RELGATE_TOKEN="$("$BIN" token create --role admin --name "clients-$name" 2>"$WORK/token-$name.log" | awk 'NF { last = $0 } END { print last }')"
+    [ -n "$RELGATE_TOKEN" ] || { cat "$WORK/token-$name.log" >&2; log "relgate token create failed"; return 1; }
+    export RELGATE_TOKEN
+  fi
+  log "starting $BIN on $RELGATE_BASE ($DATABASE_URL)"
+  "$BIN" serve > "$WORK/server-$name.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 120); do
+    kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$WORK/server-$name.log" >&2; log "relgate exited"; return 1; }
+    if "$PYTHON" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+        "$RELGATE_BASE/healthz" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.5
+  done
+  log "relgate did not answer /healthz within 60 s"
+  return 1
+}
+
+server_check() { # after a part: the server must still be up and have no panic
+  local name="$1"
+  if [ -n "$SERVER_PID" ] && ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    record "server" FAIL "relgate died during $name"
+  elif grep -q 'panicked at' "$WORK/server-$name.log" 2>/dev/null; then
+    record "server" FAIL "panic in the relgate log during $name"
+  fi
+}
+
+started_all=$SECONDS
+
+# --- installs ---------------------------------------------------------------------
+npm_ok=1
+lock_sum="$(sha256sum "$CLIENTS_DIR/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$CLIENTS_DIR/node_modules/.relgate-lock-sha256" 2>/dev/null)" != "$lock_sum" ]; then
+  log "npm ci in $CLIENTS_DIR"
+  if (cd "$CLIENTS_DIR" && npm ci --no-audit --no-fund --loglevel=error); then
+    echo "$lock_sum" > "$CLIENTS_DIR/node_modules/.relgate-lock-sha256"
+  else
+    npm_ok=0
+  fi
+fi
+
+py_ok=1
+REQ="$CLIENTS_DIR/python/requirements.txt"
+req_sum="$(sha256sum "$REQ" | cut -d' ' -f1)"
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.requirements-sha256" 2>/dev/null)" != "$req_sum" ]; then
+  log "python venv with gql in $VENV"
+  rm -rf "$VENV"
+  mkdir -p "$(dirname "$VENV")"
+  if "$PYTHON" -m venv "$VENV" && "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQ"; then
+    echo "$req_sum" > "$VENV/.requirements-sha256"
+  else
+    py_ok=0
+  fi
+fi
+
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM" ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  log "installing Debian's chromium"
+  apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null || true
+fi
+
+if [ ! -x "$BIN" ]; then
+  log "no relgate binary at $BIN (build it with 'cargo build' or pass its path)"
+  for p in codegen typecheck operations python browser; do record "$p" FAIL "no relgate binary at $BIN"; done
+else
+  # --- A: codegen, typecheck, operations ------------------------------------------
+  if [ "$npm_ok" -ne 1 ]; then
+    for p in codegen typecheck operations; do record "$p" FAIL "npm ci failed"; done
+  else
+    # Leftovers of an earlier run must not hide a codegen failure.
+    rm -rf "$CLIENTS_DIR/generated"
+    if run_part codegen bash -c "cd '$CLIENTS_DIR' && npm run -s codegen && echo 'codegen: OK - generated/ from schema/schema.graphql and schema/operations'"; then
+      run_part typecheck bash -c "cd '$CLIENTS_DIR' && npm run -s typecheck && echo 'typecheck: OK - tsc --noEmit'"
+      if start_server operations; then
+        run_part operations bash -c "cd '$CLIENTS_DIR' && npm run -s operations"
+        server_check operations
+      else
+        record operations FAIL "relgate did not start"
+      fi
+    else
+      record typecheck FAIL "skipped: codegen failed"
+      record operations FAIL "skipped: codegen failed"
+    fi
+  fi
+
+  # --- B and C: python, browser, on a fresh store ---------------------------------
+  if start_server clients; then
+    if [ "$py_ok" -eq 1 ]; then
+      run_part python "$VENV/bin/python" "$CLIENTS_DIR/python/check.py"
+    else
+      record python FAIL "venv install failed"
+    fi
+    if [ "$npm_ok" -eq 1 ]; then
+      run_part browser node "$CLIENTS_DIR/browser/playground.mjs"
+    else
+      record browser FAIL "npm ci failed"
+    fi
+    server_check clients
+  else
+    record python FAIL "relgate did not start"
+    record browser FAIL "relgate did not start"
+  fi
+  stop_server
+fi
+
+# --- D: schema evolution ------------------------------------------------------------
+run_part schema bash "$CLIENTS_DIR/schema-check.sh"
+
+log "done in $((SECONDS - started_all))s"
+summary
+[ "$FAILED" -eq 0 ]
