@@ -9,6 +9,7 @@ pub mod context;
 pub mod errors;
 pub mod loaders;
 pub mod mutation;
+pub mod ordering;
 pub mod query;
 pub mod types;
 
@@ -55,6 +56,7 @@ fn builder(
 ) -> SchemaBuilder<query::Query, mutation::Mutation, EmptySubscription> {
     Schema::build(query::Query, mutation::Mutation, EmptySubscription)
         .extension(errors::ErrorCodes { max_aliases })
+        .extension(ordering::QueryOrderFactory)
 }
 
 /// The schema served at `/graphql`.

@@ -217,6 +217,18 @@ async fn execute(
     let mut res = GraphQLResponse::from(response).into_response();
     res.headers_mut()
         .insert(SQL_STATEMENTS, HeaderValue::from(statements));
+    // GraphQL over HTTP: answer application/graphql-response+json only to
+    // clients that ask for it, application/json to everyone else.
+    let wants_graphql_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/graphql-response+json"));
+    if !wants_graphql_json {
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
     res
 }
 

@@ -124,3 +124,82 @@ async fn every_response_carries_a_request_id(app: TestApp) {
     let res = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert!(!res.headers()["x-request-id"].is_empty());
 }
+
+engine_tests!(
+    response_fields_come_in_query_order,
+    the_content_type_follows_the_accept_header,
+);
+
+async fn response_fields_come_in_query_order(app: TestApp) {
+    let ty = app.type_id("kanka", "relation").await;
+    let a = app.entity("kanka", "1", "character", "1").await;
+    let b = app.entity("kanka", "1", "character", "2").await;
+    app.relate_ok(&ty, &a, &b, json!({"label": "x"})).await;
+    // Siblings that resolve through different loaders finish at different
+    // times; the response must still follow the query.
+    let query = "query($id: ID!) { relationTypes { totalCount pageInfo { endCursor } edges { node { alias } } }
+        z: node(id: $id) { ... on Entity { related { totalCount edges { node { name } } } relations { totalCount edges { other { name } } } ...Names } }
+        a: entities { totalCount edges { cursor } } }
+        fragment Names on Entity { name kind }";
+    let expected = [
+        "\"relationTypes\"",
+        "\"totalCount\"",
+        "\"pageInfo\"",
+        "\"edges\"",
+        "\"z\"",
+        "\"related\":{",
+        "\"relations\":{",
+        "\"name\":\"character 1\"",
+        "\"kind\"",
+        "\"a\"",
+    ];
+    for _ in 0..30 {
+        let text = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&json!({"query": query, "variables": {"id": a}}))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let positions: Vec<usize> = expected
+            .iter()
+            .map(|k| text.find(k).unwrap_or_else(|| panic!("{k} in {text}")))
+            .collect();
+        assert!(
+            positions.windows(2).all(|w| w[0] < w[1]),
+            "out of order: {text}"
+        );
+    }
+}
+
+async fn the_content_type_follows_the_accept_header(app: TestApp) {
+    let send = |accept: &'static str| {
+        let app = app.clone();
+        async move {
+            app.client
+                .post(app.url("/graphql"))
+                .header("accept", accept)
+                .json(&json!({"query": "{ relationTypes { totalCount } }"}))
+                .send()
+                .await
+                .unwrap()
+                .headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    assert!(
+        send("application/json, multipart/mixed")
+            .await
+            .starts_with("application/json")
+    );
+    assert!(
+        send("application/graphql-response+json, application/json")
+            .await
+            .starts_with("application/graphql-response+json")
+    );
+}
