@@ -14,7 +14,9 @@ const OPERATIONS_URL = import.meta.env.BASE_URL + 'operations.json';
 const FALLBACK_QUERY =
   '{ relationTypes(first: 20) { totalCount edges { node { id source alias name bidirectional } } } }';
 
-const DEFAULT_HEADERS = JSON.stringify({}, null, 2);
+// The headers every tab starts with. When the server requires a token,
+// operations.json says so and the page offers the Authorization header.
+let DEFAULT_HEADERS = JSON.stringify({}, null, 2);
 
 // GraphiQL derives a tab's title from the operation name in its text (an
 // anonymous `{ ... }` is shown as "<untitled>"). Give an anonymous shorthand
@@ -61,11 +63,16 @@ async function loadTabs() {
     clearTimeout(timer);
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const data = await res.json();
+    if (typeof data?.headers === 'string' && data.headers.trim() !== '') {
+      DEFAULT_HEADERS = data.headers;
+    }
     const defaultQuery =
       typeof data?.defaultQuery === 'string' && data.defaultQuery.trim() !== ''
         ? data.defaultQuery
         : FALLBACK_QUERY;
-    const tabs = [tab(defaultQuery, null, 'Welcome')];
+    // Empty variables on the first tab make GraphiQL open the Variables pane,
+    // which the example operations use.
+    const tabs = [tab(defaultQuery, '{}', 'Welcome')];
     for (const [i, op] of (Array.isArray(data?.operations) ? data.operations : []).entries()) {
       if (!op || typeof op.query !== 'string' || op.query.trim() === '') continue;
       tabs.push(tab(op.query, op.variables, sanitizeName(op.name, `Operation${i + 1}`)));

@@ -270,10 +270,12 @@ async fn ends(
     headers: &HeaderMap,
     plural: &str,
     id: &str,
-    body: &str,
+    body: &[u8],
 ) -> AppResult<(Principal, Entity, Entity, Resource, i64)> {
     let principal = caller(state, headers).await?;
-    let resource = parse_body(body)?;
+    let text =
+        super::utf8(body).ok_or_else(|| AppError::bad_input("the body is not UTF-8 JSON"))?;
+    let resource = parse_body(text)?;
     let me = copper_entity(state, kind_of(plural)?, id).await?;
     let other = copper_entity(state, &resource.kind, &resource.id.to_string()).await?;
     let ty = store::relation_types::by_alias(state.service.store().db(), SOURCE, "related")
@@ -304,7 +306,7 @@ async fn relate(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((plural, id)): Path<(String, String)>,
-    body: String,
+    body: axum::body::Bytes,
 ) -> Response {
     let run = async {
         let (principal, me, other, resource, type_id) =
@@ -354,7 +356,7 @@ async fn unrelate(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((plural, id)): Path<(String, String)>,
-    body: String,
+    body: axum::body::Bytes,
 ) -> Response {
     let run = async {
         let (principal, me, other, resource, type_id) =

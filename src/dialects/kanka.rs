@@ -414,7 +414,9 @@ pub struct RelationBody {
 }
 
 /// Parses a body (an empty one is an empty object).
-fn parse_body(body: &str) -> Result<RelationBody, KankaError> {
+fn parse_body(body: &[u8]) -> Result<RelationBody, KankaError> {
+    let body = super::utf8(body)
+        .ok_or_else(|| invalid("relation", "The request body must be UTF-8 JSON."))?;
     if body.trim().is_empty() {
         return Ok(RelationBody::default());
     }
@@ -444,7 +446,7 @@ async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((campaign, entity_id)): Path<(String, String)>,
-    body: String,
+    body: axum::body::Bytes,
 ) -> Result<Response, KankaError> {
     let (principal, owner) = context(&state, &headers, &campaign, &entity_id).await?;
     let m = parse_body(&body)?;
@@ -511,7 +513,7 @@ async fn update(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((campaign, entity_id, relation)): Path<(String, String, String)>,
-    body: String,
+    body: axum::body::Bytes,
 ) -> Result<Response, KankaError> {
     let (principal, owner) = context(&state, &headers, &campaign, &entity_id).await?;
     let current = owned(&state, &principal, &owner, &relation).await?;

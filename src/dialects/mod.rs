@@ -103,6 +103,12 @@ async fn entity(
         })
 }
 
+/// A request body as text; `None` when it is not UTF-8 (each dialect refuses
+/// that in its own envelope).
+fn utf8(body: &[u8]) -> Option<&str> {
+    std::str::from_utf8(body).ok()
+}
+
 /// Logs an internal cause (the dialects' envelopes carry no request id field,
 /// so the log line is where the cause goes).
 fn log_internal(err: &AppError) {

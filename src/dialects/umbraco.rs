@@ -544,14 +544,15 @@ pub struct NewRelation {
 async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: String,
+    body: axum::body::Bytes,
 ) -> Result<Response, UmbracoError> {
     let req = request(&state, &headers).await?;
+    let body = super::utf8(&body).ok_or(UmbracoError::ValidationFailed)?;
     if body.trim().is_empty() {
         return Err(UmbracoError::BadRequest);
     }
     let input: NewRelation =
-        serde_json::from_str(&body).map_err(|_| UmbracoError::ValidationFailed)?;
+        serde_json::from_str(body).map_err(|_| UmbracoError::ValidationFailed)?;
     let invalid = |e: AppError| match e {
         AppError::NotFound(_) => UmbracoError::ValidationFailed,
         other => from_app(other, ""),

@@ -5,11 +5,13 @@
 use std::sync::LazyLock;
 
 use axum::Router;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use rust_embed::RustEmbed;
+
+use super::AppState;
 
 /// The built GraphiQL page (`playground/dist`, rebuilt by `npm run build`).
 #[derive(RustEmbed)]
@@ -43,6 +45,7 @@ query Welcome {
 }
 ";
 
+/// The playground's page data, without the per-server headers.
 static OPERATIONS_JSON: LazyLock<String> = LazyLock::new(|| {
     let mut names: Vec<String> = Operations::iter()
         .filter(|f| f.ends_with(".graphql"))
@@ -89,7 +92,7 @@ pub fn operations() -> Vec<(String, String, String)> {
 }
 
 /// The playground's routes.
-pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/playground", get(index))
         .route("/playground/", get(index))
@@ -101,13 +104,25 @@ async fn index() -> Response {
     asset(Path("index.html".to_owned())).await
 }
 
-async fn operations_json() -> Response {
+/// The example operations and the headers tabs start with: an
+/// `Authorization` header to fill in once the server requires tokens.
+async fn operations_json(State(state): State<AppState>) -> Response {
+    let open = state.auth.open_mode().await.unwrap_or(false);
+    let headers = if open {
+        "{}".to_owned()
+    } else {
+        "{\n  \"Authorization\": \"Bearer <paste an API token: relgate token create>\"\n}"
+            .to_owned()
+    };
+    let mut body: serde_json::Value =
+        serde_json::from_str(&OPERATIONS_JSON).unwrap_or(serde_json::Value::Null);
+    body["headers"] = serde_json::Value::String(headers);
     (
         [
             (header::CONTENT_TYPE, "application/json"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        OPERATIONS_JSON.as_str(),
+        body.to_string(),
     )
         .into_response()
 }

@@ -13,7 +13,31 @@ engine_tests!(
     a_write_token_writes_relations_but_not_types_or_private_ones,
     private_relations_exist_only_for_admins,
     a_hidden_private_relation_fills_a_limit_without_being_named,
+    the_playground_offers_an_authorization_header_once_tokens_exist,
 );
+
+async fn the_playground_offers_an_authorization_header_once_tokens_exist(app: TestApp) {
+    let headers = |app: TestApp| async move {
+        let ops: Value = app
+            .client
+            .get(app.url("/playground/operations.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        serde_json::from_str::<Value>(ops["headers"].as_str().unwrap()).unwrap()
+    };
+    assert_eq!(headers(app.clone()).await, json!({}));
+    app.create_token("read", "someone", &[]);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let h = headers(app.clone()).await;
+    assert!(
+        h["Authorization"].as_str().unwrap().starts_with("Bearer "),
+        "{h}"
+    );
+}
 
 const WHO: &str = "{ relationTypes { totalCount } }";
 

@@ -1,4 +1,4 @@
-"""Schemathesis hooks for tests/fuzz/graphql.sh: the one check the fuzz run applies.
+"""Schemathesis hooks for tests/fuzz/fuzz.sh: the one check the fuzz run applies.
 
 In GraphQL mode, schemathesis's built-in `not_a_server_error` also reports as
 a server error every resolver error that is not labelled as a client error in

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Fuzz relgate's GraphQL API with schemathesis (GraphQL mode, schema from
-# introspection) for a bounded number of examples per operation, against a
-# server started here over a fresh temporary SQLite database seeded with the
-# demo data. Fails on any HTTP 5xx, any GraphQL INTERNAL_SERVER_ERROR, any
-# dropped connection, a panic in the server log, or a server that died.
+# Fuzz relgate with schemathesis for a bounded number of examples per
+# operation, against a server started here over a fresh temporary SQLite
+# database seeded with the demo data.
+#   graphql: GraphQL mode (schema from introspection). Fails on any HTTP 5xx,
+#            any GraphQL INTERNAL_SERVER_ERROR, any dropped connection.
+#   rest:    the REST dialects from /openapi.json. Fails on any 5xx and on any
+#            status code, content type or body the description does not allow.
+# Both also fail on a panic in the server log or a server that died.
 #
-# Usage: tests/fuzz/graphql.sh [path-to-relgate-binary]   (default: target/debug/relgate)
+# Usage: tests/fuzz/fuzz.sh graphql|rest [path-to-relgate-binary]   (default: target/debug/relgate)
 # Environment (all optional):
 #   RELGATE_FUZZ_EXAMPLES  examples per operation (default 100; 17 operations)
 #   RELGATE_FUZZ_WORKERS   schemathesis workers (default 2)
@@ -21,7 +24,9 @@ FUZZ_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$FUZZ_DIR/../.."
 ROOT="$(pwd)"
 
-BIN="${1:-target/debug/relgate}"
+API="${1:-graphql}"
+case "$API" in graphql|rest) ;; *) echo "usage: $0 graphql|rest [relgate-binary]" >&2; exit 2 ;; esac
+BIN="${2:-target/debug/relgate}"
 case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
 EXAMPLES="${RELGATE_FUZZ_EXAMPLES:-100}"
 WORKERS="${RELGATE_FUZZ_WORKERS:-2}"
@@ -102,11 +107,14 @@ done
   || die "relgate did not answer /healthz within 60 s"
 
 # --- schemathesis ----------------------------------------------------------
-ST_ARGS=(
-  --config-file "$FUZZ_DIR/schemathesis.toml"
-  --no-color
-  run "$BASE/graphql"
-  --checks relgate_no_server_error
+if [ "$API" = graphql ]; then
+  ST_ARGS=(--config-file "$FUZZ_DIR/schemathesis.toml" --no-color run "$BASE/graphql"
+    --checks relgate_no_server_error)
+else
+  ST_ARGS=(--no-color run "$BASE/openapi.json"
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance)
+fi
+ST_ARGS+=(
   --max-examples "$EXAMPLES"
   --workers "$WORKERS"
   --request-timeout 30
@@ -115,6 +123,11 @@ ST_ARGS=(
 )
 [ -n "${RELGATE_FUZZ_SEED:-}" ] && ST_ARGS+=(--seed "$RELGATE_FUZZ_SEED")
 [ -n "$TOKEN" ] && ST_ARGS+=(--header "Authorization: Bearer $TOKEN")
+if [ "$API" = rest ]; then
+  # Copper's credentials; the token's name is its bound user.
+  ST_ARGS+=(--header "X-PW-Application: developer_api")
+  [ -n "$TOKEN" ] && ST_ARGS+=(--header "X-PW-AccessToken: $TOKEN" --header "X-PW-UserEmail: fuzz")
+fi
 
 log "schemathesis ${ST_ARGS[*]//"$TOKEN"/***}"
 started=$SECONDS
@@ -143,9 +156,9 @@ EOF
 )"
 
 if [ "${#problems[@]}" -eq 0 ]; then
-  echo "fuzz: OK - $stats in ${elapsed}s, no server error"
+  echo "fuzz: OK - $API: $stats in ${elapsed}s, no server error"
 else
   joined="$(IFS=';'; echo "${problems[*]}")"
-  echo "fuzz: FAILED - ${joined//;/; } - $stats in ${elapsed}s"
+  echo "fuzz: FAILED - $API: ${joined//;/; } - $stats in ${elapsed}s"
   exit 1
 fi
