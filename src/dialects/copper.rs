@@ -174,12 +174,7 @@ async fn list(
         other_kind: other_kind.map(str::to_owned),
         visibility: visibility(&principal),
     };
-    let window = PageWindow {
-        after: None,
-        before: None,
-        limit: MAX_RELATED,
-        from_end: false,
-    };
+    let window = PageWindow::first(MAX_RELATED);
     let db = state.service.store().db();
     let mut pages = store::pages::related_pages(db, &[me.id], &filter, &window).await?;
     let rows = pages.remove(&me.id).map(|p| p.items).unwrap_or_default();

@@ -321,12 +321,7 @@ async fn list(
 ) -> Result<Response, KankaError> {
     let (principal, owner) = context(&state, &headers, &campaign, &entity_id).await?;
     let type_id = kanka_type_id(&state).await.map_err(from_app)?;
-    let window = PageWindow {
-        after: None,
-        before: None,
-        limit: MAX_LIST,
-        from_end: false,
-    };
+    let window = PageWindow::first(MAX_LIST);
     let page = store::relations::page(
         state.service.store().db(),
         &RelationFilter {

@@ -342,12 +342,7 @@ async fn list(
     req: &Request,
     filter: RelationFilter,
 ) -> AppResult<Vec<UmbracoRelation>> {
-    let window = PageWindow {
-        after: None,
-        before: None,
-        limit: MAX_LIST,
-        from_end: false,
-    };
+    let window = PageWindow::first(MAX_LIST);
     let filter = RelationFilter {
         type_source: Some(SOURCE.to_owned()),
         space: Some(req.space.clone()),
@@ -688,12 +683,7 @@ async fn types(
     headers: HeaderMap,
 ) -> Result<Response, UmbracoError> {
     let req = request(&state, &headers).await?;
-    let window = PageWindow {
-        after: None,
-        before: None,
-        limit: MAX_LIST,
-        from_end: false,
-    };
+    let window = PageWindow::first(MAX_LIST);
     let page = store::relation_types::page(state.service.store().db(), Some(SOURCE), &window)
         .await
         .map_err(|e| from_app(e, ""))?;

@@ -56,6 +56,18 @@ pub struct PageWindow {
     pub from_end: bool,
 }
 
+impl PageWindow {
+    /// The first `limit` rows, from the start.
+    pub fn first(limit: u64) -> Self {
+        Self {
+            after: None,
+            before: None,
+            limit,
+            from_end: false,
+        }
+    }
+}
+
 impl PageArgs {
     /// Validates the arguments. Without `first` or `last` a page holds
     /// `default_size` rows; neither may exceed `max_size`. Giving both `first`
