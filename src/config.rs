@@ -60,8 +60,16 @@ pub enum Command {
 /// `relgate demo ...`
 #[derive(Debug, Subcommand)]
 pub enum DemoCommand {
-    /// Write a small demo data set of all three sources (idempotent).
-    Seed,
+    /// Write a small demo data set of all three sources (idempotent), or,
+    /// with --entities/--relations, add a large one for benchmarks.
+    Seed {
+        /// Add this many entities (at scale; see --relations).
+        #[arg(long, requires = "relations")]
+        entities: Option<u64>,
+        /// Add this many relations (a two-way pair counts as two).
+        #[arg(long, requires = "entities")]
+        relations: Option<u64>,
+    },
 }
 
 /// `relgate token ...`

@@ -1,5 +1,6 @@
 //! The `relgate` binary: parse the command line, set up logging, run.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -27,6 +28,30 @@ async fn main() -> ExitCode {
     }
 }
 
+/// An error for the command line, which (unlike API clients) may see
+/// internal causes.
+fn cli_error(e: relgate::error::AppError) -> String {
+    match e {
+        relgate::error::AppError::Internal(cause) => cause.to_string(),
+        other => other.public_message(),
+    }
+}
+
+/// Draws `done` of `total` as a bar on a terminal's stderr.
+fn progress_bar(done: u64, total: u64) {
+    if !std::io::stderr().is_terminal() || total == 0 {
+        return;
+    }
+    let width = 40;
+    let filled = (done.min(total) * width / total) as usize;
+    eprint!(
+        "\r[{}{}] {:>3}% {done}/{total} rows",
+        "#".repeat(filled),
+        " ".repeat(width as usize - filled),
+        done.min(total) * 100 / total
+    );
+}
+
 async fn run(cli: Cli) -> Result<(), relgate::StartError> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
@@ -46,7 +71,7 @@ async fn run(cli: Cli) -> Result<(), relgate::StartError> {
         Command::Token { command } => {
             let service = relgate::open_service(&cli.database).await?;
             let store = service.store();
-            let fail = |e: relgate::error::AppError| e.public_message();
+            let fail = cli_error;
             match command {
                 TokenCommand::Create {
                     role,
@@ -91,12 +116,29 @@ async fn run(cli: Cli) -> Result<(), relgate::StartError> {
             }
         }
         Command::Demo {
-            command: DemoCommand::Seed,
+            command:
+                DemoCommand::Seed {
+                    entities,
+                    relations,
+                },
         } => {
             let service = relgate::open_service(&cli.database).await?;
-            let summary = relgate::demo::seed(&service)
-                .await
-                .map_err(|e| e.public_message())?;
+            let summary = match (entities, relations) {
+                (Some(entities), Some(relations)) => {
+                    let started = std::time::Instant::now();
+                    let scale = relgate::demo::Scale {
+                        entities,
+                        relations,
+                    };
+                    let out = relgate::demo::seed_at_scale(&service, scale, progress_bar).await;
+                    if std::io::stderr().is_terminal() {
+                        eprintln!();
+                    }
+                    out.map(|s| format!("{s} in {:.1} s", started.elapsed().as_secs_f64()))
+                }
+                _ => relgate::demo::seed(&service).await,
+            }
+            .map_err(cli_error)?;
             println!("{summary}");
         }
     }

@@ -21,6 +21,7 @@ use sea_orm::{
 
 use crate::error::{AppError, AppResult};
 
+pub mod bulk;
 pub mod entities;
 pub mod models;
 pub mod pages;

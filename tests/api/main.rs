@@ -19,5 +19,6 @@ mod pagination;
 mod relation_types;
 mod relations;
 mod rules;
+mod scale_seed;
 mod schema;
 mod typed_client;
