@@ -261,13 +261,7 @@ async fn kanka_type_id(state: &AppState) -> AppResult<i64> {
 
 /// Renders relations with their ends' Kanka ids.
 async fn render_all(state: &AppState, relations: &[Relation]) -> AppResult<Vec<KankaRelation>> {
-    let mut ids: Vec<i64> = relations
-        .iter()
-        .flat_map(|r| [r.from_id, r.to_id])
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let entities = store::entities::by_ids(state.service.store().db(), &ids).await?;
+    let entities = super::ends_of(state, relations).await?;
     Ok(relations
         .iter()
         .filter_map(|r| {

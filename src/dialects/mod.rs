@@ -103,6 +103,20 @@ async fn entity(
         })
 }
 
+/// Both ends of every relation in `relations`, in one query.
+async fn ends_of(
+    state: &AppState,
+    relations: &[crate::domain::Relation],
+) -> AppResult<Vec<Entity>> {
+    let mut ids: Vec<i64> = relations
+        .iter()
+        .flat_map(|r| [r.from_id, r.to_id])
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    store::entities::by_ids(state.service.store().db(), &ids).await
+}
+
 /// A request body as text; `None` when it is not UTF-8 (each dialect refuses
 /// that in its own envelope).
 fn utf8(body: &[u8]) -> Option<&str> {

@@ -296,13 +296,7 @@ async fn render_all(
     base: &str,
 ) -> AppResult<Vec<UmbracoRelation>> {
     let db = state.service.store().db();
-    let mut ids: Vec<i64> = relations
-        .iter()
-        .flat_map(|r| [r.from_id, r.to_id])
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let entities = store::entities::by_ids(db, &ids).await?;
+    let entities = super::ends_of(state, relations).await?;
     let mut type_ids: Vec<i64> = relations.iter().map(|r| r.type_id).collect();
     type_ids.sort_unstable();
     type_ids.dedup();
