@@ -21,6 +21,10 @@ BENCH_DB="${BENCH_DB:-relgate_bench}"
 PGHOST="${PGHOST:-127.0.0.1}"; PGPORT="${PGPORT:-5432}"; PGUSER="${PGUSER:-postgres}"
 export PGHOST PGPORT PGUSER
 PG_BASE="postgres://$PGUSER@$PGHOST:$PGPORT"
+# Connection parameters of all three clients (relgate, PostGraphile, pgbench):
+# the same for each, and no TLS over loopback (node-postgres's default; sqlx
+# and libpq would otherwise negotiate TLS with a server that offers it).
+PG_PARAMS="${BENCH_PG_PARAMS:-sslmode=disable}"
 export PGOPTIONS="${PGOPTIONS:--c client_min_messages=warning}"
 RESULTS="${BENCH_RESULTS:-$BENCH_DIR/RESULTS.md}"
 
@@ -111,7 +115,7 @@ fresh_db() { # name entities relations
 
 start_relgate() { # db port [extra env...]; sets RELGATE_PID
   local db=$1 port=$2; shift 2
-  env "$@" DATABASE_URL="$PG_BASE/$db" RELGATE_BIND="127.0.0.1:$port" \
+  env "$@" DATABASE_URL="$PG_BASE/$db?$PG_PARAMS" RELGATE_BIND="127.0.0.1:$port" \
     RELGATE_DB_POOL_SIZE="$BENCH_POOL" "$RELGATE" serve >"$WORK/relgate-$port.log" 2>&1 &
   RELGATE_PID=$!; PIDS+=("$RELGATE_PID")
   wait_http "http://127.0.0.1:$port/graphql" "relgate-$port" "$RELGATE_PID" || die "relgate did not start"
@@ -187,10 +191,10 @@ run_pgbench() { # db conc
   for e in $ids; do i=$(( i + 1 )); vars+=(-D "e$i=$e"); list="$list${list:+, }:e$i"; done
   sed "s/(:ids)/($list)/" "$BENCH_DIR/pgbench/q1.sql" >"$WORK/q1.pgbench.sql"
   pgbench -n -M prepared -c "$conc" -j "$threads" -T "$BENCH_WARMUP" "${vars[@]}" \
-    -f "$WORK/q1.pgbench.sql" "$PG_BASE/$db" >/dev/null 2>&1 || true
+    -f "$WORK/q1.pgbench.sql" "$PG_BASE/$db?$PG_PARAMS" >/dev/null 2>&1 || true
   local out
   out=$( cd "$logdir" && pgbench -n -M prepared -c "$conc" -j "$threads" -T "$BENCH_SECONDS" \
-    "${vars[@]}" -l --log-prefix=tx -f "$WORK/q1.pgbench.sql" "$PG_BASE/$db" 2>&1 ) \
+    "${vars[@]}" -l --log-prefix=tx -f "$WORK/q1.pgbench.sql" "$PG_BASE/$db?$PG_PARAMS" 2>&1 ) \
     || { echo "$out" >&2; die "pgbench failed"; }
   local tps failed
   tps=$(awk '/^tps = / {printf "%.0f", $3}' <<<"$out")
@@ -317,7 +321,7 @@ PEER_OK=0
 if [ "$BENCH_PEER" = 1 ]; then
   PG_PORT=$(free_port)
   log "starting PostGraphile $(cd "$PG_DIR" && "$NODE" -p 'require("./node_modules/postgraphile/package.json").version') on Node $("$NODE" --version)"
-  ( cd "$PG_DIR" && PG_URL="$PG_BASE/$BENCH_DB" BENCH_POOL="$BENCH_POOL" PG_PORT="$PG_PORT" \
+  ( cd "$PG_DIR" && PG_URL="$PG_BASE/$BENCH_DB?$PG_PARAMS" BENCH_POOL="$BENCH_POOL" PG_PORT="$PG_PORT" \
       GRAPHILE_ENV=production NODE_ENV=production \
       exec "$NODE" node_modules/postgraphile/dist/cli-run.js -C graphile.config.mjs ) \
       >"$WORK/postgraphile.log" 2>&1 &

@@ -433,7 +433,7 @@ pub async fn seed_at_scale(
         let to = c[(k / campaigns.len() + 1 + k % (c.len() - 1)) % c.len()];
         let label = Some(labels[k % labels.len()].to_owned());
         let private = k % 20 == 19;
-        if k % 5 == 0 && budget_left >= 2 {
+        if k.is_multiple_of(5) && budget_left >= 2 {
             let a = push(&mut rows, kanka_t, from, to, label.clone(), private);
             let b = push(&mut rows, kanka_t, to, from, label, private);
             let len = rows.len();

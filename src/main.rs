@@ -8,6 +8,12 @@ use relgate::auth::{self, Role};
 use relgate::config::{Cli, Command, DemoCommand, LogFormat, TokenCommand};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of glibc's malloc: under concurrent load glibc's arenas
+/// contended on their locks (about 5% of CPU time in a profile of the fan-out
+/// query) and kept more memory resident.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -176,7 +176,7 @@ async fn list(
     };
     let window = PageWindow::first(MAX_RELATED);
     let db = state.service.store().db();
-    let mut pages = store::pages::related_pages(db, &[me.id], &filter, &window).await?;
+    let mut pages = store::pages::related_pages(db, &[me.id], &filter, &window, false).await?;
     let rows = pages.remove(&me.id).map(|p| p.items).unwrap_or_default();
     let ids: Vec<i64> = rows.iter().map(|r| r.other_id).collect();
     let others = store::entities::by_ids(db, &ids).await?;

@@ -126,9 +126,22 @@ pub struct Page<T> {
     pub has_next: bool,
     /// More rows precede the first one (in the requested range).
     pub has_previous: bool,
+    /// How many rows the whole list holds, when it was counted together with
+    /// the page (the store does so when asked and no cursor is given).
+    pub total: Option<u64>,
 }
 
 impl<T> Page<T> {
+    /// A page with no rows and nothing beyond it.
+    pub fn empty() -> Self {
+        Page {
+            items: Vec::new(),
+            has_next: false,
+            has_previous: false,
+            total: None,
+        }
+    }
+
     /// Builds a page from rows fetched in window order (ascending keys for
     /// `first`, descending for `last`), at most `limit + 1` of them: the extra
     /// row only says that there is more.
@@ -145,12 +158,14 @@ impl<T> Page<T> {
                 items: rows,
                 has_next: window.before.is_some(),
                 has_previous: more,
+                total: None,
             }
         } else {
             Page {
                 items: rows,
                 has_next: more,
                 has_previous: window.after.is_some(),
+                total: None,
             }
         }
     }

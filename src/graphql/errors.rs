@@ -4,23 +4,22 @@
 //! `extensions.code` (and `extensions.rule` plus every violation for
 //! `CONSTRAINT_VIOLATION`). Internal causes are logged here, inside the
 //! request's span (which carries the request id), and replaced by a generic
-//! message. [`ErrorCodes`] gives the errors async-graphql raises itself a code
-//! too: `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED`, the limit codes
-//! (`DEPTH_LIMIT_EXCEEDED`, `COMPLEXITY_LIMIT_EXCEEDED`,
-//! `DIRECTIVE_LIMIT_EXCEEDED`, and `ALIAS_LIMIT_EXCEEDED`, which it also
-//! enforces), and `BAD_USER_INPUT` for arguments that cannot be coerced.
-
-use std::sync::Arc;
+//! message. The errors async-graphql raises itself get a code too
+//! ([`code_the_rest`], and [`super::request`] for the checks made before
+//! execution): `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED`, the limit
+//! codes (`DEPTH_LIMIT_EXCEEDED`, `COMPLEXITY_LIMIT_EXCEEDED`,
+//! `DIRECTIVE_LIMIT_EXCEEDED`, and `ALIAS_LIMIT_EXCEEDED`, which relgate
+//! enforces itself), and `BAD_USER_INPUT` for operations that cannot be
+//! chosen and arguments that cannot be coerced.
+//!
+//! None of this is an async-graphql extension: with any extension installed,
+//! async-graphql runs every field and every list item through the extension
+//! chain (a boxed future and a registry lookup each), which cost about a
+//! quarter of the server's CPU time on a fan-out query.
 
 use async_graphql::Positioned;
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
-};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{
-    ErrorExtensionValues, ErrorExtensions, Response, ServerError, ServerResult, ValidationResult,
-    Value, Variables,
-};
+use async_graphql::{ErrorExtensionValues, ErrorExtensions, ServerError, Value};
 
 use crate::error::AppError;
 
@@ -63,7 +62,8 @@ impl From<AppError> for async_graphql::Error {
 /// Short for a resolver result; `?` on an [`AppError`] sets the code.
 pub type GqlResult<T> = async_graphql::Result<T>;
 
-fn with_code(mut err: ServerError, code: &str) -> ServerError {
+/// `err` with `extensions.code` set to `code`, unless it has one.
+pub(crate) fn with_code(mut err: ServerError, code: &str) -> ServerError {
     let has_code = err
         .extensions
         .as_ref()
@@ -76,24 +76,12 @@ fn with_code(mut err: ServerError, code: &str) -> ServerError {
     err
 }
 
-/// Sets `extensions.code` on the errors async-graphql raises itself, and
-/// limits the aliases of a document.
-#[derive(Clone, Copy)]
-pub struct ErrorCodes {
-    /// Most aliased fields in one document.
-    pub max_aliases: usize,
-}
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
-    }
-}
-
 /// The code of a limit async-graphql enforces, from its message (the one
 /// place that knows those messages; a test trips each limit).
 fn limit_code(message: &str) -> Option<&'static str> {
-    if message.starts_with("Query is nested too deep") {
+    if message.starts_with("Query is nested too deep")
+        || message.starts_with("The recursion depth of the query")
+    {
         Some("DEPTH_LIMIT_EXCEEDED")
     } else if message.starts_with("Query is too complex") {
         Some("COMPLEXITY_LIMIT_EXCEEDED")
@@ -119,7 +107,7 @@ fn count_aliases(set: &Positioned<SelectionSet>) -> usize {
 }
 
 /// Aliased fields in every operation and fragment of `doc`.
-fn aliases(doc: &ExecutableDocument) -> usize {
+pub(crate) fn aliases(doc: &ExecutableDocument) -> usize {
     doc.operations
         .iter()
         .map(|(_, op)| count_aliases(&op.node.selection_set))
@@ -131,58 +119,19 @@ fn aliases(doc: &ExecutableDocument) -> usize {
         .sum()
 }
 
-#[async_trait::async_trait]
-impl Extension for ErrorCodes {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        // Whatever is left without a code failed while coercing arguments or
-        // variables: the client's input.
-        response.errors = response
-            .errors
-            .into_iter()
-            .map(|e| with_code(e, "BAD_USER_INPUT"))
-            .collect();
-        response
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await.map_err(|e| {
-            let code = limit_code(&e.message).unwrap_or("GRAPHQL_PARSE_FAILED");
-            with_code(e, code)
-        })?;
-        let n = aliases(&doc);
-        if n > self.max_aliases {
-            let e = ServerError::new(
-                format!(
-                    "at most {} aliases per document; this one has {n}",
-                    self.max_aliases
-                ),
-                None,
-            );
-            return Err(with_code(e, "ALIAS_LIMIT_EXCEEDED"));
-        }
-        Ok(doc)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    let code = limit_code(&e.message).unwrap_or("GRAPHQL_VALIDATION_FAILED");
-                    with_code(e, code)
-                })
-                .collect()
-        })
+/// Gives every error of a finished request that has no code one (see the
+/// module docs). Parsing, aliases and the choice of operation were checked
+/// before execution ([`super::request`]), so what is left is async-graphql's
+/// own: a limit it enforces, a validation error (these have no path: no
+/// field ran), or an argument that could not be coerced while a field
+/// resolved (these have the field's path).
+pub(crate) fn code_the_rest(errors: &mut Vec<ServerError>) {
+    for e in std::mem::take(errors) {
+        let code = limit_code(&e.message).unwrap_or(if e.path.is_empty() {
+            "GRAPHQL_VALIDATION_FAILED"
+        } else {
+            "BAD_USER_INPUT"
+        });
+        errors.push(with_code(e, code));
     }
 }

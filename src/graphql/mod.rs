@@ -11,12 +11,11 @@ pub mod loaders;
 pub mod mutation;
 pub mod ordering;
 pub mod query;
+pub mod request;
 pub mod types;
 
 pub use context::{PageLimits, RequestData};
-
-/// The schema type.
-pub type RelgateSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub use request::RelgateSchema;
 
 /// How the schema limits requests.
 #[derive(Debug, Clone)]
@@ -51,17 +50,15 @@ impl Default for SchemaOptions {
     }
 }
 
-fn builder(
-    max_aliases: usize,
-) -> SchemaBuilder<query::Query, mutation::Mutation, EmptySubscription> {
+/// The schema's types. No async-graphql extension is installed: see
+/// [`errors`] for why, and [`request`] for what is done instead.
+fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, EmptySubscription> {
     Schema::build(query::Query, mutation::Mutation, EmptySubscription)
-        .extension(errors::ErrorCodes { max_aliases })
-        .extension(ordering::QueryOrderFactory)
 }
 
 /// The schema served at `/graphql`.
 pub fn build(service: Service, options: &SchemaOptions) -> RelgateSchema {
-    let mut b = builder(options.max_aliases)
+    let mut b = builder()
         .data(service)
         .data(options.page)
         .limit_depth(options.max_depth)
@@ -73,10 +70,10 @@ pub fn build(service: Service, options: &SchemaOptions) -> RelgateSchema {
     if !options.suggestions {
         b = b.disable_suggestions();
     }
-    b.finish()
+    RelgateSchema::new(b.finish(), options.max_aliases)
 }
 
 /// The schema's SDL, as checked in at `schema/schema.graphql`.
 pub fn sdl() -> String {
-    builder(usize::MAX).finish().sdl()
+    builder().finish().sdl()
 }

@@ -53,7 +53,7 @@ fn filtered(filter: &EntityFilter) -> Select<entity::Entity> {
 /// Entities by row id, in no particular order; missing ids are left out.
 pub async fn by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<Vec<Entity>> {
     let rows = entity::Entity::find()
-        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(super::sql::id_in(db, Column::Id, ids))
         .all(db)
         .await?;
     Ok(rows.into_iter().map(Entity::from).collect())
@@ -190,7 +190,7 @@ pub async fn lock<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<()> {
     entity::Entity::find()
         .select_only()
         .column(Column::Id)
-        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(super::sql::id_in(db, Column::Id, ids))
         .order_by_asc(Column::Id)
         .lock_exclusive()
         .into_tuple::<i64>()

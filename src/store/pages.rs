@@ -13,6 +13,12 @@
 //! relation of a bidirectional type counts as outgoing and incoming for both
 //! of its ends. The SQL is written once with `$n` placeholders, which both
 //! PostgreSQL and SQLite accept.
+//!
+//! When a query asks for a page and its `totalCount`, the count comes with
+//! the page: a `COUNT(*) OVER (PARTITION BY anchor)` column, so the level
+//! still costs one statement. That needs the whole list in the window, so it
+//! is only done for pages without a cursor; with one, the count is its own
+//! statement ([`relation_counts`], [`related_counts`]).
 
 use std::collections::HashMap;
 
@@ -62,11 +68,6 @@ const COLUMNS: &str = "r.id, r.type_id, r.from_id, r.to_id, r.label, r.comment, 
 /// Appends the union of an entity's two halves, each row with `anchor` and
 /// `other`; `extra` is a condition (on `r`) added to both halves.
 fn push_union(sql: &mut Sql, anchors: &[i64], filter: &EdgeFilter, extra: &str) {
-    let list = anchors
-        .iter()
-        .map(|a| sql.bind(*a))
-        .collect::<Vec<_>>()
-        .join(", ");
     let mut common = String::new();
     if let Some(alias) = &filter.type_alias {
         common.push_str(&format!(" AND t.alias = {}", sql.bind(alias.clone())));
@@ -104,9 +105,8 @@ fn push_union(sql: &mut Sql, anchors: &[i64], filter: &EdgeFilter, extra: &str) 
                 " JOIN entities o ON o.id = r.{other} AND o.kind = {k}"
             ));
         }
-        sql.push(&format!(
-            " WHERE r.{anchor} IN ({list}) AND {pred}{self_guard}{common}"
-        ));
+        let anchored = sql.bind_ids(&format!("r.{anchor}"), anchors);
+        sql.push(&format!(" WHERE {anchored} AND {pred}{self_guard}{common}"));
     }
 }
 
@@ -138,33 +138,80 @@ struct EdgeRow {
     created_at: chrono::DateTime<chrono::Utc>,
     updated_at: chrono::DateTime<chrono::Utc>,
     bidirectional: bool,
+    total: Option<i64>,
 }
 
-/// One page of relations for each of `anchors`, in one statement.
+/// Whether a page statement also counts the whole list (see the module
+/// docs): only when asked and the window has no cursor.
+fn counts_with_page(window: &PageWindow, with_total: bool) -> bool {
+    with_total && window.after.is_none() && window.before.is_none()
+}
+
+/// The `total` column of a page statement: the size of the anchor's list, or
+/// NULL when it is not counted here.
+fn total_column(partition: &str, counted: bool) -> String {
+    if counted {
+        format!("COUNT(*) OVER (PARTITION BY {partition})")
+    } else {
+        "CAST(NULL AS BIGINT)".to_owned()
+    }
+}
+
+/// Groups page rows (in anchor, then window order) by anchor and cuts each
+/// anchor's page; anchors with no rows get an empty page, counted as 0 when
+/// the statement counted.
+fn pages_by_anchor<T>(
+    anchors: &[i64],
+    rows: impl IntoIterator<Item = (i64, Option<i64>, T)>,
+    window: &PageWindow,
+    counted: bool,
+) -> HashMap<i64, Page<T>> {
+    let mut grouped: HashMap<i64, (Vec<T>, Option<i64>)> = HashMap::new();
+    for (anchor, total, item) in rows {
+        let entry = grouped.entry(anchor).or_default();
+        entry.0.push(item);
+        entry.1 = total;
+    }
+    anchors
+        .iter()
+        .map(|a| {
+            let (rows, total) = grouped.remove(a).unwrap_or_default();
+            let mut page = Page::from_window(rows, window);
+            if counted {
+                page.total = Some(total.unwrap_or(0).max(0) as u64);
+            }
+            (*a, page)
+        })
+        .collect()
+}
+
+/// One page of relations for each of `anchors`, in one statement; with
+/// `with_total`, each page's `total` too when the window allows (see the
+/// module docs).
 pub async fn relation_pages<C: ConnectionTrait>(
     db: &C,
     anchors: &[i64],
     filter: &EdgeFilter,
     window: &PageWindow,
+    with_total: bool,
 ) -> AppResult<HashMap<i64, Page<Edge>>> {
-    let mut sql = Sql::new();
+    let counted = counts_with_page(window, with_total);
+    let mut sql = Sql::new(db);
     let bounds = cursor_bounds(&mut sql, "r.id", window);
     let order = if window.from_end { "DESC" } else { "ASC" };
+    let total = total_column("u.anchor", counted);
     sql.push(&format!(
-        "SELECT * FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.anchor ORDER BY u.id {order}) AS rn FROM ("
+        "SELECT * FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.anchor ORDER BY u.id {order}) AS rn, {total} AS total FROM ("
     ));
     push_union(&mut sql, anchors, filter, &bounds);
     let limit = sql.bind(window.limit as i64 + 1);
     sql.push(&format!(
         ") u) p WHERE p.rn <= {limit} ORDER BY p.anchor, p.rn"
     ));
-    let rows = EdgeRow::find_by_statement(sql.statement(db))
-        .all(db)
-        .await?;
+    let rows = EdgeRow::find_by_statement(sql.statement()).all(db).await?;
 
-    let mut grouped: HashMap<i64, Vec<Edge>> = HashMap::new();
-    for row in rows {
-        grouped.entry(row.anchor).or_default().push(Edge {
+    let rows = rows.into_iter().map(|row| {
+        let edge = Edge {
             bidirectional: row.bidirectional,
             relation: Relation {
                 id: row.id,
@@ -181,15 +228,10 @@ pub async fn relation_pages<C: ConnectionTrait>(
                 created_at: row.created_at,
                 updated_at: row.updated_at,
             },
-        });
-    }
-    Ok(anchors
-        .iter()
-        .map(|a| {
-            let rows = grouped.remove(a).unwrap_or_default();
-            (*a, Page::from_window(rows, window))
-        })
-        .collect())
+        };
+        (row.anchor, row.total, edge)
+    });
+    Ok(pages_by_anchor(anchors, rows, window, counted))
 }
 
 #[derive(FromQueryResult)]
@@ -204,13 +246,11 @@ async fn counts<C: ConnectionTrait>(
     filter: &EdgeFilter,
     count_expr: &str,
 ) -> AppResult<HashMap<i64, u64>> {
-    let mut sql = Sql::new();
+    let mut sql = Sql::new(db);
     sql.push(&format!("SELECT u.anchor, {count_expr} AS n FROM ("));
     push_union(&mut sql, anchors, filter, "");
     sql.push(") u GROUP BY u.anchor");
-    let rows = CountRow::find_by_statement(sql.statement(db))
-        .all(db)
-        .await?;
+    let rows = CountRow::find_by_statement(sql.statement()).all(db).await?;
     let mut out: HashMap<i64, u64> = anchors.iter().map(|a| (*a, 0)).collect();
     for row in rows {
         out.insert(row.anchor, row.n.max(0) as u64);
@@ -241,20 +281,25 @@ struct RelatedQueryRow {
     anchor: i64,
     other: i64,
     k: i64,
+    total: Option<i64>,
 }
 
 /// One page of related entities (each once) for each of `anchors`, in one
-/// statement, ordered by the first relation linking them.
+/// statement, ordered by the first relation linking them; with `with_total`,
+/// each page's `total` too when the window allows (see the module docs).
 pub async fn related_pages<C: ConnectionTrait>(
     db: &C,
     anchors: &[i64],
     filter: &EdgeFilter,
     window: &PageWindow,
+    with_total: bool,
 ) -> AppResult<HashMap<i64, Page<RelatedRow>>> {
-    let mut sql = Sql::new();
+    let counted = counts_with_page(window, with_total);
+    let mut sql = Sql::new(db);
     let order = if window.from_end { "DESC" } else { "ASC" };
+    let total = total_column("g.anchor", counted);
     sql.push(&format!(
-        "SELECT * FROM (SELECT g.anchor, g.other, g.k, ROW_NUMBER() OVER (PARTITION BY g.anchor ORDER BY g.k {order}) AS rn FROM (\
+        "SELECT * FROM (SELECT g.anchor, g.other, g.k, ROW_NUMBER() OVER (PARTITION BY g.anchor ORDER BY g.k {order}) AS rn, {total} AS total FROM (\
          SELECT u.anchor, u.other, MIN(u.id) AS k FROM ("
     ));
     push_union(&mut sql, anchors, filter, "");
@@ -265,21 +310,15 @@ pub async fn related_pages<C: ConnectionTrait>(
     sql.push(&format!(
         ") p WHERE p.rn <= {limit} ORDER BY p.anchor, p.rn"
     ));
-    let rows = RelatedQueryRow::find_by_statement(sql.statement(db))
+    let rows = RelatedQueryRow::find_by_statement(sql.statement())
         .all(db)
         .await?;
-    let mut grouped: HashMap<i64, Vec<RelatedRow>> = HashMap::new();
-    for row in rows {
-        grouped.entry(row.anchor).or_default().push(RelatedRow {
+    let rows = rows.into_iter().map(|row| {
+        let related = RelatedRow {
             other_id: row.other,
             key: row.k,
-        });
-    }
-    Ok(anchors
-        .iter()
-        .map(|a| {
-            let rows = grouped.remove(a).unwrap_or_default();
-            (*a, Page::from_window(rows, window))
-        })
-        .collect())
+        };
+        (row.anchor, row.total, related)
+    });
+    Ok(pages_by_anchor(anchors, rows, window, counted))
 }

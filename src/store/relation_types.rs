@@ -32,7 +32,7 @@ fn of_source(source: Option<&str>) -> Select<relation_type::Entity> {
 pub async fn by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<Vec<RelationType>> {
     convert(
         relation_type::Entity::find()
-            .filter(Column::Id.is_in(ids.iter().copied()))
+            .filter(super::sql::id_in(db, Column::Id, ids))
             .all(db)
             .await?,
     )

@@ -89,7 +89,7 @@ pub async fn by_ids<C: ConnectionTrait>(
     vis: Visibility,
 ) -> AppResult<Vec<Relation>> {
     let rows = visible(relation::Entity::find(), vis)
-        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(super::sql::id_in(db, Column::Id, ids))
         .all(db)
         .await?;
     Ok(rows.into_iter().map(Relation::from).collect())
@@ -272,7 +272,7 @@ pub async fn update<C: ConnectionTrait>(
 /// Deletes relations by id; returns how many went.
 pub async fn delete<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<u64> {
     Ok(relation::Entity::delete_many()
-        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(super::sql::id_in(db, Column::Id, ids))
         .exec(db)
         .await?
         .rows_affected)
@@ -350,7 +350,7 @@ pub async fn limit_holders<C: ConnectionTrait>(
     max: u32,
 ) -> AppResult<Vec<LimitRow>> {
     use crate::domain::Direction;
-    let mut sql = super::sql::Sql::new();
+    let mut sql = super::sql::Sql::new(db);
     let t = sql.bind(type_id);
     let a = sql.bind(at);
     sql.push(&format!(
@@ -377,7 +377,5 @@ pub async fn limit_holders<C: ConnectionTrait>(
     }
     let limit = sql.bind(i64::from(max));
     sql.push(&format!(" ORDER BY r.id LIMIT {limit}"));
-    Ok(LimitRow::find_by_statement(sql.statement(db))
-        .all(db)
-        .await?)
+    Ok(LimitRow::find_by_statement(sql.statement()).all(db).await?)
 }

@@ -115,6 +115,13 @@ async fn an_entitys_relations_page_with_cursors(app: TestApp) {
     let tail = page(json!({"last": 10})).await;
     assert_eq!(labels(&tail), ["r2", "r3", "r4", "r5", "r6"]);
     assert_eq!(tail["pageInfo"]["hasPreviousPage"], false);
+    let empty = page(json!({"first": 0})).await;
+    assert_eq!(labels(&empty), Vec::<String>::new());
+    // The count comes with the page without a cursor, on its own with one:
+    // the same either way.
+    for p in [&p1, &p2, &back, &tail, &empty] {
+        assert_eq!(p["totalCount"], 5, "{p}");
+    }
 }
 
 async fn related_entities_page_with_cursors(app: TestApp) {
@@ -141,6 +148,10 @@ async fn related_entities_page_with_cursors(app: TestApp) {
         .clone();
     assert_eq!(ids(&p2), ["4"]);
     assert_eq!(p2["pageInfo"]["hasNextPage"], false);
+    assert_eq!(p2["totalCount"], 3, "counted on its own after a cursor");
+    let alone = "query($id: ID!) { node(id: $id) { ... on Entity { related { totalCount } } } }";
+    let alone = app.data(alone, json!({"id": hub})).await;
+    assert_eq!(alone["node"]["related"]["totalCount"], 3);
 }
 
 async fn relation_types_and_relations_page_too(app: TestApp) {

@@ -1,41 +1,157 @@
-//! Deterministic batching for the dataloaders of one request.
+//! Per-request dataloaders with deterministic batching.
 //!
-//! async-graphql's `DataLoader` collects keys for a fixed delay on a spawned
-//! task, then loads them. On a busy multi-threaded runtime, keys of one query
-//! level that arrive after the timer fires go into a second batch, so the
-//! statements a request runs would depend on timing. Instead, the loaders of a
-//! request hand their batch futures to a [`BatchQueue`], and [`Driven`] polls
-//! them on the request's own task only once the resolvers can make no more
-//! progress (they returned `Pending`): by then every resolver of the level
-//! has registered its key, so each level is exactly one batch per loader, with
-//! no timer latency added.
+//! A [`DataLoader`] collects the keys its resolvers ask for and loads them
+//! in one call of its [`Loader`]. When to load is the whole difficulty. A
+//! timer (what async-graphql's own `DataLoader` uses) either splits a query
+//! level into several batches when resolving is slow, or adds its delay to
+//! every level: even a zero delay is a `tokio::time::sleep`, which fires on
+//! the timer wheel's next millisecond tick, so each level of a query waited
+//! about a millisecond for nothing. Instead, the loaders of a request queue
+//! their batches on a [`BatchQueue`], and [`Driven`] starts them on the
+//! request's own task only once the resolvers can make no more progress
+//! (they returned `Pending`): by then every resolver of the level has
+//! registered its key, so each level is exactly one batch per loader, started
+//! at once.
 //!
 //! "Can make no more progress" needs care: `join_all` over many children
 //! yields after a budget of polls by waking itself and returning `Pending`.
 //! [`Driven`] polls the work with a waker that notes such a self-wake, and
 //! polls again instead of starting the batches early.
 
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::hash::Hash;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
 use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::oneshot;
+use tokio::task::Unconstrained;
+
+use crate::error::{AppError, AppResult};
+
+/// Loads many keys at once: one batch of a [`DataLoader`].
+pub trait Loader<K>: Send + Sync + 'static {
+    /// What a key loads to.
+    type Value: Clone + Send + Sync + 'static;
+
+    /// The values of `keys` (distinct); a key missing from the map has none.
+    fn load(&self, keys: &[K]) -> impl Future<Output = AppResult<HashMap<K, Self::Value>>> + Send;
+}
+
+/// What a waiting resolver receives: its key's value, if it has one.
+type Reply<V> = oneshot::Sender<AppResult<Option<V>>>;
+
+struct LoaderState<K, V> {
+    /// Every key loaded so far in this request, with its value or none.
+    cache: HashMap<K, Option<V>>,
+    /// Keys asked for since the last batch started, with who waits for them.
+    pending: Vec<(K, Reply<V>)>,
+}
+
+struct LoaderInner<K, L: Loader<K>> {
+    loader: L,
+    state: Mutex<LoaderState<K, L::Value>>,
+}
+
+impl<K, L: Loader<K>> LoaderInner<K, L> {
+    fn state(&self) -> MutexGuard<'_, LoaderState<K, L::Value>> {
+        // No code panics while holding the lock, and the state stays valid if
+        // one did: a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A per-request cache and batcher in front of a [`Loader`].
+pub struct DataLoader<K, L: Loader<K>> {
+    inner: Arc<LoaderInner<K, L>>,
+    queue: BatchQueue,
+}
+
+impl<K, L> DataLoader<K, L>
+where
+    K: Clone + Eq + Hash + Send + Sync + 'static,
+    L: Loader<K>,
+{
+    /// A loader whose batches [`Driven`] starts from `queue`.
+    pub fn new(loader: L, queue: &BatchQueue) -> Self {
+        Self {
+            inner: Arc::new(LoaderInner {
+                loader,
+                state: Mutex::new(LoaderState {
+                    cache: HashMap::new(),
+                    pending: Vec::new(),
+                }),
+            }),
+            queue: queue.clone(),
+        }
+    }
+
+    /// The value of `key`: from this request's cache, or from the next batch.
+    pub async fn load_one(&self, key: K) -> AppResult<Option<L::Value>> {
+        let reply = {
+            let mut state = self.inner.state();
+            if let Some(value) = state.cache.get(&key) {
+                return Ok(value.clone());
+            }
+            let (tx, rx) = oneshot::channel();
+            let first = state.pending.is_empty();
+            state.pending.push((key, tx));
+            if first {
+                self.queue.push(Box::pin(Self::run(self.inner.clone())));
+            }
+            rx
+        };
+        reply.await.unwrap_or_else(|_| {
+            Err(AppError::internal(std::io::Error::other(
+                "a dataloader batch was dropped before it finished",
+            )))
+        })
+    }
+
+    /// One batch: every key pending when it starts, loaded in one call.
+    async fn run(inner: Arc<LoaderInner<K, L>>) {
+        let pending = std::mem::take(&mut inner.state().pending);
+        let mut seen = HashSet::with_capacity(pending.len());
+        let keys: Vec<K> = pending
+            .iter()
+            .filter(|(k, _)| seen.insert(k))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let loaded = inner.loader.load(&keys).await;
+        let mut state = inner.state();
+        match loaded {
+            Ok(mut values) => {
+                for key in keys {
+                    let value = values.remove(&key);
+                    state.cache.insert(key, value);
+                }
+                for (key, reply) in pending {
+                    let value = state.cache.get(&key).cloned().flatten();
+                    // The resolver may have gone (its request failed): fine.
+                    let _ = reply.send(Ok(value));
+                }
+            }
+            Err(e) => {
+                for (_, reply) in pending {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
 
 /// Where the loaders of one request put their batch futures.
 #[derive(Clone, Default)]
 pub struct BatchQueue(Arc<Mutex<Vec<BoxFuture<'static, ()>>>>);
 
 impl BatchQueue {
-    /// The `DataLoader` spawner: queue the batch instead of spawning it.
-    pub fn spawner(&self) -> impl Fn(BoxFuture<'static, ()>) + Send + Sync + 'static {
-        let queue = self.0.clone();
-        move |fut| {
-            if let Ok(mut q) = queue.lock() {
-                q.push(fut);
-            }
+    fn push(&self, batch: BoxFuture<'static, ()>) {
+        if let Ok(mut q) = self.0.lock() {
+            q.push(batch);
         }
     }
 
@@ -47,9 +163,15 @@ impl BatchQueue {
     }
 
     /// Runs `work` (the execution of one request) with this queue's batches.
-    pub fn drive<F: Future>(&self, work: F) -> Driven<F> {
+    pub fn drive<F: Future>(&self, work: F) -> Driven<Unconstrained<F>> {
         Driven {
-            work: Box::pin(work),
+            // Without tokio's cooperative budget: a budgeted future (a tokio
+            // oneshot, say) that runs out returns `Pending` and defers its
+            // wake until the task yields, so the work would look as if it
+            // were waiting while resolvers were still ready to register keys,
+            // and a level would be split over two batches (seen with 250
+            // parents). The work is bounded by `MAX_YIELDS` instead.
+            work: Box::pin(tokio::task::unconstrained(work)),
             queue: self.clone(),
             batches: FuturesUnordered::new(),
         }

@@ -1,7 +1,6 @@
 use std::collections::HashMap;
 
-use async_graphql::dataloader::Loader;
-
+use super::Loader;
 use crate::domain::Entity;
 use crate::error::AppError;
 use crate::store::{self, Store};
@@ -11,7 +10,6 @@ pub struct EntityByIdLoader(pub Store);
 
 impl Loader<i64> for EntityByIdLoader {
     type Value = Entity;
-    type Error = AppError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Entity>, AppError> {
         let rows = store::entities::by_ids(self.0.db(), keys).await?;

@@ -5,10 +5,10 @@
 //! their caches never cross callers or roles, and the private-relation
 //! visibility of the caller is baked in.
 
-use std::time::Duration;
+use std::collections::HashMap;
 
-use async_graphql::dataloader::DataLoader;
-
+use crate::error::AppResult;
+use crate::store::pages::EdgeFilter;
 use crate::store::{Store, Visibility};
 
 mod batch;
@@ -20,7 +20,7 @@ mod relation_count_by_entity;
 mod relation_page_by_entity;
 mod relation_type_by_id;
 
-pub use batch::{BatchQueue, Driven};
+pub use batch::{BatchQueue, DataLoader, Driven, Loader};
 pub use entity_by_id::EntityByIdLoader;
 pub use related_count_by_entity::RelatedCountByEntityLoader;
 pub use related_page_by_entity::RelatedPageByEntityLoader;
@@ -32,19 +32,19 @@ pub use relation_type_by_id::RelationTypeByIdLoader;
 /// The loaders of one request.
 pub struct Loaders {
     /// Entities by row id.
-    pub entity: DataLoader<EntityByIdLoader>,
+    pub entity: DataLoader<i64, EntityByIdLoader>,
     /// Relations by row id (visible ones only).
-    pub relation: DataLoader<RelationByIdLoader>,
+    pub relation: DataLoader<i64, RelationByIdLoader>,
     /// Relation types by row id.
-    pub relation_type: DataLoader<RelationTypeByIdLoader>,
+    pub relation_type: DataLoader<i64, RelationTypeByIdLoader>,
     /// Pages of `Entity.relations`.
-    pub relation_page: DataLoader<RelationPageByEntityLoader>,
+    pub relation_page: DataLoader<(i64, EdgeQuery), RelationPageByEntityLoader>,
     /// `Entity.relations.totalCount`.
-    pub relation_count: DataLoader<RelationCountByEntityLoader>,
+    pub relation_count: DataLoader<(i64, EdgeFilter), RelationCountByEntityLoader>,
     /// Pages of `Entity.related`.
-    pub related_page: DataLoader<RelatedPageByEntityLoader>,
+    pub related_page: DataLoader<(i64, EdgeQuery), RelatedPageByEntityLoader>,
     /// `Entity.related.totalCount`.
-    pub related_count: DataLoader<RelatedCountByEntityLoader>,
+    pub related_count: DataLoader<(i64, EdgeFilter), RelatedCountByEntityLoader>,
     /// Where the loaders queue their batches; the request must be run with
     /// [`BatchQueue::drive`], or loads never complete.
     pub queue: BatchQueue,
@@ -60,11 +60,11 @@ impl Loaders {
     /// of one batched HTTP request, which run together).
     pub fn with_queue(store: &Store, visibility: Visibility, queue: BatchQueue) -> Self {
         let s = || store.clone();
-        // No delay: the queue starts a batch only once the request's
-        // resolvers are all waiting (see `batch`).
+        // The queue starts a batch once the request's resolvers are all
+        // waiting (see `batch`).
         macro_rules! loader {
             ($l:expr) => {
-                DataLoader::new($l, queue.spawner()).delay(Duration::ZERO)
+                DataLoader::new($l, &queue)
             };
         }
         Self {
@@ -80,8 +80,17 @@ impl Loaders {
     }
 }
 
-/// Groups `(anchor, query)` keys by query, keeping the anchors of each.
-fn group_by_query<Q: Clone + Eq + std::hash::Hash>(keys: &[(i64, Q)]) -> Vec<(Q, Vec<i64>)> {
+/// Loads `(anchor, query)` keys with one call of `load` per distinct query
+/// (so one statement per query level): `load` gets the query and its
+/// anchors, and returns a value per anchor.
+async fn by_query<Q, V, Fut>(
+    keys: &[(i64, Q)],
+    load: impl Fn(Q, Vec<i64>) -> Fut,
+) -> AppResult<HashMap<(i64, Q), V>>
+where
+    Q: Clone + Eq + std::hash::Hash,
+    Fut: std::future::Future<Output = AppResult<HashMap<i64, V>>>,
+{
     let mut groups: Vec<(Q, Vec<i64>)> = Vec::new();
     for (anchor, query) in keys {
         match groups.iter_mut().find(|(q, _)| q == query) {
@@ -89,5 +98,10 @@ fn group_by_query<Q: Clone + Eq + std::hash::Hash>(keys: &[(i64, Q)]) -> Vec<(Q,
             None => groups.push((query.clone(), vec![*anchor])),
         }
     }
-    groups
+    let mut out = HashMap::with_capacity(keys.len());
+    for (query, anchors) in groups {
+        let values = load(query.clone(), anchors).await?;
+        out.extend(values.into_iter().map(|(a, v)| ((a, query.clone()), v)));
+    }
+    Ok(out)
 }

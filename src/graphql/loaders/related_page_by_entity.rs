@@ -1,8 +1,7 @@
 use std::collections::HashMap;
 
-use async_graphql::dataloader::Loader;
-
-use super::{EdgeQuery, group_by_query};
+use super::Loader;
+use super::{EdgeQuery, by_query};
 use crate::domain::page::Page;
 use crate::error::AppError;
 use crate::store::pages::RelatedRow;
@@ -14,19 +13,16 @@ pub struct RelatedPageByEntityLoader(pub Store);
 
 impl Loader<(i64, EdgeQuery)> for RelatedPageByEntityLoader {
     type Value = Page<RelatedRow>;
-    type Error = AppError;
 
     async fn load(
         &self,
         keys: &[(i64, EdgeQuery)],
     ) -> Result<HashMap<(i64, EdgeQuery), Page<RelatedRow>>, AppError> {
-        let mut out = HashMap::with_capacity(keys.len());
-        for (query, anchors) in group_by_query(keys) {
-            let pages =
-                store::pages::related_pages(self.0.db(), &anchors, &query.filter, &query.window)
-                    .await?;
-            out.extend(pages.into_iter().map(|(a, p)| ((a, query.clone()), p)));
-        }
-        Ok(out)
+        by_query(keys, |query, anchors| async move {
+            let (filter, window) = (&query.filter, &query.window);
+            store::pages::related_pages(self.0.db(), &anchors, filter, window, query.with_total)
+                .await
+        })
+        .await
     }
 }

@@ -1,7 +1,6 @@
 use std::collections::HashMap;
 
-use async_graphql::dataloader::Loader;
-
+use super::Loader;
 use crate::domain::Relation;
 use crate::error::AppError;
 use crate::store::{self, Store, Visibility};
@@ -11,7 +10,6 @@ pub struct RelationByIdLoader(pub Store, pub Visibility);
 
 impl Loader<i64> for RelationByIdLoader {
     type Value = Relation;
-    type Error = AppError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Relation>, AppError> {
         let rows = store::relations::by_ids(self.0.db(), keys, self.1).await?;

@@ -1,8 +1,7 @@
 use std::collections::HashMap;
 
-use async_graphql::dataloader::Loader;
-
-use super::group_by_query;
+use super::Loader;
+use super::by_query;
 use crate::domain::PageWindow;
 use crate::domain::page::Page;
 use crate::error::AppError;
@@ -16,6 +15,10 @@ pub struct EdgeQuery {
     pub filter: EdgeFilter,
     /// Which page.
     pub window: PageWindow,
+    /// Whether `totalCount` is asked for too: then the page statement counts
+    /// the list (when the window has no cursor), and `totalCount` reads the
+    /// page's `total` instead of running its own statement.
+    pub with_total: bool,
 }
 
 /// Loads a page of `Entity.relations` for many entities: one statement per
@@ -24,19 +27,16 @@ pub struct RelationPageByEntityLoader(pub Store);
 
 impl Loader<(i64, EdgeQuery)> for RelationPageByEntityLoader {
     type Value = Page<Edge>;
-    type Error = AppError;
 
     async fn load(
         &self,
         keys: &[(i64, EdgeQuery)],
     ) -> Result<HashMap<(i64, EdgeQuery), Page<Edge>>, AppError> {
-        let mut out = HashMap::with_capacity(keys.len());
-        for (query, anchors) in group_by_query(keys) {
-            let pages =
-                store::pages::relation_pages(self.0.db(), &anchors, &query.filter, &query.window)
-                    .await?;
-            out.extend(pages.into_iter().map(|(a, p)| ((a, query.clone()), p)));
-        }
-        Ok(out)
+        by_query(keys, |query, anchors| async move {
+            let (filter, window) = (&query.filter, &query.window);
+            store::pages::relation_pages(self.0.db(), &anchors, filter, window, query.with_total)
+                .await
+        })
+        .await
     }
 }

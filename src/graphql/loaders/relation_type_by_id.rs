@@ -1,7 +1,6 @@
 use std::collections::HashMap;
 
-use async_graphql::dataloader::Loader;
-
+use super::Loader;
 use crate::domain::RelationType;
 use crate::error::AppError;
 use crate::store::{self, Store};
@@ -11,7 +10,6 @@ pub struct RelationTypeByIdLoader(pub Store);
 
 impl Loader<i64> for RelationTypeByIdLoader {
     type Value = RelationType;
-    type Error = AppError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, RelationType>, AppError> {
         let rows = store::relation_types::by_ids(self.0.db(), keys).await?;

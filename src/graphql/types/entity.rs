@@ -125,6 +125,7 @@ impl EntityObject {
                     visibility: context::visibility(ctx),
                 },
                 window,
+                with_total: context::wants_total_with_page(ctx),
             },
         })
     }
@@ -163,6 +164,7 @@ impl EntityObject {
                     visibility: context::visibility(ctx),
                 },
                 window,
+                with_total: context::wants_total_with_page(ctx),
             },
         })
     }
@@ -180,11 +182,7 @@ impl EntityRelationConnection {
             .relation_page
             .load_one((self.anchor, self.query.clone()))
             .await?
-            .unwrap_or_else(|| Page {
-                items: vec![],
-                has_next: false,
-                has_previous: false,
-            }))
+            .unwrap_or_else(Page::empty))
     }
 }
 
@@ -210,6 +208,11 @@ impl EntityRelationConnection {
 
     /// How many relations match, over all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
+        if self.query.with_total
+            && let Some(total) = self.page(ctx).await?.total
+        {
+            return Ok(total);
+        }
         Ok(loaders(ctx)
             .relation_count
             .load_one((self.anchor, self.query.filter.clone()))
@@ -265,11 +268,7 @@ impl RelatedEntityConnection {
             .related_page
             .load_one((self.anchor, self.query.clone()))
             .await?
-            .unwrap_or_else(|| Page {
-                items: vec![],
-                has_next: false,
-                has_previous: false,
-            }))
+            .unwrap_or_else(Page::empty))
     }
 }
 
@@ -294,6 +293,11 @@ impl RelatedEntityConnection {
 
     /// How many distinct entities are related, over all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
+        if self.query.with_total
+            && let Some(total) = self.page(ctx).await?.total
+        {
+            return Ok(total);
+        }
         Ok(loaders(ctx)
             .related_count
             .load_one((self.anchor, self.query.filter.clone()))
