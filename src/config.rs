@@ -179,6 +179,16 @@ pub struct ServeArgs {
     /// Most operations in one batched request; 0 turns batching off.
     #[arg(long, env = "RELGATE_MAX_BATCH", default_value_t = 10, global = true)]
     pub max_batch: usize,
+    /// Most GraphQL requests executing at once; more wait their turn, first
+    /// come first served (within the request timeout). Bounds memory under
+    /// load; 0 means no limit.
+    #[arg(
+        long,
+        env = "RELGATE_MAX_CONCURRENT_REQUESTS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub max_concurrent_requests: usize,
     /// Refuse introspection queries (for production).
     #[arg(long, env = "RELGATE_DISABLE_INTROSPECTION", global = true)]
     pub disable_introspection: bool,
@@ -200,6 +210,7 @@ impl Default for ServeArgs {
             max_aliases: 30,
             max_directives: 5,
             max_batch: 10,
+            max_concurrent_requests: 16,
             disable_introspection: false,
             disable_suggestions: false,
         }

@@ -130,6 +130,7 @@ impl Application {
                 request_timeout: serve.request_timeout,
                 max_batch: serve.max_batch,
             },
+            executions: http::Executions::new(serve.max_concurrent_requests),
         });
         let listener = TcpListener::bind(serve.bind)
             .await

@@ -47,6 +47,31 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// Limits.
     pub options: HttpOptions,
+    /// Turns for executing GraphQL requests.
+    pub executions: Executions,
+}
+
+/// How many GraphQL requests execute at once. Past the limit, requests wait
+/// for a turn in arrival order. The server is CPU-bound under load, so more
+/// concurrent executions add no throughput, only memory (each holds its
+/// resolvers and its response) and tail latency.
+#[derive(Clone)]
+pub struct Executions(Option<Arc<tokio::sync::Semaphore>>);
+
+impl Executions {
+    /// At most `limit` at once; 0 means no limit.
+    pub fn new(limit: usize) -> Self {
+        Self((limit > 0).then(|| Arc::new(tokio::sync::Semaphore::new(limit))))
+    }
+
+    async fn turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        match &self.0 {
+            // The semaphore is never closed, so acquiring only fails if it
+            // were: run without a turn rather than refuse.
+            Some(s) => s.acquire().await.ok(),
+            None => None,
+        }
+    }
 }
 
 /// HTTP limits.
@@ -197,7 +222,10 @@ async fn execute(
                 .collect(),
         ),
     };
-    let work = crate::store::count_statements(queue.drive(state.schema.execute_batch(batch)));
+    let work = crate::store::count_statements(async {
+        let _turn = state.executions.turn().await;
+        queue.drive(state.schema.execute_batch(batch)).await
+    });
     let Ok((response, statements)) =
         tokio::time::timeout(state.options.request_timeout, work).await
     else {

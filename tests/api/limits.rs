@@ -174,19 +174,7 @@ async fn timeout_on(engine: Engine) {
         return;
     };
     let db = Database::connect(&app.database_url).await.unwrap();
-    let txn = match engine {
-        Engine::Sqlite => {
-            db.execute_unprepared("BEGIN IMMEDIATE").await.unwrap();
-            None
-        }
-        Engine::Postgres => {
-            let txn = db.begin().await.unwrap();
-            txn.execute_unprepared("LOCK TABLE entities IN ACCESS EXCLUSIVE MODE")
-                .await
-                .unwrap();
-            Some(txn)
-        }
-    };
+    let txn = lock_writes(engine, &db).await;
     let started = std::time::Instant::now();
     let res = app
         .post(
@@ -198,17 +186,105 @@ async fn timeout_on(engine: Engine) {
     let body: Value = res.json().await.unwrap();
     assert_eq!(code(&body["errors"][0]), "REQUEST_TIMEOUT");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    unlock_writes(&db, txn).await;
+    db.close().await.unwrap();
+    // The server is fine afterwards, and the timed-out write did not land.
+    let data = app.data("{ entities { totalCount } }", json!({})).await;
+    assert_eq!(data["entities"]["totalCount"], 0);
+    running.teardown().await;
+}
+
+/// Holds the write lock of `db` (SQLite) or a lock on `entities`
+/// (PostgreSQL), so that a write request blocks inside its execution.
+async fn lock_writes(
+    engine: Engine,
+    db: &sea_orm::DatabaseConnection,
+) -> Option<sea_orm::DatabaseTransaction> {
+    match engine {
+        Engine::Sqlite => {
+            db.execute_unprepared("BEGIN IMMEDIATE").await.unwrap();
+            None
+        }
+        Engine::Postgres => {
+            let txn = db.begin().await.unwrap();
+            txn.execute_unprepared("LOCK TABLE entities IN ACCESS EXCLUSIVE MODE")
+                .await
+                .unwrap();
+            Some(txn)
+        }
+    }
+}
+
+async fn unlock_writes(
+    db: &sea_orm::DatabaseConnection,
+    txn: Option<sea_orm::DatabaseTransaction>,
+) {
     match txn {
         Some(txn) => txn.rollback().await.unwrap(),
         None => {
             db.execute_unprepared("ROLLBACK").await.unwrap();
         }
     }
-    db.close().await.unwrap();
-    // The server is fine afterwards, and the timed-out write did not land.
-    let data = app.data("{ entities { totalCount } }", json!({})).await;
-    assert_eq!(data["entities"]["totalCount"], 0);
-    running.teardown().await;
+}
+
+/// With one execution at a time, a read waits while a write blocked on a
+/// lock holds the turn, and runs once it is done; with no limit it does not
+/// wait.
+async fn turns_on(engine: Engine) {
+    for (limit, waits) in [(1, true), (0, false)] {
+        let args = ServeArgs {
+            max_concurrent_requests: limit,
+            request_timeout: std::time::Duration::from_secs(20),
+            ..ServeArgs::default()
+        };
+        let Some((app, running)) = TestApp::spawn_with(engine, args).await else {
+            return;
+        };
+        let db = Database::connect(&app.database_url).await.unwrap();
+        let txn = lock_writes(engine, &db).await;
+        let write = tokio::spawn({
+            let app = app.clone();
+            async move {
+                app.data(
+                    "mutation { upsertEntity(input: {source: \"kanka\", space: \"1\", kind: \"character\", externalId: \"1\"}) { created } }",
+                    json!({}),
+                )
+                .await
+            }
+        });
+        // Let the write take its turn and block on the lock.
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let mut read = tokio::spawn({
+            let app = app.clone();
+            async move {
+                app.data("{ relationTypes { totalCount } }", json!({}))
+                    .await
+            }
+        });
+        let early = tokio::time::timeout(std::time::Duration::from_millis(700), &mut read).await;
+        assert_eq!(early.is_ok(), !waits, "limit {limit}");
+        unlock_writes(&db, txn).await;
+        assert_eq!(write.await.unwrap()["upsertEntity"]["created"], true);
+        let read = match early {
+            Ok(done) => done.unwrap(),
+            Err(_) => read.await.unwrap(),
+        };
+        assert_eq!(read["relationTypes"]["totalCount"], 8);
+        db.close().await.unwrap();
+        running.teardown().await;
+    }
+}
+
+mod requests_past_the_concurrency_limit_wait_their_turn {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::turns_on(super::Engine::Sqlite).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::turns_on(super::Engine::Postgres).await
+    }
 }
 
 mod a_request_over_the_time_limit_is_request_timeout {
