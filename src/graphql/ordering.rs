@@ -8,6 +8,9 @@
 //! request's parsed document, fragments and aliases included: cheap (a walk
 //! over the response), and deterministic.
 
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Name, Value};
 
@@ -40,20 +43,44 @@ fn keys<'a>(
     }
 }
 
-fn reorder(doc: &ExecutableDocument, value: &mut Value, sets: &[&SelectionSet]) {
+/// The response keys of each list of selection sets met so far: the items
+/// of a list share their selection sets, so each is walked once.
+type Orders<'a> = HashMap<Vec<*const SelectionSet>, Rc<Vec<(Name, Vec<&'a SelectionSet>)>>>;
+
+fn reorder<'a>(
+    doc: &'a ExecutableDocument,
+    value: &mut Value,
+    sets: &[&'a SelectionSet],
+    orders: &mut Orders<'a>,
+) {
     match value {
         Value::List(items) => {
             for item in items {
-                reorder(doc, item, sets);
+                reorder(doc, item, sets, orders);
             }
         }
         Value::Object(map) => {
-            let mut order = Vec::new();
-            keys(doc, sets, &mut order);
+            let id: Vec<*const SelectionSet> = sets.iter().map(|s| *s as *const _).collect();
+            let order = orders
+                .entry(id)
+                .or_insert_with(|| {
+                    let mut order = Vec::new();
+                    keys(doc, sets, &mut order);
+                    Rc::new(order)
+                })
+                .clone();
+            let in_order = map.len() == order.len()
+                && map.keys().zip(order.iter()).all(|(k, (key, _))| k == key);
+            if in_order {
+                for ((_, subs), v) in order.iter().zip(map.values_mut()) {
+                    reorder(doc, v, subs, orders);
+                }
+                return;
+            }
             let mut old = std::mem::take(map);
-            for (key, subs) in &order {
+            for (key, subs) in order.iter() {
                 if let Some(mut v) = old.shift_remove(key) {
-                    reorder(doc, &mut v, subs);
+                    reorder(doc, &mut v, subs, orders);
                     map.insert(key.clone(), v);
                 }
             }
@@ -75,6 +102,11 @@ pub fn reorder_response(doc: &ExecutableDocument, operation_name: Option<&str>, 
             _ => true,
         });
     if let Some((_, op)) = op {
-        reorder(doc, data, &[&op.node.selection_set.node]);
+        reorder(
+            doc,
+            data,
+            &[&op.node.selection_set.node],
+            &mut HashMap::new(),
+        );
     }
 }

@@ -5,8 +5,14 @@
 //! counted (`ALIAS_LIMIT_EXCEEDED`), and its operation chosen
 //! (`BAD_USER_INPUT` when the name is unknown, or missing among several).
 //! The parsed document goes to async-graphql, which does not parse again.
+//! Parsed documents are kept by query text ([`Documents`]): clients send the
+//! same few operations over and over, and cloning a parsed document costs a
+//! fraction of parsing it again.
 //! After: response fields are put in query order ([`super::ordering`]) and
 //! the errors async-graphql raised get their codes ([`super::errors`]).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
 use async_graphql::{
@@ -26,6 +32,50 @@ pub type InnerSchema = Schema<Query, Mutation, EmptySubscription>;
 pub struct RelgateSchema {
     inner: InnerSchema,
     max_aliases: usize,
+    documents: Arc<Documents>,
+}
+
+/// A parsed document and its number of aliases.
+struct Parsed {
+    doc: ExecutableDocument,
+    aliases: usize,
+}
+
+/// Parsed documents by query text: at most [`Documents::MAX`] of them, each
+/// from at most [`Documents::MAX_TEXT`] bytes of text. When full it starts
+/// over, so a client sending ever new queries costs a parse each, as without
+/// the cache.
+#[derive(Default)]
+struct Documents(Mutex<HashMap<String, Arc<Parsed>>>);
+
+impl Documents {
+    const MAX: usize = 128;
+    const MAX_TEXT: usize = 8 * 1024;
+
+    fn parse(&self, query: &str) -> Result<Arc<Parsed>, ServerError> {
+        let cached = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(query)
+            .cloned();
+        if let Some(parsed) = cached {
+            return Ok(parsed);
+        }
+        let doc = async_graphql::parser::parse_query(query).map_err(ServerError::from)?;
+        let parsed = Arc::new(Parsed {
+            aliases: aliases(&doc),
+            doc,
+        });
+        if query.len() <= Self::MAX_TEXT {
+            let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            if map.len() >= Self::MAX {
+                map.clear();
+            }
+            map.insert(query.to_owned(), parsed.clone());
+        }
+        Ok(parsed)
+    }
 }
 
 fn failed(message: String, code: &str) -> Response {
@@ -50,7 +100,11 @@ impl RelgateSchema {
     /// Wraps async-graphql's schema; documents with more than `max_aliases`
     /// aliased fields are refused.
     pub fn new(inner: InnerSchema, max_aliases: usize) -> Self {
-        Self { inner, max_aliases }
+        Self {
+            inner,
+            max_aliases,
+            documents: Arc::default(),
+        }
     }
 
     /// The schema's SDL.
@@ -60,16 +114,13 @@ impl RelgateSchema {
 
     /// Runs one request.
     pub async fn execute(&self, mut request: Request) -> Response {
-        let doc = match async_graphql::parser::parse_query(&request.query) {
-            Ok(doc) => doc,
+        let parsed = match self.documents.parse(&request.query) {
+            Ok(parsed) => parsed,
             Err(e) => {
-                return Response::from_errors(vec![with_code(
-                    ServerError::from(e),
-                    "GRAPHQL_PARSE_FAILED",
-                )]);
+                return Response::from_errors(vec![with_code(e, "GRAPHQL_PARSE_FAILED")]);
             }
         };
-        let n = aliases(&doc);
+        let (doc, n) = (&parsed.doc, parsed.aliases);
         if n > self.max_aliases {
             return failed(
                 format!(
@@ -80,12 +131,12 @@ impl RelgateSchema {
             );
         }
         let operation = request.operation_name.clone();
-        if let Err(message) = check_operation(&doc, operation.as_deref()) {
+        if let Err(message) = check_operation(doc, operation.as_deref()) {
             return failed(message, "BAD_USER_INPUT");
         }
         request.set_parsed_query(doc.clone());
         let mut response = self.inner.execute(request).await;
-        reorder_response(&doc, operation.as_deref(), &mut response.data);
+        reorder_response(doc, operation.as_deref(), &mut response.data);
         code_the_rest(&mut response.errors);
         response
     }

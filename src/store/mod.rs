@@ -115,6 +115,10 @@ impl Store {
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10))
             .sqlx_logging(false)
+            // sqlx pings a connection on every checkout by default: a round
+            // trip before each statement. Only connections idle long enough
+            // to have been dropped by a server or a proxy are tested.
+            .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .map_sqlx_sqlite_opts(|o| {
                 o.create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)

@@ -76,8 +76,11 @@ async fn depth_complexity_aliases_and_directives_each_have_a_code(app: TestApp) 
     let aliases: String = (0..31)
         .map(|i| format!("a{i}: relationTypes {{ totalCount }} "))
         .collect();
-    let err = app.error(&format!("{{ {aliases} }}"), json!({})).await;
-    assert_eq!(code(&err), "ALIAS_LIMIT_EXCEEDED");
+    // Twice: the second time the parsed document comes from the cache.
+    for _ in 0..2 {
+        let err = app.error(&format!("{{ {aliases} }}"), json!({})).await;
+        assert_eq!(code(&err), "ALIAS_LIMIT_EXCEEDED");
+    }
     let fewer: String = (0..30)
         .map(|i| format!("a{i}: relationTypes {{ totalCount }} "))
         .collect();
