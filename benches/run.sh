@@ -184,12 +184,11 @@ run_pgbench() { # db conc
       UNION ALL SELECT id, from_id, to_id FROM relations WHERE to_id = $Q1_ID AND from_id <> to_id
       ORDER BY id LIMIT 20)
     SELECT string_agg(DISTINCT e::text, ' ') FROM (SELECT from_id e FROM p UNION SELECT to_id FROM p) x")
-  types=$(sql "$db" "SELECT min(type_id) FROM (SELECT id, type_id FROM relations WHERE from_id = $Q1_ID
-      UNION ALL SELECT id, type_id FROM relations WHERE to_id = $Q1_ID ORDER BY id LIMIT 20) p")
-  local vars=(-D "entity_id=$Q1_ID" -D "source=kanka" -D "space=$Q1_SPACE"
-              -D "external_id=$Q1_XID" -D "type_id=$types") i=0 list=""
-  for e in $ids; do i=$(( i + 1 )); vars+=(-D "e$i=$e"); list="$list${list:+, }:e$i"; done
-  sed "s/(:ids)/($list)/" "$BENCH_DIR/pgbench/q1.sql" >"$WORK/q1.pgbench.sql"
+  types=$(sql "$db" "SELECT string_agg(DISTINCT type_id::text, ',') FROM (SELECT id, type_id FROM relations WHERE from_id = $Q1_ID
+      UNION ALL SELECT id, type_id FROM relations WHERE to_id = $Q1_ID AND from_id <> to_id ORDER BY id LIMIT 20) p")
+  local vars=(-D "anchors={$Q1_ID}" -D "source=kanka" -D "space=$Q1_SPACE"
+              -D "external_id=$Q1_XID" -D "types={$types}" -D "ids={${ids// /,}}")
+  cp "$BENCH_DIR/pgbench/q1.sql" "$WORK/q1.pgbench.sql"
   pgbench -n -M prepared -c "$conc" -j "$threads" -T "$BENCH_WARMUP" "${vars[@]}" \
     -f "$WORK/q1.pgbench.sql" "$PG_BASE/$db?$PG_PARAMS" >/dev/null 2>&1 || true
   local out
@@ -487,7 +486,8 @@ MEM=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
   echo "- Each operation: ${BENCH_WARMUP}s warm-up, then ${BENCH_SECONDS}s of \`wrk\` (threads = min(c, $BENCH_THREADS)) at c = $BENCH_CONCURRENCY; DB pool size $BENCH_POOL for both servers."
   echo "- $MAIN_PICKS"
   [ "$BENCH_GROWTH" = 1 ] && echo "- Growth: Q1 at c1 on fresh databases seeded with 1,000 entities / 10,000 relations and 100,000 entities / 1,000,000 relations (the median Kanka entity with >= 20 outgoing relations)."
-  echo "- PostGraphile's equivalents (its generated names): Q1 \`entityByRowId { name relationsByFromId(first:20) { totalCount nodes { label relationTypeByTypeId{alias} entityByFromId{name} entityByToId{name} } } }\`; Q2 \`allEntities(first:50) { nodes { relationsByFromId(first:20) { nodes { entityByToId{name} } } } }\`; Q3 \`entityByRowId { relationsByFromId(first:50) { nodes { entityByToId{name} } } }\`. They are not exact: relgate's \`relations\` reads both directions and \`related\` de-duplicates the far ends of both directions; PostGraphile's amber preset has only per-foreign-key lists, so it is asked for the outgoing ones."
+  echo "- PostGraphile's equivalents (its generated names): Q1 \`entityByRowId { name relationsByFromId(first:20) { totalCount nodes { label relationTypeByTypeId{alias} entityByFromId{name} entityByToId{name} } } }\`; Q2 \`allEntities(first:50) { nodes { relationsByFromId(first:20) { nodes { entityByToId{name} } } } }\`; Q3 \`entityByRowId { relationsByFromId(first:50) { nodes { entityByToId{name} } } }\`. They are not exact: relgate's \`relations\` reads both directions and \`related\` de-duplicates the far ends of both directions; PostGraphile's amber preset has only per-foreign-key lists, so it is asked for the outgoing ones (in Q2, half of relgate's rows)."
+  echo "- All three PostgreSQL clients connect with \`$PG_PARAMS\`; relgate runs with its defaults otherwise (at most 16 GraphQL executions at once)."
   echo "- Floor: \`pgbench -M prepared\` with \`benches/pgbench/q1.sql\`, the $Q1_FLOOR_STMTS statements relgate runs for Q1 (captured with \`RUST_LOG=relgate::sql=trace\`: $Q1_CAPTURED_STMTS statements this run), with no HTTP or GraphQL. ${FLOOR_NOTE}"
   echo "- M1: relate (Kanka \`relation\`, contract checked) then unrelate the created relation, counted as one request each; relations left over at the end: $LEFTOVER."
   echo "- errors: responses with \`errors\`, non-200 statuses and socket errors; SQL stmts/req: the mean of relgate's \`x-relgate-sql-statements\` header (for the floor: statements per transaction); peak RSS: VmHWM of the server process, reset before each measured run."
