@@ -5,18 +5,20 @@
 //! timer (what async-graphql's own `DataLoader` uses) either splits a query
 //! level into several batches when resolving is slow, or adds its delay to
 //! every level: even a zero delay is a `tokio::time::sleep`, which fires on
-//! the timer wheel's next millisecond tick, so each level of a query waited
-//! about a millisecond for nothing. Instead, the loaders of a request queue
-//! their batches on a [`BatchQueue`], and [`Driven`] starts them on the
-//! request's own task only once the resolvers can make no more progress
-//! (they returned `Pending`): by then every resolver of the level has
-//! registered its key, so each level is exactly one batch per loader, started
-//! at once.
+//! a later tick of the timer wheel (its deadline is rounded up to the next
+//! millisecond), so each level of a query waited for nothing. Instead, the
+//! loaders of a request queue their batches on a [`BatchQueue`], and
+//! [`Driven`] starts them on the request's own task only once the resolvers
+//! can make no more progress (they returned `Pending`): by then every
+//! resolver of the level has registered its key, so each level is exactly one
+//! batch per loader, started at once.
 //!
 //! "Can make no more progress" needs care: `join_all` over many children
 //! yields after a budget of polls by waking itself and returning `Pending`.
 //! [`Driven`] polls the work with a waker that notes such a self-wake, and
-//! polls again instead of starting the batches early.
+//! polls again instead of starting the batches early. tokio's cooperative
+//! budget would hide such a yield (it defers the wake), so the work runs
+//! outside it (see [`BatchQueue::drive`]).
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
