@@ -189,6 +189,9 @@ run_pgbench() { # db conc
   local vars=(-D "anchors={$Q1_ID}" -D "source=kanka" -D "space=$Q1_SPACE"
               -D "external_id=$Q1_XID" -D "types={$types}" -D "ids={${ids// /,}}")
   cp "$BENCH_DIR/pgbench/q1.sql" "$WORK/q1.pgbench.sql"
+  # The session settings relgate's connections run with (src/store/mod.rs).
+  local PGOPTIONS="$PGOPTIONS -c max_parallel_workers_per_gather=0 -c plan_cache_mode=force_generic_plan"
+  export PGOPTIONS
   pgbench -n -M prepared -c "$conc" -j "$threads" -T "$BENCH_WARMUP" "${vars[@]}" \
     -f "$WORK/q1.pgbench.sql" "$PG_BASE/$db?$PG_PARAMS" >/dev/null 2>&1 || true
   local out
@@ -488,7 +491,7 @@ MEM=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
   [ "$BENCH_GROWTH" = 1 ] && echo "- Growth: Q1 at c1 on fresh databases seeded with 1,000 entities / 10,000 relations and 100,000 entities / 1,000,000 relations (the median Kanka entity with >= 20 outgoing relations)."
   echo "- PostGraphile's equivalents (its generated names): Q1 \`entityByRowId { name relationsByFromId(first:20) { totalCount nodes { label relationTypeByTypeId{alias} entityByFromId{name} entityByToId{name} } } }\`; Q2 \`allEntities(first:50) { nodes { relationsByFromId(first:20) { nodes { entityByToId{name} } } } }\`; Q3 \`entityByRowId { relationsByFromId(first:50) { nodes { entityByToId{name} } } }\`. They are not exact: relgate's \`relations\` reads both directions and \`related\` de-duplicates the far ends of both directions; PostGraphile's amber preset has only per-foreign-key lists, so it is asked for the outgoing ones (in Q2, half of relgate's rows)."
   echo "- All three PostgreSQL clients connect with \`$PG_PARAMS\`; relgate runs with its defaults otherwise (at most 16 GraphQL executions at once)."
-  echo "- Floor: \`pgbench -M prepared\` with \`benches/pgbench/q1.sql\`, the $Q1_FLOOR_STMTS statements relgate runs for Q1 (captured with \`RUST_LOG=relgate::sql=trace\`: $Q1_CAPTURED_STMTS statements this run), with no HTTP or GraphQL. ${FLOOR_NOTE}"
+  echo "- Floor: \`pgbench -M prepared\` with \`benches/pgbench/q1.sql\`, the $Q1_FLOOR_STMTS statements relgate runs for Q1 (captured with \`RUST_LOG=relgate::sql=trace\`: $Q1_CAPTURED_STMTS statements this run), with relgate's session settings and no HTTP or GraphQL. ${FLOOR_NOTE}"
   echo "- M1: relate (Kanka \`relation\`, contract checked) then unrelate the created relation, counted as one request each; relations left over at the end: $LEFTOVER."
   echo "- errors: responses with \`errors\`, non-200 statuses and socket errors; SQL stmts/req: the mean of relgate's \`x-relgate-sql-statements\` header (for the floor: statements per transaction); peak RSS: VmHWM of the server process, reset before each measured run."
   [ -n "$PEER_NOTE" ] && echo "- PostGraphile: $PEER_NOTE"
