@@ -18,15 +18,7 @@ engine_tests!(
 
 async fn the_playground_offers_an_authorization_header_once_tokens_exist(app: TestApp) {
     let headers = |app: TestApp| async move {
-        let ops: Value = app
-            .client
-            .get(app.url("/playground/operations.json"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let ops: Value = app.get_json("/playground/operations.json").await;
         serde_json::from_str::<Value>(ops["headers"].as_str().unwrap()).unwrap()
     };
     assert_eq!(headers(app.clone()).await, json!({}));

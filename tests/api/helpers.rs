@@ -190,6 +190,18 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
+    /// GETs `path` and parses the body as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// The same client, sending `token` as its bearer token.
     pub fn with_token(&self, token: &str) -> Self {
         Self {

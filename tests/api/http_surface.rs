@@ -49,15 +49,7 @@ async fn the_playground_is_served_with_every_asset_embedded(app: TestApp) {
             assert_eq!(res.status(), StatusCode::OK, "{asset}");
         }
     }
-    let ops: Value = app
-        .client
-        .get(app.url("/playground/operations.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ops: Value = app.get_json("/playground/operations.json").await;
     assert!(
         ops["defaultQuery"]
             .as_str()

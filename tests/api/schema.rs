@@ -83,15 +83,7 @@ fn the_checked_in_openapi_description_is_what_the_server_serves() {
 engine_tests!(openapi_json_describes_every_dialect_route);
 
 async fn openapi_json_describes_every_dialect_route(app: TestApp) {
-    let doc: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.get_json("/openapi.json").await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
     for path in [
