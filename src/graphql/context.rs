@@ -8,7 +8,7 @@ use crate::auth::Principal;
 use crate::domain::{PageArgs, PageWindow};
 use crate::error::AppResult;
 use crate::service::Service;
-use crate::store::Visibility;
+use crate::store::{Reader, Visibility};
 
 /// Page sizes for every connection.
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +39,12 @@ pub struct RequestData {
 /// The request's loaders.
 pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
     &ctx.data_unchecked::<RequestData>().loaders
+}
+
+/// Where the request's reads run (see [`Reader`]): resolvers read through
+/// it, never through the store's pool.
+pub fn reader<'a>(ctx: &Context<'a>) -> &'a Reader {
+    &loaders(ctx).reader
 }
 
 /// The request's caller.

@@ -107,7 +107,7 @@ impl Query {
     ) -> GqlResult<Option<EntityObject>> {
         let key =
             service(ctx).entity_key(&source, space.as_deref(), kind.as_deref(), &external_id)?;
-        match store::entities::by_key(service(ctx).store().db(), &key).await? {
+        match store::entities::by_key(context::reader(ctx), &key).await? {
             Some(e) => Ok(Some(EntityObject(e))),
             None => Err(AppError::not_found(format!(
                 "no {source} entity {external_id} in space {}",
@@ -143,7 +143,7 @@ impl Query {
         #[graphql(desc = "The source the type belongs to.")] source: String,
         #[graphql(desc = "The type's alias within the source.")] alias: String,
     ) -> GqlResult<Option<RelationTypeObject>> {
-        match store::relation_types::by_alias(service(ctx).store().db(), &source, &alias).await? {
+        match store::relation_types::by_alias(context::reader(ctx), &source, &alias).await? {
             Some(t) => Ok(Some(RelationTypeObject(t))),
             None => Err(AppError::not_found(format!(
                 "{source} has no relation type with alias {alias}"
@@ -195,8 +195,10 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "What `relate` would be given.")] input: RelateInput,
     ) -> GqlResult<RelationValidation> {
-        let violations = service(ctx)
-            .validate(context::principal(ctx), input.decode()?)
+        let input = input.decode()?;
+        // The dry run is a write transaction on a connection of its own.
+        let violations = context::reader(ctx)
+            .unpinned(service(ctx).validate(context::principal(ctx), input))
             .await?;
         Ok(RelationValidation {
             ok: violations.is_empty(),

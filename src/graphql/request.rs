@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{
     BatchRequest, BatchResponse, EmptySubscription, Request, Response, Schema, ServerError,
 };
@@ -110,6 +110,22 @@ impl RelgateSchema {
     /// The schema's SDL.
     pub fn sdl(&self) -> String {
         self.inner.sdl()
+    }
+
+    /// Whether `request` may write: its document parses and the operation it
+    /// may run (the one named, or any when none is) is a mutation or a
+    /// subscription. A document that does not parse runs nothing.
+    pub fn may_write(&self, request: &Request) -> bool {
+        let Ok(parsed) = self.documents.parse(&request.query) else {
+            return false;
+        };
+        parsed.doc.operations.iter().any(|(name, op)| {
+            let selected = match (&request.operation_name, name) {
+                (Some(wanted), Some(name)) => wanted == name.as_str(),
+                _ => true,
+            };
+            selected && op.node.ty != OperationType::Query
+        })
     }
 
     /// Runs one request.

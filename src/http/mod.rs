@@ -10,7 +10,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_axum::{
     GraphQLBatchRequest, GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection,
@@ -210,15 +209,23 @@ async fn execute(
     batch: BatchRequest,
 ) -> Response {
     let queue = BatchQueue::default();
-    let data = |p: Principal| RequestData {
-        loaders: Loaders::with_queue(state.service.store(), visibility(&p), queue.clone()),
-        principal: p,
+    let with_data = |r: async_graphql::Request, p: Principal| {
+        let loaders = Loaders::with_queue(state.service.store(), visibility(&p), queue.clone());
+        // A query's reads share one connection; a mutation's writes take
+        // their own, so its reads go through the pool (see `store::Reader`).
+        if !state.schema.may_write(&r) {
+            loaders.reader.pin();
+        }
+        r.data(RequestData {
+            loaders,
+            principal: p,
+        })
     };
     let batch = match batch {
-        BatchRequest::Single(r) => BatchRequest::Single(r.data(data(principal))),
+        BatchRequest::Single(r) => BatchRequest::Single(with_data(r, principal)),
         BatchRequest::Batch(rs) => BatchRequest::Batch(
             rs.into_iter()
-                .map(|r| r.data(data(principal.clone())))
+                .map(|r| with_data(r, principal.clone()))
                 .collect(),
         ),
     };
@@ -335,26 +342,17 @@ async fn graphql_get(
             );
         }
     };
-    if let Ok(doc) = async_graphql::parser::parse_query(&req.query) {
-        let is_mutation = doc.operations.iter().any(|(name, op)| {
-            let selected = match (&req.operation_name, name) {
-                (Some(wanted), Some(name)) => wanted == name.as_str(),
-                _ => true,
-            };
-            selected && op.node.ty != OperationType::Query
-        });
-        if is_mutation {
-            let mut res = error_response(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "METHOD_NOT_ALLOWED",
-                "mutations are only accepted over POST",
-            );
-            res.headers_mut().insert(
-                header::ALLOW,
-                HeaderValue::from_static(Method::POST.as_str()),
-            );
-            return res;
-        }
+    if state.schema.may_write(&req) {
+        let mut res = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations are only accepted over POST",
+        );
+        res.headers_mut().insert(
+            header::ALLOW,
+            HeaderValue::from_static(Method::POST.as_str()),
+        );
+        return res;
     }
     execute(&state, &headers, principal, BatchRequest::Single(req)).await
 }

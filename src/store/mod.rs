@@ -25,10 +25,13 @@ pub mod bulk;
 pub mod entities;
 pub mod models;
 pub mod pages;
+mod reader;
 pub mod relation_types;
 pub mod relations;
 mod sql;
 pub mod tokens;
+
+pub use reader::Reader;
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
@@ -80,6 +83,14 @@ pub async fn count_statements<F: std::future::Future>(work: F) -> (F::Output, u6
             (out, REQUEST_STATEMENTS.with(|n| n.get()))
         })
         .await
+}
+
+/// Counts a statement (in all, and for the request it ran for) and traces
+/// it (`RUST_LOG=relgate::sql=trace`).
+fn record(counter: &AtomicU64, sql: &str, elapsed: Duration, failed: bool) {
+    counter.fetch_add(1, Ordering::Relaxed);
+    let _ = REQUEST_STATEMENTS.try_with(|n| n.set(n.get() + 1));
+    tracing::trace!(target: "relgate::sql", ?elapsed, failed, sql = %sql);
 }
 
 /// Which rows a read may return.
@@ -143,11 +154,15 @@ impl Store {
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
         db.set_metric_callback(move |info| {
-            counter.fetch_add(1, Ordering::Relaxed);
-            let _ = REQUEST_STATEMENTS.try_with(|n| n.set(n.get() + 1));
-            tracing::trace!(target: "relgate::sql", elapsed = ?info.elapsed, failed = info.failed, sql = %info.statement.sql);
+            record(&counter, &info.statement.sql, info.elapsed, info.failed);
         });
         Ok(Self { db, statements })
+    }
+
+    /// Counts and traces a statement run outside SeaORM's pool (see
+    /// [`reader`]).
+    fn record(&self, sql: &str, elapsed: Duration, failed: bool) {
+        record(&self.statements, sql, elapsed, failed);
     }
 
     /// Applies pending migrations. On PostgreSQL an advisory lock makes

@@ -94,7 +94,17 @@ impl TestApp {
 
     /// As [`TestApp::spawn`], with serve options (the bind address is
     /// always port 0 on loopback).
-    pub async fn spawn_with(engine: Engine, mut serve: ServeArgs) -> Option<(Self, Running)> {
+    pub async fn spawn_with(engine: Engine, serve: ServeArgs) -> Option<(Self, Running)> {
+        Self::spawn_with_pool(engine, serve, 8).await
+    }
+
+    /// As [`TestApp::spawn_with`], with at most `pool_size` database
+    /// connections.
+    pub async fn spawn_with_pool(
+        engine: Engine,
+        mut serve: ServeArgs,
+        pool_size: u32,
+    ) -> Option<(Self, Running)> {
         init_tracing();
         let name = unique_name();
         let (database_url, cleanup) = match engine {
@@ -124,7 +134,7 @@ impl TestApp {
         serve.bind = SocketAddr::from(([127, 0, 0, 1], 0));
         let db = DatabaseArgs {
             database_url: database_url.clone(),
-            db_pool_size: 8,
+            db_pool_size: pool_size,
         };
         let app = relgate::Application::build(&db, &serve)
             .await

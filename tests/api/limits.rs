@@ -290,6 +290,78 @@ mod requests_past_the_concurrency_limit_wait_their_turn {
     }
 }
 
+/// A query's reads share one pooled connection (on PostgreSQL), held until
+/// the query is done. On a pool of one connection, nothing else a request
+/// does may wait for a second: `validateRelation` (a write transaction,
+/// rolled back) beside reads, and a batch whose query runs before a
+/// mutation. A request that did would fail after the pool's 10 s acquire
+/// timeout.
+async fn one_connection_on(engine: Engine) {
+    let args = ServeArgs {
+        request_timeout: std::time::Duration::from_secs(30),
+        ..ServeArgs::default()
+    };
+    let Some((app, running)) = TestApp::spawn_with_pool(engine, args, 1).await else {
+        return;
+    };
+    let ty = app.type_id("copper", "related").await;
+    let person = app.entity("copper", "default", "person", "1").await;
+    let acme = app.entity("copper", "default", "company", "2").await;
+    let input = json!({"typeId": ty, "fromId": person, "toId": acme});
+    let started = std::time::Instant::now();
+    let data = app
+        .data(
+            "query($i: RelateInput!, $p: ID!) { before: node(id: $p) { id } validateRelation(input: $i) { ok } relationTypes { totalCount } after: entities { edges { node { relations { totalCount } } } } }",
+            json!({"i": input, "p": person}),
+        )
+        .await;
+    assert_eq!(data["before"]["id"], person.as_str());
+    assert_eq!(data["validateRelation"]["ok"], true);
+    assert_eq!(data["relationTypes"]["totalCount"], 8);
+    assert_eq!(data["after"]["edges"].as_array().unwrap().len(), 2);
+    let batch = json!([
+        {"query": "{ relationTypes { totalCount } entities { totalCount } }"},
+        {"query": "mutation($i: RelateInput!) { relate(input: $i) { created } }", "variables": {"i": input}},
+        {"query": "{ relations { totalCount edges { node { from { id } to { id } } } } }"},
+    ]);
+    let res: Vec<Value> = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&batch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let data: Vec<Value> = res.into_iter().map(TestApp::data_of).collect();
+    assert_eq!(data[0]["entities"]["totalCount"], 2);
+    assert_eq!(data[1]["relate"]["created"], true);
+    assert_eq!(data[2]["relations"]["totalCount"], 1);
+    assert_eq!(
+        data[2]["relations"]["edges"][0]["node"]["from"]["id"],
+        person.as_str()
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "a request waited for a second connection ({:?})",
+        started.elapsed()
+    );
+    running.teardown().await;
+}
+
+mod a_request_never_waits_for_a_second_connection {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::one_connection_on(super::Engine::Sqlite).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::one_connection_on(super::Engine::Postgres).await
+    }
+}
+
 mod a_request_over_the_time_limit_is_request_timeout {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite() {

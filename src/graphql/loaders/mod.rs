@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use crate::error::AppResult;
 use crate::store::pages::EdgeFilter;
-use crate::store::{Store, Visibility};
+use crate::store::{Reader, Store, Visibility};
 
 mod batch;
 mod entity_by_id;
@@ -48,6 +48,9 @@ pub struct Loaders {
     /// Where the loaders queue their batches; the request must be run with
     /// [`BatchQueue::drive`], or loads never complete.
     pub queue: BatchQueue,
+    /// The request's reads, which the loaders run through: the request's
+    /// other reads should too (see [`Reader`]).
+    pub reader: Reader,
 }
 
 impl Loaders {
@@ -59,7 +62,8 @@ impl Loaders {
     /// Fresh loaders whose batches go to `queue` (shared by the operations
     /// of one batched HTTP request, which run together).
     pub fn with_queue(store: &Store, visibility: Visibility, queue: BatchQueue) -> Self {
-        let s = || store.clone();
+        let reader = Reader::new(store);
+        let s = || reader.clone();
         // The queue starts a batch once the request's resolvers are all
         // waiting (see `batch`).
         macro_rules! loader {
@@ -76,6 +80,7 @@ impl Loaders {
             related_page: loader!(RelatedPageByEntityLoader(s())),
             related_count: loader!(RelatedCountByEntityLoader(s())),
             queue,
+            reader,
         }
     }
 }

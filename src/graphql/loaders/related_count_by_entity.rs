@@ -4,11 +4,11 @@ use super::Loader;
 use super::by_query;
 use crate::error::AppError;
 use crate::store::pages::EdgeFilter;
-use crate::store::{self, Store};
+use crate::store::{self, Reader};
 
 /// Loads `Entity.related.totalCount` for many entities, one statement per
 /// distinct filter.
-pub struct RelatedCountByEntityLoader(pub Store);
+pub struct RelatedCountByEntityLoader(pub Reader);
 
 impl Loader<(i64, EdgeFilter)> for RelatedCountByEntityLoader {
     type Value = u64;
@@ -18,7 +18,7 @@ impl Loader<(i64, EdgeFilter)> for RelatedCountByEntityLoader {
         keys: &[(i64, EdgeFilter)],
     ) -> Result<HashMap<(i64, EdgeFilter), u64>, AppError> {
         by_query(keys, |filter, anchors| async move {
-            store::pages::related_counts(self.0.db(), &anchors, &filter).await
+            store::pages::related_counts(&self.0, &anchors, &filter).await
         })
         .await
     }

@@ -5,11 +5,11 @@ use super::{EdgeQuery, by_query};
 use crate::domain::page::Page;
 use crate::error::AppError;
 use crate::store::pages::RelatedRow;
-use crate::store::{self, Store};
+use crate::store::{self, Reader};
 
 /// Loads a page of `Entity.related` for many entities, one statement per
 /// distinct set of arguments.
-pub struct RelatedPageByEntityLoader(pub Store);
+pub struct RelatedPageByEntityLoader(pub Reader);
 
 impl Loader<(i64, EdgeQuery)> for RelatedPageByEntityLoader {
     type Value = Page<RelatedRow>;
@@ -20,8 +20,7 @@ impl Loader<(i64, EdgeQuery)> for RelatedPageByEntityLoader {
     ) -> Result<HashMap<(i64, EdgeQuery), Page<RelatedRow>>, AppError> {
         by_query(keys, |query, anchors| async move {
             let (filter, window) = (&query.filter, &query.window);
-            store::pages::related_pages(self.0.db(), &anchors, filter, window, query.with_total)
-                .await
+            store::pages::related_pages(&self.0, &anchors, filter, window, query.with_total).await
         })
         .await
     }

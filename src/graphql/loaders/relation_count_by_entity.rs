@@ -4,11 +4,11 @@ use super::Loader;
 use super::by_query;
 use crate::error::AppError;
 use crate::store::pages::EdgeFilter;
-use crate::store::{self, Store};
+use crate::store::{self, Reader};
 
 /// Loads `Entity.relations.totalCount` for many entities, one statement per
 /// distinct filter.
-pub struct RelationCountByEntityLoader(pub Store);
+pub struct RelationCountByEntityLoader(pub Reader);
 
 impl Loader<(i64, EdgeFilter)> for RelationCountByEntityLoader {
     type Value = u64;
@@ -18,7 +18,7 @@ impl Loader<(i64, EdgeFilter)> for RelationCountByEntityLoader {
         keys: &[(i64, EdgeFilter)],
     ) -> Result<HashMap<(i64, EdgeFilter), u64>, AppError> {
         by_query(keys, |filter, anchors| async move {
-            store::pages::relation_counts(self.0.db(), &anchors, &filter).await
+            store::pages::relation_counts(&self.0, &anchors, &filter).await
         })
         .await
     }

@@ -6,7 +6,7 @@ use crate::domain::PageWindow;
 use crate::domain::page::Page;
 use crate::error::AppError;
 use crate::store::pages::{Edge, EdgeFilter};
-use crate::store::{self, Store};
+use crate::store::{self, Reader};
 
 /// The arguments of one `Entity.relations` field.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -23,7 +23,7 @@ pub struct EdgeQuery {
 
 /// Loads a page of `Entity.relations` for many entities: one statement per
 /// distinct set of arguments (so one per query level).
-pub struct RelationPageByEntityLoader(pub Store);
+pub struct RelationPageByEntityLoader(pub Reader);
 
 impl Loader<(i64, EdgeQuery)> for RelationPageByEntityLoader {
     type Value = Page<Edge>;
@@ -34,8 +34,7 @@ impl Loader<(i64, EdgeQuery)> for RelationPageByEntityLoader {
     ) -> Result<HashMap<(i64, EdgeQuery), Page<Edge>>, AppError> {
         by_query(keys, |query, anchors| async move {
             let (filter, window) = (&query.filter, &query.window);
-            store::pages::relation_pages(self.0.db(), &anchors, filter, window, query.with_total)
-                .await
+            store::pages::relation_pages(&self.0, &anchors, filter, window, query.with_total).await
         })
         .await
     }

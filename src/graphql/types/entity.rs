@@ -368,12 +368,7 @@ impl EntityConnection {
         Ok(self
             .page
             .get_or_try_init(|| async {
-                crate::store::entities::page(
-                    context::service(ctx).store().db(),
-                    &self.filter,
-                    &self.window,
-                )
-                .await
+                crate::store::entities::page(context::reader(ctx), &self.filter, &self.window).await
             })
             .await?)
     }
@@ -401,7 +396,7 @@ impl EntityConnection {
 
     /// How many entities match, over all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
-        Ok(crate::store::entities::count(context::service(ctx).store().db(), &self.filter).await?)
+        Ok(crate::store::entities::count(context::reader(ctx), &self.filter).await?)
     }
 }
 

@@ -161,7 +161,7 @@ impl RelationConnection {
             .page
             .get_or_try_init(|| async {
                 crate::store::relations::page(
-                    context::service(ctx).store().db(),
+                    context::reader(ctx),
                     &self.filter,
                     self.visibility,
                     &self.window,
@@ -194,12 +194,10 @@ impl RelationConnection {
 
     /// How many relations match, over all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
-        Ok(crate::store::relations::count(
-            context::service(ctx).store().db(),
-            &self.filter,
-            self.visibility,
+        Ok(
+            crate::store::relations::count(context::reader(ctx), &self.filter, self.visibility)
+                .await?,
         )
-        .await?)
     }
 }
 

@@ -149,7 +149,7 @@ impl RelationTypeConnection {
             .page
             .get_or_try_init(|| async {
                 crate::store::relation_types::page(
-                    context::service(ctx).store().db(),
+                    context::reader(ctx),
                     self.source.as_deref(),
                     &self.window,
                 )
@@ -181,11 +181,10 @@ impl RelationTypeConnection {
 
     /// How many relation types match, over all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
-        Ok(crate::store::relation_types::count(
-            context::service(ctx).store().db(),
-            self.source.as_deref(),
+        Ok(
+            crate::store::relation_types::count(context::reader(ctx), self.source.as_deref())
+                .await?,
         )
-        .await?)
     }
 }
 
