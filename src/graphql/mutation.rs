@@ -1,6 +1,8 @@
 //! `Mutation`: every write. Each takes one `input` and returns a payload; all
 //! of them go through [`crate::service::Service`], which holds the rules.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use super::context::{principal, service};
@@ -363,7 +365,7 @@ impl Mutation {
             )
             .await?;
         Ok(UpsertEntityPayload {
-            entity: EntityObject(entity),
+            entity: EntityObject(Arc::new(entity)),
             created,
         })
     }
@@ -392,8 +394,8 @@ impl Mutation {
     ) -> GqlResult<RelatePayload> {
         let out = service(ctx).relate(principal(ctx), input.decode()?).await?;
         Ok(RelatePayload {
-            relation: RelationObject(out.relation),
-            mirror: out.mirror.map(RelationObject),
+            relation: RelationObject(Arc::new(out.relation)),
+            mirror: out.mirror.map(|m| RelationObject(Arc::new(m))),
             created: out.created,
         })
     }
@@ -427,8 +429,8 @@ impl Mutation {
             )
             .await?;
         Ok(RelatePayload {
-            relation: RelationObject(out.relation),
-            mirror: out.mirror.map(RelationObject),
+            relation: RelationObject(Arc::new(out.relation)),
+            mirror: out.mirror.map(|m| RelationObject(Arc::new(m))),
             created: out.created,
         })
     }
@@ -473,8 +475,8 @@ impl Mutation {
             )
             .await?;
         Ok(UpdateRelationPayload {
-            relation: RelationObject(relation),
-            mirror: mirror.map(RelationObject),
+            relation: RelationObject(Arc::new(relation)),
+            mirror: mirror.map(|m| RelationObject(Arc::new(m))),
         })
     }
 
@@ -510,7 +512,7 @@ impl Mutation {
             )
             .await?;
         Ok(RelationTypePayload {
-            relation_type: RelationTypeObject(ty),
+            relation_type: RelationTypeObject(Arc::new(ty)),
         })
     }
 
@@ -542,7 +544,7 @@ impl Mutation {
             .update_relation_type(principal(ctx), id, patch)
             .await?;
         Ok(RelationTypePayload {
-            relation_type: RelationTypeObject(ty),
+            relation_type: RelationTypeObject(Arc::new(ty)),
         })
     }
 

@@ -1,5 +1,7 @@
 //! `Query`: every read of the schema.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object, SimpleObject};
 
 use super::context::{self, page_cost, service};
@@ -108,7 +110,7 @@ impl Query {
         let key =
             service(ctx).entity_key(&source, space.as_deref(), kind.as_deref(), &external_id)?;
         match store::entities::by_key(context::reader(ctx), &key).await? {
-            Some(e) => Ok(Some(EntityObject(e))),
+            Some(e) => Ok(Some(EntityObject(Arc::new(e)))),
             None => Err(AppError::not_found(format!(
                 "no {source} entity {external_id} in space {}",
                 key.space
@@ -144,7 +146,7 @@ impl Query {
         #[graphql(desc = "The type's alias within the source.")] alias: String,
     ) -> GqlResult<Option<RelationTypeObject>> {
         match store::relation_types::by_alias(context::reader(ctx), &source, &alias).await? {
-            Some(t) => Ok(Some(RelationTypeObject(t))),
+            Some(t) => Ok(Some(RelationTypeObject(Arc::new(t)))),
             None => Err(AppError::not_found(format!(
                 "{source} has no relation type with alias {alias}"
             ))

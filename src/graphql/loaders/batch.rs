@@ -38,18 +38,19 @@ use crate::error::{AppError, AppResult};
 /// Loads many keys at once: one batch of a [`DataLoader`].
 pub trait Loader<K>: Send + Sync + 'static {
     /// What a key loads to.
-    type Value: Clone + Send + Sync + 'static;
+    type Value: Send + Sync + 'static;
 
     /// The values of `keys` (distinct); a key missing from the map has none.
     fn load(&self, keys: &[K]) -> impl Future<Output = AppResult<HashMap<K, Self::Value>>> + Send;
 }
 
 /// What a waiting resolver receives: its key's value, if it has one.
-type Reply<V> = oneshot::Sender<AppResult<Option<V>>>;
+type Reply<V> = oneshot::Sender<AppResult<Option<Arc<V>>>>;
 
 struct LoaderState<K, V> {
     /// Every key loaded so far in this request, with its value or none.
-    cache: HashMap<K, Option<V>>,
+    /// Values are shared, not cloned, with every resolver that asks.
+    cache: HashMap<K, Option<Arc<V>>>,
     /// Keys asked for since the last batch started, with who waits for them.
     pending: Vec<(K, Reply<V>)>,
 }
@@ -92,8 +93,18 @@ where
         }
     }
 
+    /// Caches `value` as the value of `key` (one that came with another
+    /// loader's batch), unless the cache has one already.
+    pub fn prime(&self, key: K, value: L::Value) {
+        self.inner
+            .state()
+            .cache
+            .entry(key)
+            .or_insert_with(|| Some(Arc::new(value)));
+    }
+
     /// The value of `key`: from this request's cache, or from the next batch.
-    pub async fn load_one(&self, key: K) -> AppResult<Option<L::Value>> {
+    pub async fn load_one(&self, key: K) -> AppResult<Option<Arc<L::Value>>> {
         let reply = {
             let mut state = self.inner.state();
             if let Some(value) = state.cache.get(&key) {
@@ -128,7 +139,7 @@ where
         match loaded {
             Ok(mut values) => {
                 for key in keys {
-                    let value = values.remove(&key);
+                    let value = values.remove(&key).map(Arc::new);
                     state.cache.insert(key, value);
                 }
                 for (key, reply) in pending {
@@ -142,6 +153,16 @@ where
                     let _ = reply.send(Err(e.clone()));
                 }
             }
+        }
+    }
+}
+
+impl<K, L: Loader<K>> Clone for DataLoader<K, L> {
+    /// Another handle on the same cache and queue.
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            queue: self.queue.clone(),
         }
     }
 }

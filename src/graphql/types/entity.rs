@@ -1,5 +1,7 @@
 //! `Entity` and the connections that list entities or start from one.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
@@ -32,7 +34,7 @@ pub enum DirectionGql {
 
 /// A record in a source system (a Copper person, an Umbraco document, a Kanka
 /// character...) that relations connect.
-pub struct EntityObject(pub Entity);
+pub struct EntityObject(pub Arc<Entity>);
 
 /// Loads entity `id` through the request's loader; `NOT_FOUND` if it is gone.
 pub async fn load_entity(ctx: &Context<'_>, id: i64) -> GqlResult<EntityObject> {
@@ -126,6 +128,7 @@ impl EntityObject {
                 },
                 window,
                 with_total: context::wants_total_with_page(ctx),
+                with_types: context::wants_edge_types(ctx),
             },
         })
     }
@@ -165,6 +168,7 @@ impl EntityObject {
                 },
                 window,
                 with_total: context::wants_total_with_page(ctx),
+                with_types: false,
             },
         })
     }
@@ -177,12 +181,12 @@ pub struct EntityRelationConnection {
 }
 
 impl EntityRelationConnection {
-    async fn page(&self, ctx: &Context<'_>) -> GqlResult<Page<Edge>> {
+    async fn page(&self, ctx: &Context<'_>) -> GqlResult<Arc<Page<Edge>>> {
         Ok(loaders(ctx)
             .relation_page
             .load_one((self.anchor, self.query.clone()))
             .await?
-            .unwrap_or_else(Page::empty))
+            .unwrap_or_else(|| Arc::new(Page::empty())))
     }
 }
 
@@ -196,14 +200,17 @@ impl EntityRelationConnection {
             .page(ctx)
             .await?
             .items
-            .into_iter()
-            .map(|edge| EntityRelationEdge { anchor, edge })
+            .iter()
+            .map(|edge| EntityRelationEdge {
+                anchor,
+                edge: edge.clone(),
+            })
             .collect())
     }
 
     /// Where this page sits in the list.
     async fn page_info(&self, ctx: &Context<'_>) -> GqlResult<PageInfo> {
-        Ok(PageInfo::of(&self.page(ctx).await?, |e| e.relation.id))
+        Ok(PageInfo::of(&*self.page(ctx).await?, |e| e.relation.id))
     }
 
     /// How many relations match, over all pages.
@@ -217,7 +224,7 @@ impl EntityRelationConnection {
             .relation_count
             .load_one((self.anchor, self.query.filter.clone()))
             .await?
-            .unwrap_or(0))
+            .map_or(0, |n| *n))
     }
 }
 
@@ -263,12 +270,12 @@ pub struct RelatedEntityConnection {
 }
 
 impl RelatedEntityConnection {
-    async fn page(&self, ctx: &Context<'_>) -> GqlResult<Page<RelatedRow>> {
+    async fn page(&self, ctx: &Context<'_>) -> GqlResult<Arc<Page<RelatedRow>>> {
         Ok(loaders(ctx)
             .related_page
             .load_one((self.anchor, self.query.clone()))
             .await?
-            .unwrap_or_else(Page::empty))
+            .unwrap_or_else(|| Arc::new(Page::empty())))
     }
 }
 
@@ -281,14 +288,15 @@ impl RelatedEntityConnection {
             .page(ctx)
             .await?
             .items
-            .into_iter()
+            .iter()
+            .copied()
             .map(RelatedEntityEdge)
             .collect())
     }
 
     /// Where this page sits in the list.
     async fn page_info(&self, ctx: &Context<'_>) -> GqlResult<PageInfo> {
-        Ok(PageInfo::of(&self.page(ctx).await?, |r| r.key))
+        Ok(PageInfo::of(&*self.page(ctx).await?, |r| r.key))
     }
 
     /// How many distinct entities are related, over all pages.
@@ -302,7 +310,7 @@ impl RelatedEntityConnection {
             .related_count
             .load_one((self.anchor, self.query.filter.clone()))
             .await?
-            .unwrap_or(0))
+            .map_or(0, |n| *n))
     }
 }
 
@@ -385,7 +393,7 @@ impl EntityConnection {
             .items
             .iter()
             .cloned()
-            .map(EntityEdge)
+            .map(|item| EntityEdge(Arc::new(item)))
             .collect())
     }
 
@@ -401,7 +409,7 @@ impl EntityConnection {
 }
 
 /// An entity in a list.
-pub struct EntityEdge(Entity);
+pub struct EntityEdge(Arc<Entity>);
 
 /// An entity in a list.
 #[Object]

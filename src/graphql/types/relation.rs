@@ -1,5 +1,7 @@
 //! `Relation` and the top-level list of relations.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
@@ -15,7 +17,7 @@ use crate::store::Visibility;
 use crate::store::relations::RelationFilter;
 
 /// A typed link from one entity to another.
-pub struct RelationObject(pub Relation);
+pub struct RelationObject(pub Arc<Relation>);
 
 /// A typed link from one entity to another.
 #[Object(name = "Relation")]
@@ -183,7 +185,7 @@ impl RelationConnection {
             .items
             .iter()
             .cloned()
-            .map(RelationEdge)
+            .map(|item| RelationEdge(Arc::new(item)))
             .collect())
     }
 
@@ -202,7 +204,7 @@ impl RelationConnection {
 }
 
 /// A relation in a list.
-pub struct RelationEdge(Relation);
+pub struct RelationEdge(Arc<Relation>);
 
 /// A relation in a list.
 #[Object]

@@ -1,5 +1,7 @@
 //! `RelationType` and the list of relation types.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
@@ -15,7 +17,7 @@ use crate::graphql::errors::GqlResult;
 /// A named contract for relations: which kinds it may connect, how many, with
 /// which attributes. Built-in types come from the source profiles; admins can
 /// create custom ones.
-pub struct RelationTypeObject(pub RelationType);
+pub struct RelationTypeObject(pub Arc<RelationType>);
 
 /// Loads relation type `id` through the request's loader.
 pub async fn load_relation_type(ctx: &Context<'_>, id: i64) -> GqlResult<RelationTypeObject> {
@@ -170,7 +172,7 @@ impl RelationTypeConnection {
             .items
             .iter()
             .cloned()
-            .map(RelationTypeEdge)
+            .map(|item| RelationTypeEdge(Arc::new(item)))
             .collect())
     }
 
@@ -189,7 +191,7 @@ impl RelationTypeConnection {
 }
 
 /// A relation type in a list.
-pub struct RelationTypeEdge(RelationType);
+pub struct RelationTypeEdge(Arc<RelationType>);
 
 /// A relation type in a list.
 #[Object]
