@@ -70,16 +70,6 @@ pub fn wants_total_with_page(ctx: &Context<'_>) -> bool {
         && (selection.field("edges").exists() || selection.field("pageInfo").exists())
 }
 
-/// Whether the relation connection being resolved asks for its edges' relation
-/// types (`edges { node { type } }`): then its page statement reads them.
-pub fn wants_edge_types(ctx: &Context<'_>) -> bool {
-    ctx.look_ahead()
-        .field("edges")
-        .field("node")
-        .field("type")
-        .exists()
-}
-
 /// Validates a connection's paging arguments against the configured limits.
 pub fn window(
     ctx: &Context<'_>,

@@ -19,21 +19,15 @@
 //! still costs one statement. That needs the whole list in the window, so it
 //! is only done for pages without a cursor; with one, the count is its own
 //! statement ([`relation_counts`], [`related_counts`]).
-//!
-//! When a query asks for the relations' `type` too, a relation page carries
-//! its rows' relation types (columns prefixed `t_`, read once per distinct
-//! type) for the type loader, which then has nothing left to load: a page
-//! and its types are one statement.
 
 use std::collections::HashMap;
 
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::Visibility;
-use super::models::relation_type;
 use super::sql::Sql;
 use crate::domain::page::Page;
-use crate::domain::{Direction, PageWindow, Relation, RelationType};
+use crate::domain::{Direction, PageWindow, Relation};
 use crate::error::AppResult;
 
 /// What an entity's relation list is filtered by.
@@ -71,18 +65,9 @@ const COLUMNS: &str = "r.id, r.type_id, r.from_id, r.to_id, r.label, r.comment, 
      r.colour, r.pinned, r.is_private, r.mirror_id, r.created_at, r.updated_at, \
      t.bidirectional AS bidirectional";
 
-/// The relation type of each row, read as `relation_type::Model` with the
-/// prefix `t_`.
-const TYPE_COLUMNS: &str = ", t.id AS t_id, t.source AS t_source, t.alias AS t_alias, \
-     t.name AS t_name, t.bidirectional AS t_bidirectional, t.updatable AS t_updatable, \
-     t.system_managed AS t_system_managed, t.built_in AS t_built_in, t.contract AS t_contract, \
-     t.created_at AS t_created_at, t.updated_at AS t_updated_at";
-
 /// Appends the union of an entity's two halves, each row with `anchor` and
-/// `other`; `extra` is a condition (on `r`) added to both halves. With
-/// `types`, each row also carries its relation type ([`TYPE_COLUMNS`]).
-fn push_union(sql: &mut Sql, anchors: &[i64], filter: &EdgeFilter, extra: &str, types: bool) {
-    let type_columns = if types { TYPE_COLUMNS } else { "" };
+/// `other`; `extra` is a condition (on `r`) added to both halves.
+fn push_union(sql: &mut Sql, anchors: &[i64], filter: &EdgeFilter, extra: &str) {
     let mut common = String::new();
     if let Some(alias) = &filter.type_alias {
         common.push_str(&format!(" AND t.alias = {}", sql.bind(alias.clone())));
@@ -112,7 +97,7 @@ fn push_union(sql: &mut Sql, anchors: &[i64], filter: &EdgeFilter, extra: &str, 
             sql.push(" UNION ALL ");
         }
         sql.push(&format!(
-            "SELECT {COLUMNS}{type_columns}, r.{anchor} AS anchor, r.{other} AS other \
+            "SELECT {COLUMNS}, r.{anchor} AS anchor, r.{other} AS other \
              FROM relations r JOIN relation_types t ON t.id = r.type_id"
         ));
         if let Some(k) = &kind {
@@ -201,17 +186,15 @@ fn pages_by_anchor<T>(
 }
 
 /// One page of relations for each of `anchors`, in one statement; with
-/// `with_total`, each page's `total` too when the window allows; with
-/// `with_types`, the relation types of the pages' rows too (see the module
-/// docs), else no types.
+/// `with_total`, each page's `total` too when the window allows (see the
+/// module docs).
 pub async fn relation_pages<C: ConnectionTrait>(
     db: &C,
     anchors: &[i64],
     filter: &EdgeFilter,
     window: &PageWindow,
     with_total: bool,
-    with_types: bool,
-) -> AppResult<(HashMap<i64, Page<Edge>>, Vec<RelationType>)> {
+) -> AppResult<HashMap<i64, Page<Edge>>> {
     let counted = counts_with_page(window, with_total);
     let mut sql = Sql::new(db);
     let bounds = cursor_bounds(&mut sql, "r.id", window);
@@ -220,21 +203,12 @@ pub async fn relation_pages<C: ConnectionTrait>(
     sql.push(&format!(
         "SELECT * FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.anchor ORDER BY u.id {order}) AS rn, {total} AS total FROM ("
     ));
-    push_union(&mut sql, anchors, filter, &bounds, with_types);
+    push_union(&mut sql, anchors, filter, &bounds);
     let limit = sql.bind(window.limit as i64 + 1);
     sql.push(&format!(
         ") u) p WHERE p.rn <= {limit} ORDER BY p.anchor, p.rn"
     ));
-    let results = db.query_all_raw(sql.statement()).await?;
-    let mut rows = Vec::with_capacity(results.len());
-    let mut types: Vec<RelationType> = Vec::new();
-    for result in &results {
-        let row = EdgeRow::from_query_result(result, "")?;
-        if with_types && !types.iter().any(|t| t.id == row.type_id) {
-            types.push(relation_type::Model::from_query_result(result, "t_")?.try_into()?);
-        }
-        rows.push(row);
-    }
+    let rows = EdgeRow::find_by_statement(sql.statement()).all(db).await?;
 
     let rows = rows.into_iter().map(|row| {
         let edge = Edge {
@@ -257,7 +231,7 @@ pub async fn relation_pages<C: ConnectionTrait>(
         };
         (row.anchor, row.total, edge)
     });
-    Ok((pages_by_anchor(anchors, rows, window, counted), types))
+    Ok(pages_by_anchor(anchors, rows, window, counted))
 }
 
 #[derive(FromQueryResult)]
@@ -274,7 +248,7 @@ async fn counts<C: ConnectionTrait>(
 ) -> AppResult<HashMap<i64, u64>> {
     let mut sql = Sql::new(db);
     sql.push(&format!("SELECT u.anchor, {count_expr} AS n FROM ("));
-    push_union(&mut sql, anchors, filter, "", false);
+    push_union(&mut sql, anchors, filter, "");
     sql.push(") u GROUP BY u.anchor");
     let rows = CountRow::find_by_statement(sql.statement()).all(db).await?;
     let mut out: HashMap<i64, u64> = anchors.iter().map(|a| (*a, 0)).collect();
@@ -328,7 +302,7 @@ pub async fn related_pages<C: ConnectionTrait>(
         "SELECT * FROM (SELECT g.anchor, g.other, g.k, ROW_NUMBER() OVER (PARTITION BY g.anchor ORDER BY g.k {order}) AS rn, {total} AS total FROM (\
          SELECT u.anchor, u.other, MIN(u.id) AS k FROM ("
     ));
-    push_union(&mut sql, anchors, filter, "", false);
+    push_union(&mut sql, anchors, filter, "");
     sql.push(") u GROUP BY u.anchor, u.other) g WHERE 1 = 1");
     let bounds = cursor_bounds(&mut sql, "g.k", window);
     sql.push(&bounds);

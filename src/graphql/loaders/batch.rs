@@ -93,16 +93,6 @@ where
         }
     }
 
-    /// Caches `value` as the value of `key` (one that came with another
-    /// loader's batch), unless the cache has one already.
-    pub fn prime(&self, key: K, value: L::Value) {
-        self.inner
-            .state()
-            .cache
-            .entry(key)
-            .or_insert_with(|| Some(Arc::new(value)));
-    }
-
     /// The value of `key`: from this request's cache, or from the next batch.
     pub async fn load_one(&self, key: K) -> AppResult<Option<Arc<L::Value>>> {
         let reply = {
@@ -153,16 +143,6 @@ where
                     let _ = reply.send(Err(e.clone()));
                 }
             }
-        }
-    }
-}
-
-impl<K, L: Loader<K>> Clone for DataLoader<K, L> {
-    /// Another handle on the same cache and queue.
-    fn clone(&self) -> Self {
-        Self {
-            inner: self.inner.clone(),
-            queue: self.queue.clone(),
         }
     }
 }

@@ -71,12 +71,11 @@ impl Loaders {
                 DataLoader::new($l, &queue)
             };
         }
-        let relation_type = loader!(RelationTypeByIdLoader(s()));
         Self {
             entity: loader!(EntityByIdLoader(s())),
             relation: loader!(RelationByIdLoader(s(), visibility)),
-            relation_page: loader!(RelationPageByEntityLoader(s(), relation_type.clone())),
-            relation_type,
+            relation_type: loader!(RelationTypeByIdLoader(s())),
+            relation_page: loader!(RelationPageByEntityLoader(s())),
             relation_count: loader!(RelationCountByEntityLoader(s())),
             related_page: loader!(RelatedPageByEntityLoader(s())),
             related_count: loader!(RelatedCountByEntityLoader(s())),

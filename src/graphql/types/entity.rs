@@ -128,7 +128,6 @@ impl EntityObject {
                 },
                 window,
                 with_total: context::wants_total_with_page(ctx),
-                with_types: context::wants_edge_types(ctx),
             },
         })
     }
@@ -168,7 +167,6 @@ impl EntityObject {
                 },
                 window,
                 with_total: context::wants_total_with_page(ctx),
-                with_types: false,
             },
         })
     }
