@@ -98,7 +98,7 @@ impl Reader {
             ),
         };
         let started = Instant::now();
-        let values = stmt.values.clone().unwrap_or(Values(Vec::new()));
+        let values = stmt.values.unwrap_or(Values(Vec::new()));
         let rows = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
             .fetch_all(&mut **conn)
             .await;

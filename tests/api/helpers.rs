@@ -249,6 +249,23 @@ impl TestApp {
         req.send().await.expect("POST /graphql")
     }
 
+    /// POSTs `body` (any JSON: a typed operation, a batch) to `/graphql`
+    /// and parses the response as `R`.
+    pub async fn post_body<R: serde::de::DeserializeOwned>(
+        &self,
+        body: &impl serde::Serialize,
+    ) -> R {
+        self.client
+            .post(self.url("/graphql"))
+            .json(body)
+            .send()
+            .await
+            .expect("POST /graphql")
+            .json()
+            .await
+            .expect("a JSON response")
+    }
+
     /// POSTs a GraphQL request and returns the whole JSON response.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
         self.post(query, variables)

@@ -324,16 +324,7 @@ async fn one_connection_on(engine: Engine) {
         {"query": "mutation($i: RelateInput!) { relate(input: $i) { created } }", "variables": {"i": input}},
         {"query": "{ relations { totalCount edges { node { from { id } to { id } } } } }"},
     ]);
-    let res: Vec<Value> = app
-        .client
-        .post(app.url("/graphql"))
-        .json(&batch)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let res: Vec<Value> = app.post_body(&batch).await;
     let data: Vec<Value> = res.into_iter().map(TestApp::data_of).collect();
     assert_eq!(data[0]["entities"]["totalCount"], 2);
     assert_eq!(data[1]["relate"]["created"], true);

@@ -37,16 +37,7 @@ struct ListRelationTypes;
 /// Posts a typed operation; returns its typed data.
 async fn run<Q: GraphQLQuery>(app: &TestApp, variables: Q::Variables) -> Q::ResponseData {
     let body = Q::build_query(variables);
-    let res: Response<Q::ResponseData> = app
-        .client
-        .post(app.url("/graphql"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let res: Response<Q::ResponseData> = app.post_body(&body).await;
     assert!(res.errors.is_none(), "{:?}", res.errors);
     res.data.expect("data")
 }
