@@ -195,6 +195,11 @@ pub struct ServeArgs {
     /// Do not suggest field names in validation errors (for production).
     #[arg(long, env = "RELGATE_DISABLE_SUGGESTIONS", global = true)]
     pub disable_suggestions: bool,
+    /// Run every GraphQL request through async-graphql's executor: no
+    /// compiled executor for plain reads (see the README's architecture).
+    /// For comparison, or to rule it out when in doubt.
+    #[arg(long, env = "RELGATE_DISABLE_COMPILED_READS", global = true)]
+    pub disable_compiled_reads: bool,
 }
 
 impl Default for ServeArgs {
@@ -213,6 +218,7 @@ impl Default for ServeArgs {
             max_concurrent_requests: 16,
             disable_introspection: false,
             disable_suggestions: false,
+            disable_compiled_reads: false,
         }
     }
 }

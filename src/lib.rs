@@ -119,6 +119,7 @@ impl Application {
                 max_directives: serve.max_directives,
                 introspection: !serve.disable_introspection,
                 suggestions: !serve.disable_suggestions,
+                compiled_reads: !serve.disable_compiled_reads,
             },
         );
         let router = http::router(AppState {

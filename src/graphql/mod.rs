@@ -5,6 +5,7 @@ use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 
 use crate::service::Service;
 
+pub mod compiled;
 pub mod context;
 pub mod errors;
 pub mod loaders;
@@ -34,6 +35,8 @@ pub struct SchemaOptions {
     pub introspection: bool,
     /// Suggest field names in validation errors.
     pub suggestions: bool,
+    /// Answer plain reads with the compiled executor ([`compiled`]).
+    pub compiled_reads: bool,
 }
 
 impl Default for SchemaOptions {
@@ -46,6 +49,7 @@ impl Default for SchemaOptions {
             max_directives: 5,
             introspection: true,
             suggestions: true,
+            compiled_reads: true,
         }
     }
 }
@@ -70,7 +74,7 @@ pub fn build(service: Service, options: &SchemaOptions) -> RelgateSchema {
     if !options.suggestions {
         b = b.disable_suggestions();
     }
-    RelgateSchema::new(b.finish(), options.max_aliases)
+    RelgateSchema::new(b.finish(), options)
 }
 
 /// The schema's SDL, as checked in at `schema/schema.graphql`.

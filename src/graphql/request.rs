@@ -19,10 +19,14 @@ use async_graphql::{
     BatchRequest, BatchResponse, EmptySubscription, Request, Response, Schema, ServerError,
 };
 
+use super::compiled;
 use super::errors::{aliases, code_the_rest, with_code};
 use super::mutation::Mutation;
 use super::ordering::reorder_response;
 use super::query::Query;
+use super::{PageLimits, SchemaOptions};
+use crate::service::Service;
+use crate::store::{Reader, Visibility};
 
 /// async-graphql's schema for relgate's root types.
 pub type InnerSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -32,13 +36,45 @@ pub type InnerSchema = Schema<Query, Mutation, EmptySubscription>;
 pub struct RelgateSchema {
     inner: InnerSchema,
     max_aliases: usize,
+    /// For the compiled executor; `None` when it is turned off.
+    compiled: Option<CompiledLimits>,
     documents: Arc<Documents>,
+}
+
+/// The limits the compiled executor checks for each request.
+#[derive(Clone, Copy)]
+struct CompiledLimits {
+    page: PageLimits,
+    max_complexity: usize,
 }
 
 /// A parsed document and its number of aliases.
 struct Parsed {
     doc: ExecutableDocument,
     aliases: usize,
+    /// The operations (by name) async-graphql has validated and run: the
+    /// compiled executor may answer those (see [`super::compiled`]).
+    validated: Mutex<Vec<Option<String>>>,
+}
+
+impl Parsed {
+    fn is_validated(&self, operation: Option<&str>) -> bool {
+        self.validated
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .any(|o| o.as_deref() == operation)
+    }
+
+    fn set_validated(&self, operation: Option<&str>) {
+        let mut v = self
+            .validated
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !v.iter().any(|o| o.as_deref() == operation) {
+            v.push(operation.map(str::to_owned));
+        }
+    }
 }
 
 /// Parsed documents by query text: at most [`Documents::MAX`] of them, each
@@ -66,6 +102,7 @@ impl Documents {
         let parsed = Arc::new(Parsed {
             aliases: aliases(&doc),
             doc,
+            validated: Mutex::default(),
         });
         if query.len() <= Self::MAX_TEXT {
             let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
@@ -97,14 +134,44 @@ fn check_operation(doc: &ExecutableDocument, name: Option<&str>) -> Result<(), S
 }
 
 impl RelgateSchema {
-    /// Wraps async-graphql's schema; documents with more than `max_aliases`
-    /// aliased fields are refused.
-    pub fn new(inner: InnerSchema, max_aliases: usize) -> Self {
+    /// Wraps async-graphql's schema; documents with more than
+    /// `options.max_aliases` aliased fields are refused.
+    pub fn new(inner: InnerSchema, options: &SchemaOptions) -> Self {
         Self {
             inner,
-            max_aliases,
+            max_aliases: options.max_aliases,
+            compiled: options.compiled_reads.then_some(CompiledLimits {
+                page: options.page,
+                max_complexity: options.max_complexity,
+            }),
             documents: Arc::default(),
         }
+    }
+
+    /// Answers `request` with the compiled executor (see
+    /// [`super::compiled`]): the response body, or `None` when the request
+    /// is not one it answers, and must be run with [`Self::execute`].
+    pub async fn execute_compiled(
+        &self,
+        request: &Request,
+        reader: &Reader,
+        visibility: Visibility,
+        service: &Service,
+    ) -> Option<String> {
+        let limits = self.compiled?;
+        let parsed = self.documents.parse(&request.query).ok()?;
+        let operation = request.operation_name.as_deref();
+        if parsed.aliases > self.max_aliases || !parsed.is_validated(operation) {
+            return None;
+        }
+        let env = compiled::plan::Env {
+            limits: limits.page,
+            visibility,
+            variables: &request.variables,
+        };
+        let plan =
+            compiled::plan::plan(&parsed.doc, operation, &env, limits.max_complexity).ok()?;
+        compiled::run(&plan, reader, service).await.ok()
     }
 
     /// The schema's SDL.
@@ -152,6 +219,11 @@ impl RelgateSchema {
         }
         request.set_parsed_query(doc.clone());
         let mut response = self.inner.execute(request).await;
+        // Validation errors leave no data; with data, the document passed
+        // every validation rule.
+        if response.data != async_graphql::Value::Null {
+            parsed.set_validated(operation.as_deref());
+        }
         reorder_response(doc, operation.as_deref(), &mut response.data);
         code_the_rest(&mut response.errors);
         response

@@ -5,7 +5,9 @@
 //! `x-request-id` (taken from the request or made up), which is also on every
 //! log line of the request and in `extensions.requestId` of internal errors.
 //! GraphQL responses also carry `x-relgate-sql-statements`: the SQL
-//! statements the request ran.
+//! statements the request ran, and `x-relgate-executor`: `compiled` when the
+//! compiled executor answered (see `graphql::compiled`), `async-graphql`
+//! otherwise.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +36,7 @@ pub mod playground;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const SQL_STATEMENTS: HeaderName = HeaderName::from_static("x-relgate-sql-statements");
+const EXECUTOR: HeaderName = HeaderName::from_static("x-relgate-executor");
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -209,38 +212,64 @@ async fn execute(
     batch: BatchRequest,
 ) -> Response {
     let queue = BatchQueue::default();
-    let with_data = |r: async_graphql::Request, p: Principal| {
-        let loaders = Loaders::with_queue(state.service.store(), visibility(&p), queue.clone());
+    let loaders_for = |r: &async_graphql::Request, p: &Principal| {
+        let loaders = Loaders::with_queue(state.service.store(), visibility(p), queue.clone());
         // A query's reads share one connection; a mutation's writes take
         // their own, so its reads go through the pool (see `store::Reader`).
-        if !state.schema.may_write(&r) {
+        if !state.schema.may_write(r) {
             loaders.reader.pin();
         }
+        loaders
+    };
+    let with_data = |r: async_graphql::Request, p: Principal| {
+        let loaders = loaders_for(&r, &p);
         r.data(RequestData {
             loaders,
             principal: p,
         })
     };
-    let batch = match batch {
-        BatchRequest::Single(r) => BatchRequest::Single(with_data(r, principal)),
-        BatchRequest::Batch(rs) => BatchRequest::Batch(
-            rs.into_iter()
-                .map(|r| with_data(r, principal.clone()))
-                .collect(),
-        ),
-    };
     let work = crate::store::count_statements(async {
         let _turn = state.executions.turn().await;
-        queue.drive(state.schema.execute_batch(batch)).await
+        let batch = match batch {
+            BatchRequest::Single(r) => {
+                // Plain reads first go to the compiled executor; what it
+                // does not answer, async-graphql does, on the same reader.
+                let loaders = loaders_for(&r, &principal);
+                let compiled = state
+                    .schema
+                    .execute_compiled(&r, &loaders.reader, visibility(&principal), &state.service)
+                    .await;
+                if let Some(body) = compiled {
+                    return Answer::Compiled(body);
+                }
+                BatchRequest::Single(r.data(RequestData { loaders, principal }))
+            }
+            BatchRequest::Batch(rs) => BatchRequest::Batch(
+                rs.into_iter()
+                    .map(|r| with_data(r, principal.clone()))
+                    .collect(),
+            ),
+        };
+        Answer::Executed(queue.drive(state.schema.execute_batch(batch)).await)
     });
-    let Ok((response, statements)) =
-        tokio::time::timeout(state.options.request_timeout, work).await
+    let Ok((answer, statements)) = tokio::time::timeout(state.options.request_timeout, work).await
     else {
         return error_response(
             StatusCode::SERVICE_UNAVAILABLE,
             "REQUEST_TIMEOUT",
             "the request took longer than the server allows",
         );
+    };
+    let response = match answer {
+        Answer::Compiled(body) => {
+            let mut res =
+                ([(header::CONTENT_TYPE, json_content_type(headers))], body).into_response();
+            let h = res.headers_mut();
+            h.insert(SQL_STATEMENTS, HeaderValue::from(statements));
+            h.insert(EXECUTOR, HeaderValue::from_static("compiled"));
+            return res;
+        }
+        Answer::Executed(response) => response,
     };
     let id = request_id(headers);
     let response = match response {
@@ -250,21 +279,33 @@ async fn execute(
         }
     };
     let mut res = GraphQLResponse::from(response).into_response();
-    res.headers_mut()
-        .insert(SQL_STATEMENTS, HeaderValue::from(statements));
-    // GraphQL over HTTP: answer application/graphql-response+json only to
-    // clients that ask for it, application/json to everyone else.
+    let h = res.headers_mut();
+    h.insert(SQL_STATEMENTS, HeaderValue::from(statements));
+    h.insert(EXECUTOR, HeaderValue::from_static("async-graphql"));
+    h.insert(header::CONTENT_TYPE, json_content_type(headers));
+    res
+}
+
+/// What a GraphQL request was answered with.
+enum Answer {
+    /// A body the compiled executor wrote.
+    Compiled(String),
+    /// async-graphql's response(s).
+    Executed(BatchResponse),
+}
+
+/// GraphQL over HTTP: answer `application/graphql-response+json` only to
+/// clients that ask for it, `application/json` to everyone else.
+fn json_content_type(headers: &HeaderMap) -> HeaderValue {
     let wants_graphql_json = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("application/graphql-response+json"));
-    if !wants_graphql_json {
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-    }
-    res
+    HeaderValue::from_static(if wants_graphql_json {
+        "application/graphql-response+json"
+    } else {
+        "application/json"
+    })
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

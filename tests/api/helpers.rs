@@ -102,7 +102,7 @@ impl TestApp {
     /// connections.
     pub async fn spawn_with_pool(
         engine: Engine,
-        mut serve: ServeArgs,
+        serve: ServeArgs,
         pool_size: u32,
     ) -> Option<(Self, Running)> {
         init_tracing();
@@ -131,23 +131,7 @@ impl TestApp {
                 )
             }
         };
-        serve.bind = SocketAddr::from(([127, 0, 0, 1], 0));
-        let db = DatabaseArgs {
-            database_url: database_url.clone(),
-            db_pool_size: pool_size,
-        };
-        let app = relgate::Application::build(&db, &serve)
-            .await
-            .expect("build the application");
-        let addr = app.local_addr().expect("local address");
-        let (tx, rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            app.run_until(async {
-                let _ = rx.await;
-            })
-            .await
-            .expect("server runs");
-        });
+        let (addr, tx, server) = start_server(&database_url, pool_size, serve).await;
         Some((
             Self {
                 addr,
@@ -162,6 +146,65 @@ impl TestApp {
                 cleanup,
             },
         ))
+    }
+}
+
+/// Starts a server over `database_url` on a free port of loopback; it runs
+/// until the sender is used or dropped.
+async fn start_server(
+    database_url: &str,
+    pool_size: u32,
+    mut serve: ServeArgs,
+) -> (SocketAddr, oneshot::Sender<()>, JoinHandle<()>) {
+    serve.bind = SocketAddr::from(([127, 0, 0, 1], 0));
+    let db = DatabaseArgs {
+        database_url: database_url.to_owned(),
+        db_pool_size: pool_size,
+    };
+    let app = relgate::Application::build(&db, &serve)
+        .await
+        .expect("build the application");
+    let addr = app.local_addr().expect("local address");
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        app.run_until(async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    (addr, tx, server)
+}
+
+/// A second server over another's database (see [`TestApp::twin`]).
+pub struct Twin {
+    shutdown: oneshot::Sender<()>,
+    server: JoinHandle<()>,
+}
+
+impl Twin {
+    /// Stops the server (the database stays).
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        let _ = self.server.await;
+    }
+}
+
+impl TestApp {
+    /// Starts a second server over this one's database, with `serve`
+    /// options: to compare two configurations on the same data.
+    pub async fn twin(&self, serve: ServeArgs) -> (TestApp, Twin) {
+        let (addr, tx, server) = start_server(&self.database_url, 4, serve).await;
+        (
+            TestApp {
+                addr,
+                ..self.clone()
+            },
+            Twin {
+                shutdown: tx,
+                server,
+            },
+        )
     }
 }
 
@@ -378,6 +421,24 @@ impl TestApp {
             .as_str()
             .expect("a relation id")
             .to_owned()
+    }
+
+    /// Seeds rule-abiding data with the real command line (`relgate demo
+    /// seed`); returns what it printed.
+    pub fn demo_seed(&self, entities: u64, relations: u64) -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_relgate"))
+            .args(["demo", "seed", "--entities", &entities.to_string()])
+            .args(["--relations", &relations.to_string()])
+            .env("DATABASE_URL", &self.database_url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run relgate demo seed");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
     }
 
     /// How many relations the store holds (as an admin sees them).

@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod compiled;
 mod concurrency;
 mod dataloaders;
 mod dialects;

@@ -12,18 +12,7 @@ use crate::helpers::TestApp;
 engine_tests!(seeding_at_scale_obeys_every_rule);
 
 fn seed(app: &TestApp) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_relgate"))
-        .args(["demo", "seed", "--entities", "300", "--relations", "3000"])
-        .env("DATABASE_URL", &app.database_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    app.demo_seed(300, 3000)
 }
 
 /// Rows of `sql` as tuples of strings.

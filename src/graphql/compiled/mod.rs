@@ -1,0 +1,442 @@
+//! The compiled executor: plain reads of entities and their relations,
+//! answered without async-graphql's per-field machinery.
+//!
+//! async-graphql resolves every field through a boxed future, collects each
+//! object into a map and the response into a `Value` tree, then serializes
+//! it. For a fan-out page (50 entities with 20 relations each and the far
+//! ends' names) that is thousands of futures and maps per request, and it
+//! was most of relgate's CPU time. The common reads are a small, regular
+//! part of the schema: `Query.entity`, `Query.entities`, and under them
+//! `Entity`, `Entity.relations`, `Entity.related`, `Relation`, the scalar
+//! fields of `RelationType`, edges and `PageInfo`. For those, this module
+//! plans the operation once per request ([`plan`]), loads its data level by
+//! level with the same store functions and statements as the dataloaders (one
+//! statement per level of the query, whatever the fan-out), and writes the
+//! JSON response straight into a string ([`render`]).
+//!
+//! It only answers what it can answer exactly as async-graphql would:
+//! - documents async-graphql has already validated and executed once (the
+//!   first request of each document goes through async-graphql; see
+//!   `request::Documents`), so every static validation rule holds;
+//! - the complexity limit is checked again with each request's variables;
+//! - anything else — another root field, a field outside the subset, a
+//!   directive other than `@skip`/`@include`, a variable that does not fit
+//!   its type, a bad page argument, an entity that is not found, any store
+//!   error — gives up ([`plan::Bail`]) and the request runs through
+//!   async-graphql, which answers it, errors and all. Reads are repeatable,
+//!   so giving up after a statement has run only costs that statement.
+//!
+//! `tests/api/compiled.rs` runs a set of queries through both executors, on
+//! both engines, and compares the responses byte for byte.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::domain::page::Page;
+use crate::domain::{Entity, PageWindow, RelationType};
+use crate::service::Service;
+use crate::store::pages::{Edge, EdgeFilter, RelatedRow};
+use crate::store::{self, Reader};
+
+pub mod plan;
+mod render;
+
+use plan::{
+    Bail, Conn, EntityEdgeField, EntityField, EntityRelationEdgeField, ListField, Plan, QueryField,
+    RelationField, Sels,
+};
+
+/// What the fetch phase read, for the render phase.
+#[derive(Default)]
+pub struct Data {
+    /// Entities by id.
+    entities: HashMap<i64, Arc<Entity>>,
+    /// The ids read by id so far. An entity read by key or in a page is
+    /// read again by id when an edge leads to it, as the entity loader
+    /// (which only caches what it read) does: the same statements as
+    /// async-graphql's execution.
+    by_id: std::collections::HashSet<i64>,
+    /// Relation types by id.
+    types: HashMap<i64, Arc<RelationType>>,
+    /// `Entity.relations` pages by connection number and anchor.
+    relation_pages: HashMap<(usize, i64), Arc<Page<Edge>>>,
+    /// `Entity.related` pages by connection number and anchor.
+    related_pages: HashMap<(usize, i64), Arc<Page<RelatedRow>>>,
+    /// `totalCount`s not read with their page, by connection number and
+    /// anchor.
+    counts: HashMap<(usize, i64), u64>,
+    /// Per root field, in plan order: the entity of `entity`, or the page
+    /// (and count) of `entities`.
+    roots: Vec<Root>,
+}
+
+enum Root {
+    None,
+    Entity(i64),
+    Entities(Page<Entity>, Option<u64>),
+}
+
+/// Runs `plan` with `reader`'s connection and renders the response body
+/// (`{"data":...}`).
+pub async fn run(plan: &Plan, reader: &Reader, service: &Service) -> Result<String, Bail> {
+    let data = fetch(plan, reader, service).await?;
+    render::response(plan, &data)
+}
+
+/// Entity selections at one level: the ids of their entities, and whether
+/// the rows are still to be read by id (those an edge leads to) or are at
+/// hand (read by key or in a page).
+type Wanted<'p> = Vec<(&'p Sels<EntityField>, Vec<i64>, bool)>;
+
+async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, Bail> {
+    let mut data = Data::default();
+    let mut frontier: Wanted<'_> = Vec::new();
+    for sel in &plan.fields {
+        let root = match &sel.field {
+            QueryField::Typename => Root::None,
+            QueryField::Entity {
+                source,
+                space,
+                kind,
+                external_id,
+                fields,
+            } => {
+                let key = service
+                    .entity_key(source, space.as_deref(), kind.as_deref(), external_id)
+                    .map_err(|_| Bail)?;
+                let entity = store::entities::by_key(reader, &key)
+                    .await
+                    .map_err(|_| Bail)?
+                    .ok_or(Bail)?;
+                let id = entity.id;
+                data.entities.insert(id, Arc::new(entity));
+                frontier.push((fields, vec![id], false));
+                Root::Entity(id)
+            }
+            QueryField::Entities {
+                filter,
+                window,
+                fields,
+            } => {
+                let reads_page = fields
+                    .iter()
+                    .any(|s| matches!(s.field, ListField::Edges(_) | ListField::PageInfo(_)));
+                let page = if reads_page {
+                    store::entities::page(reader, filter, window)
+                        .await
+                        .map_err(|_| Bail)?
+                } else {
+                    Page::empty()
+                };
+                let total = if fields
+                    .iter()
+                    .any(|s| matches!(s.field, ListField::TotalCount))
+                {
+                    Some(
+                        store::entities::count(reader, filter)
+                            .await
+                            .map_err(|_| Bail)?,
+                    )
+                } else {
+                    None
+                };
+                for s in fields {
+                    if let ListField::Edges(edges) = &s.field {
+                        for e in edges {
+                            if let EntityEdgeField::Node(node) = &e.field {
+                                frontier.push((
+                                    node,
+                                    page.items.iter().map(|e| e.id).collect(),
+                                    false,
+                                ));
+                            }
+                        }
+                    }
+                }
+                for e in &page.items {
+                    data.entities.insert(e.id, Arc::new(e.clone()));
+                }
+                Root::Entities(page, total)
+            }
+        };
+        data.roots.push(root);
+    }
+    let mut types: Vec<i64> = Vec::new();
+    while !frontier.is_empty() || !types.is_empty() {
+        load_entities(&mut data, reader, &frontier).await?;
+        load_types(&mut data, reader, std::mem::take(&mut types)).await?;
+        frontier = load_pages(&mut data, reader, &frontier, &mut types).await?;
+    }
+    Ok(data)
+}
+
+/// Reads the entities `frontier` needs that are not read yet: one statement.
+async fn load_entities(
+    data: &mut Data,
+    reader: &Reader,
+    frontier: &Wanted<'_>,
+) -> Result<(), Bail> {
+    let mut missing: Vec<i64> = frontier
+        .iter()
+        .filter(|(_, _, by_id)| *by_id)
+        .flat_map(|(_, ids, _)| ids.iter().copied())
+        .filter(|id| !data.by_id.contains(id))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    missing.sort_unstable();
+    missing.dedup();
+    let rows = store::entities::by_ids(reader, &missing)
+        .await
+        .map_err(|_| Bail)?;
+    if rows.len() != missing.len() {
+        // Deleted since its relation was read: async-graphql reports it.
+        return Err(Bail);
+    }
+    for e in rows {
+        data.by_id.insert(e.id);
+        data.entities.insert(e.id, Arc::new(e));
+    }
+    Ok(())
+}
+
+/// Reads relation types `ids` that are not read yet: one statement.
+async fn load_types(data: &mut Data, reader: &Reader, mut ids: Vec<i64>) -> Result<(), Bail> {
+    ids.retain(|id| !data.types.contains_key(id));
+    if ids.is_empty() {
+        return Ok(());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let rows = store::relation_types::by_ids(reader, &ids)
+        .await
+        .map_err(|_| Bail)?;
+    if rows.len() != ids.len() {
+        return Err(Bail);
+    }
+    for t in rows {
+        data.types.insert(t.id, Arc::new(t));
+    }
+    Ok(())
+}
+
+/// Connections of one kind met at one level, grouped by their arguments:
+/// each group is one statement, as the dataloaders batch them.
+struct Groups<'p, E> {
+    groups: Vec<Group<'p, E>>,
+}
+
+struct Group<'p, E> {
+    filter: &'p EdgeFilter,
+    window: &'p PageWindow,
+    with_total: bool,
+    conns: Vec<(&'p Conn<E>, Vec<i64>)>,
+}
+
+impl<'p, E> Groups<'p, E> {
+    fn new() -> Self {
+        Self { groups: Vec::new() }
+    }
+
+    fn add(&mut self, conn: &'p Conn<E>, anchors: &[i64]) {
+        let anchors = anchors.to_vec();
+        let same = |g: &&mut Group<'p, E>| {
+            g.filter == &conn.filter && g.window == &conn.window && g.with_total == conn.with_total
+        };
+        match self.groups.iter_mut().find(same) {
+            Some(g) => g.conns.push((conn, anchors)),
+            None => self.groups.push(Group {
+                filter: &conn.filter,
+                window: &conn.window,
+                with_total: conn.with_total,
+                conns: vec![(conn, anchors)],
+            }),
+        }
+    }
+}
+
+impl<E> Group<'_, E> {
+    fn anchors(&self) -> Vec<i64> {
+        let mut all: Vec<i64> = self
+            .conns
+            .iter()
+            .flat_map(|(_, a)| a.iter().copied())
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+}
+
+/// Connections whose `totalCount` is not counted with their page, grouped by
+/// filter as the count loaders group them: one statement per filter.
+#[derive(Default)]
+struct Counts<'p> {
+    groups: Vec<(&'p EdgeFilter, Vec<(usize, i64)>)>,
+}
+
+impl<'p> Counts<'p> {
+    fn add<E>(&mut self, conn: &'p Conn<E>, anchors: &[i64]) {
+        let counted_with_page =
+            conn.with_total && conn.window.after.is_none() && conn.window.before.is_none();
+        if !conn.wants_total || counted_with_page {
+            return;
+        }
+        let keys = anchors.iter().map(|a| (conn.id, *a));
+        match self.groups.iter_mut().find(|(f, _)| *f == &conn.filter) {
+            Some((_, k)) => k.extend(keys),
+            None => self.groups.push((&conn.filter, keys.collect())),
+        }
+    }
+}
+
+fn anchors_of(keys: &[(usize, i64)]) -> Vec<i64> {
+    let mut a: Vec<i64> = keys.iter().map(|(_, a)| *a).collect();
+    a.sort_unstable();
+    a.dedup();
+    a
+}
+
+/// Reads the pages (and counts) of the connections under `frontier`, and
+/// returns the entity selections their edges lead to; relation types the
+/// edges need go to `types`.
+async fn load_pages<'p>(
+    data: &mut Data,
+    reader: &Reader,
+    frontier: &Wanted<'p>,
+    types: &mut Vec<i64>,
+) -> Result<Wanted<'p>, Bail> {
+    let (mut relations, mut related) = (Groups::new(), Groups::new());
+    let (mut relation_counts, mut related_counts) = (Counts::default(), Counts::default());
+    for (sels, ids, _) in frontier {
+        let sels: &'p Sels<EntityField> = sels;
+        for sel in sels {
+            match &sel.field {
+                EntityField::Relations(c) => {
+                    if c.reads_page {
+                        relations.add(c, ids);
+                    }
+                    relation_counts.add(c, ids);
+                }
+                EntityField::Related(c) => {
+                    if c.reads_page {
+                        related.add(c, ids);
+                    }
+                    related_counts.add(c, ids);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut next: Wanted<'p> = Vec::new();
+    for g in &relations.groups {
+        let pages =
+            store::pages::relation_pages(reader, &g.anchors(), g.filter, g.window, g.with_total)
+                .await
+                .map_err(|_| Bail)?;
+        let pages: HashMap<i64, Arc<Page<Edge>>> =
+            pages.into_iter().map(|(a, p)| (a, Arc::new(p))).collect();
+        for (conn, anchors) in &g.conns {
+            for a in anchors.iter() {
+                let page = pages.get(a).cloned().ok_or(Bail)?;
+                follow_relation_edges(conn, *a, &page, &mut next, types);
+                data.relation_pages.insert((conn.id, *a), page);
+            }
+        }
+    }
+    for (filter, keys) in relation_counts.groups {
+        let counts = store::pages::relation_counts(reader, &anchors_of(&keys), filter)
+            .await
+            .map_err(|_| Bail)?;
+        for (id, a) in keys {
+            data.counts
+                .insert((id, a), counts.get(&a).copied().unwrap_or(0));
+        }
+    }
+    for g in &related.groups {
+        let pages =
+            store::pages::related_pages(reader, &g.anchors(), g.filter, g.window, g.with_total)
+                .await
+                .map_err(|_| Bail)?;
+        let pages: HashMap<i64, Arc<Page<RelatedRow>>> =
+            pages.into_iter().map(|(a, p)| (a, Arc::new(p))).collect();
+        for (conn, anchors) in &g.conns {
+            for a in anchors.iter() {
+                let page = pages.get(a).cloned().ok_or(Bail)?;
+                for s in &conn.fields {
+                    if let ListField::Edges(edges) = &s.field {
+                        for e in edges {
+                            if let EntityEdgeField::Node(node) = &e.field {
+                                next.push((
+                                    node,
+                                    page.items.iter().map(|r| r.other_id).collect(),
+                                    true,
+                                ));
+                            }
+                        }
+                    }
+                }
+                data.related_pages.insert((conn.id, *a), page);
+            }
+        }
+    }
+    for (filter, keys) in related_counts.groups {
+        let counts = store::pages::related_counts(reader, &anchors_of(&keys), filter)
+            .await
+            .map_err(|_| Bail)?;
+        for (id, a) in keys {
+            data.counts
+                .insert((id, a), counts.get(&a).copied().unwrap_or(0));
+        }
+    }
+    Ok(next)
+}
+
+/// The entities and types the edges of one relation page lead to.
+fn follow_relation_edges<'p>(
+    conn: &'p Conn<EntityRelationEdgeField>,
+    anchor: i64,
+    page: &Page<Edge>,
+    next: &mut Wanted<'p>,
+    types: &mut Vec<i64>,
+) {
+    for s in &conn.fields {
+        let ListField::Edges(edges) = &s.field else {
+            continue;
+        };
+        for e in edges {
+            match &e.field {
+                EntityRelationEdgeField::Other(other) => next.push((
+                    other,
+                    page.items
+                        .iter()
+                        .map(|e| e.relation.other_end(anchor))
+                        .collect(),
+                    true,
+                )),
+                EntityRelationEdgeField::Node(node) => {
+                    for f in node {
+                        match &f.field {
+                            RelationField::From(sels) => next.push((
+                                sels,
+                                page.items.iter().map(|e| e.relation.from_id).collect(),
+                                true,
+                            )),
+                            RelationField::To(sels) => next.push((
+                                sels,
+                                page.items.iter().map(|e| e.relation.to_id).collect(),
+                                true,
+                            )),
+                            RelationField::Type(_) => {
+                                types.extend(page.items.iter().map(|e| e.relation.type_id));
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}

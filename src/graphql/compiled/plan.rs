@@ -1,0 +1,873 @@
+//! From a document to a plan: the selected operation's fields, merged by
+//! response key in query order, with `@skip`/`@include` and fragments
+//! applied and every argument resolved against the request's variables.
+//!
+//! Planning refuses ([`Bail`]) anything outside the compiled subset: other
+//! root fields, other directives, list-typed variables, a variable whose
+//! value does not fit its declared type, an argument that does not parse.
+//! The request then runs through async-graphql, which answers it as always,
+//! errors included.
+
+use std::collections::HashMap;
+
+use async_graphql::parser::types::{
+    BaseType, ExecutableDocument, Field, OperationDefinition, OperationType, Selection,
+    SelectionSet, VariableDefinition,
+};
+use async_graphql::{Name, Positioned, Value, Variables};
+
+use crate::domain::{Direction, PageArgs, PageWindow};
+use crate::graphql::PageLimits;
+use crate::store::Visibility;
+use crate::store::entities::EntityFilter;
+use crate::store::pages::EdgeFilter;
+
+/// The request is not for the compiled executor: async-graphql answers it.
+#[derive(Debug)]
+pub struct Bail;
+
+/// A field of the plan: its response key and what it resolves to.
+#[derive(Debug)]
+pub struct Sel<F> {
+    /// The response key (alias or name), as it goes into the JSON.
+    pub key: Name,
+    /// What the field is.
+    pub field: F,
+}
+
+/// The fields of one selection set.
+pub type Sels<F> = Vec<Sel<F>>;
+
+/// The field kinds that answer `__typename`.
+pub trait Typename {
+    /// The `__typename` field of the kind.
+    const TYPENAME: Self;
+}
+
+macro_rules! typename {
+    ($($t:ty),*) => {
+        $(impl Typename for $t {
+            const TYPENAME: Self = Self::Typename;
+        })*
+    };
+}
+
+typename!(
+    QueryField,
+    EntityField,
+    PageInfoField,
+    EntityEdgeField,
+    EntityRelationEdgeField,
+    RelationField,
+    RelationTypeField
+);
+
+impl<E> Typename for ListField<E> {
+    const TYPENAME: Self = Self::Typename;
+}
+
+/// `Query` fields.
+#[derive(Debug)]
+pub enum QueryField {
+    Typename,
+    /// `entity(source, space, kind, externalId)`.
+    Entity {
+        source: String,
+        space: Option<String>,
+        kind: Option<String>,
+        external_id: String,
+        fields: Sels<EntityField>,
+    },
+    /// `entities(filter, first, after, last, before)`.
+    Entities {
+        filter: EntityFilter,
+        window: PageWindow,
+        fields: Sels<ListField<EntityEdgeField>>,
+    },
+}
+
+/// `Entity` fields.
+#[derive(Debug)]
+pub enum EntityField {
+    Typename,
+    Id,
+    Source,
+    Space,
+    Kind,
+    ExternalId,
+    Name,
+    CreatedAt,
+    UpdatedAt,
+    /// `relations(...)`: the plan's connection number `conn`.
+    Relations(Conn<EntityRelationEdgeField>),
+    /// `related(...)`.
+    Related(Conn<EntityEdgeField>),
+}
+
+/// An `Entity.relations` or `Entity.related` field.
+#[derive(Debug)]
+pub struct Conn<E> {
+    /// Numbers the connection fields of a plan: pages are kept by it.
+    pub id: usize,
+    /// The filter (the caller's visibility included).
+    pub filter: EdgeFilter,
+    /// The page asked for.
+    pub window: PageWindow,
+    /// `totalCount` is asked for beside `edges` or `pageInfo`: the page
+    /// statement counts too (as `context::wants_total_with_page`).
+    pub with_total: bool,
+    /// `totalCount` is asked for.
+    pub wants_total: bool,
+    /// `edges` or `pageInfo` is asked for: the page is read.
+    pub reads_page: bool,
+    /// The connection's fields.
+    pub fields: Sels<ListField<E>>,
+}
+
+/// The fields of a connection object.
+#[derive(Debug)]
+pub enum ListField<E> {
+    Typename,
+    Edges(Sels<E>),
+    PageInfo(Sels<PageInfoField>),
+    TotalCount,
+}
+
+/// `PageInfo` fields.
+#[derive(Debug)]
+pub enum PageInfoField {
+    Typename,
+    HasNextPage,
+    HasPreviousPage,
+    StartCursor,
+    EndCursor,
+}
+
+/// `EntityEdge` and `RelatedEntityEdge` fields.
+#[derive(Debug)]
+pub enum EntityEdgeField {
+    Typename,
+    Cursor,
+    Node(Sels<EntityField>),
+}
+
+/// `EntityRelationEdge` fields.
+#[derive(Debug)]
+pub enum EntityRelationEdgeField {
+    Typename,
+    Cursor,
+    Node(Sels<RelationField>),
+    Direction,
+    Other(Sels<EntityField>),
+}
+
+/// `Relation` fields.
+#[derive(Debug)]
+pub enum RelationField {
+    Typename,
+    Id,
+    LegacyId,
+    Type(Sels<RelationTypeField>),
+    From(Sels<EntityField>),
+    To(Sels<EntityField>),
+    Label,
+    Comment,
+    Attitude,
+    Colour,
+    Pinned,
+    IsPrivate,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// `RelationType` fields (its contract's nested objects are left to
+/// async-graphql).
+#[derive(Debug)]
+pub enum RelationTypeField {
+    Typename,
+    Id,
+    Source,
+    Alias,
+    Name,
+    Bidirectional,
+    Updatable,
+    SystemManaged,
+    BuiltIn,
+    SameSpace,
+    AllowSelf,
+    Symmetric,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// What planning needs besides the document.
+pub struct Env<'a> {
+    /// The page sizes.
+    pub limits: PageLimits,
+    /// What the caller may see.
+    pub visibility: Visibility,
+    /// The request's variables.
+    pub variables: &'a Variables,
+}
+
+/// A query operation's plan.
+#[derive(Debug)]
+pub struct Plan {
+    /// The root fields.
+    pub fields: Sels<QueryField>,
+}
+
+/// The operation `name` selects in `doc`, if it is a query.
+fn operation<'d>(
+    doc: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Result<&'d OperationDefinition, Bail> {
+    let op = match name {
+        Some(n) => doc
+            .operations
+            .iter()
+            .find(|(k, _)| k.map(|k| k.as_str()) == Some(n)),
+        None => {
+            let mut ops = doc.operations.iter();
+            match (ops.next(), ops.next()) {
+                (Some(op), None) => Some(op),
+                _ => None,
+            }
+        }
+    };
+    let (_, op) = op.ok_or(Bail)?;
+    if op.node.ty != OperationType::Query || !op.node.directives.is_empty() {
+        return Err(Bail);
+    }
+    Ok(&op.node)
+}
+
+/// What a complexity-limited field costs (see `context::page_cost`): the
+/// same sum async-graphql's validation makes, over the document as written
+/// (fragments inlined, directives not applied).
+fn complexity(
+    doc: &ExecutableDocument,
+    set: &SelectionSet,
+    vars: &Vars,
+    depth: usize,
+) -> Result<usize, Bail> {
+    if depth > 64 {
+        return Err(Bail);
+    }
+    let mut total = 0usize;
+    for item in &set.items {
+        let n = match &item.node {
+            Selection::Field(f) => {
+                let children = complexity(doc, &f.node.selection_set.node, vars, depth + 1)?;
+                match f.node.name.node.as_str() {
+                    "relations" | "related" | "entities" => {
+                        let args = Args {
+                            arguments: &f.node.arguments,
+                            vars,
+                        };
+                        crate::graphql::context::page_cost(
+                            args.int("first")?,
+                            args.int("last")?,
+                            children,
+                        )
+                    }
+                    _ => children.saturating_add(1),
+                }
+            }
+            Selection::InlineFragment(i) => {
+                complexity(doc, &i.node.selection_set.node, vars, depth + 1)?
+            }
+            Selection::FragmentSpread(s) => {
+                let frag = doc.fragments.get(&s.node.fragment_name.node).ok_or(Bail)?;
+                complexity(doc, &frag.node.selection_set.node, vars, depth + 1)?
+            }
+        };
+        total = total.saturating_add(n);
+    }
+    Ok(total)
+}
+
+/// Plans operation `name` of `doc`, a document async-graphql has validated;
+/// `Bail` when it is not a compiled read or its complexity is over
+/// `max_complexity`.
+pub fn plan(
+    doc: &ExecutableDocument,
+    name: Option<&str>,
+    env: &Env<'_>,
+    max_complexity: usize,
+) -> Result<Plan, Bail> {
+    let op = operation(doc, name)?;
+    let vars = Vars::new(&op.variable_definitions, env.variables)?;
+    if complexity(doc, &op.selection_set.node, &vars, 0)? > max_complexity {
+        return Err(Bail);
+    }
+    let mut planner = Planner {
+        doc,
+        vars: &vars,
+        env,
+        conns: 0,
+    };
+    let fields = planner.fields(&[&op.selection_set.node], "Query", Planner::query_field)?;
+    Ok(Plan { fields })
+}
+
+/// The request's variables, defaults applied, each checked against its
+/// declared type.
+struct Vars(HashMap<Name, Value>);
+
+/// Whether `value` fits the named input type (nullable or not).
+fn fits(ty: &str, value: &Value) -> bool {
+    match (ty, value) {
+        (_, Value::Null) => true,
+        ("Int", Value::Number(n)) => n.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+        ("String", Value::String(_)) | ("Boolean", Value::Boolean(_)) => true,
+        ("ID", Value::String(_)) => true,
+        ("Direction", Value::String(s)) => direction(s).is_some(),
+        ("Direction", Value::Enum(s)) => direction(s).is_some(),
+        ("EntityFilterInput", Value::Object(o)) => o.iter().all(|(k, v)| {
+            matches!(k.as_str(), "source" | "space" | "kind" | "nameContains")
+                && matches!(v, Value::String(_) | Value::Null)
+        }),
+        _ => false,
+    }
+}
+
+impl Vars {
+    fn new(defs: &[Positioned<VariableDefinition>], given: &Variables) -> Result<Self, Bail> {
+        let mut out = HashMap::with_capacity(defs.len());
+        for def in defs {
+            let def = &def.node;
+            if !def.directives.is_empty() {
+                return Err(Bail);
+            }
+            let BaseType::Named(ty) = &def.var_type.node.base else {
+                return Err(Bail);
+            };
+            let value = given
+                .get(&def.name.node)
+                .cloned()
+                .or_else(|| def.default_value.as_ref().map(|d| d.node.clone()));
+            match value {
+                Some(v) if fits(ty, &v) => {
+                    if v == Value::Null && !def.var_type.node.nullable {
+                        return Err(Bail);
+                    }
+                    out.insert(def.name.node.clone(), v);
+                }
+                Some(_) => return Err(Bail),
+                None if !def.var_type.node.nullable => return Err(Bail),
+                None => {}
+            }
+        }
+        Ok(Self(out))
+    }
+}
+
+fn direction(s: &str) -> Option<Direction> {
+    match s {
+        "OUTGOING" => Some(Direction::Outgoing),
+        "INCOMING" => Some(Direction::Incoming),
+        "BOTH" => Some(Direction::Both),
+        _ => None,
+    }
+}
+
+/// A field's arguments, variables resolved; a missing argument and a null
+/// one read the same (every argument of the compiled fields is optional or
+/// checked by validation, and null means "not given" for each).
+struct Args<'a> {
+    arguments: &'a [(Positioned<Name>, Positioned<async_graphql_value::Value>)],
+    vars: &'a Vars,
+}
+
+impl Args<'_> {
+    /// Refuses arguments other than `known`.
+    fn only(&self, known: &[&str]) -> Result<(), Bail> {
+        if self
+            .arguments
+            .iter()
+            .all(|(n, _)| known.contains(&n.node.as_str()))
+        {
+            Ok(())
+        } else {
+            Err(Bail)
+        }
+    }
+
+    fn value(&self, name: &str) -> Result<Option<Value>, Bail> {
+        let Some((_, v)) = self.arguments.iter().find(|(n, _)| n.node == name) else {
+            return Ok(None);
+        };
+        let value = v
+            .node
+            .clone()
+            .into_const_with(|var| self.vars.0.get(&var).cloned().ok_or(()))
+            .unwrap_or(Value::Null);
+        Ok((value != Value::Null).then_some(value))
+    }
+
+    fn int(&self, name: &str) -> Result<Option<i32>, Bail> {
+        match self.value(name)? {
+            None => Ok(None),
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .and_then(|n| i32::try_from(n).ok())
+                .map(Some)
+                .ok_or(Bail),
+            Some(_) => Err(Bail),
+        }
+    }
+
+    fn string(&self, name: &str) -> Result<Option<String>, Bail> {
+        match self.value(name)? {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(Bail),
+        }
+    }
+
+    fn required_string(&self, name: &str) -> Result<String, Bail> {
+        self.string(name)?.ok_or(Bail)
+    }
+
+    fn bool(&self, name: &str) -> Result<Option<bool>, Bail> {
+        match self.value(name)? {
+            None => Ok(None),
+            Some(Value::Boolean(b)) => Ok(Some(b)),
+            Some(_) => Err(Bail),
+        }
+    }
+
+    fn direction(&self) -> Result<Direction, Bail> {
+        match self.value("direction")? {
+            None => Ok(Direction::Both),
+            Some(Value::Enum(s)) => direction(&s).ok_or(Bail),
+            Some(Value::String(s)) => direction(&s).ok_or(Bail),
+            Some(_) => Err(Bail),
+        }
+    }
+
+    fn window(&self, limits: PageLimits) -> Result<PageWindow, Bail> {
+        PageArgs {
+            first: self.int("first")?,
+            after: self.string("after")?,
+            last: self.int("last")?,
+            before: self.string("before")?,
+        }
+        .window(limits.default_size, limits.max_size)
+        .map_err(|_| Bail)
+    }
+
+    fn entity_filter(&self) -> Result<EntityFilter, Bail> {
+        let Some(value) = self.value("filter")? else {
+            return Ok(EntityFilter::default());
+        };
+        let Value::Object(o) = value else {
+            return Err(Bail);
+        };
+        let mut filter = EntityFilter::default();
+        for (k, v) in o {
+            let v = match v {
+                Value::String(s) => Some(s),
+                Value::Null => None,
+                _ => return Err(Bail),
+            };
+            match k.as_str() {
+                "source" => filter.source = v,
+                "space" => filter.space = v,
+                "kind" => filter.kind = v,
+                "nameContains" => filter.name_contains = v,
+                _ => return Err(Bail),
+            }
+        }
+        Ok(filter)
+    }
+}
+
+/// The response keys of a list of selection sets, in query order, each with
+/// the fields that share it (fragments inlined, skipped fields left out).
+type Merged<'d> = Vec<(Name, Vec<&'d Field>)>;
+
+struct Planner<'d, 'e> {
+    doc: &'d ExecutableDocument,
+    vars: &'e Vars,
+    env: &'e Env<'e>,
+    conns: usize,
+}
+
+/// Plans one field of a type: gets the field and its merged sub-selections.
+trait FieldPlanner<'d, 'e, F>:
+    Fn(&mut Planner<'d, 'e>, &'d Field, Vec<&'d SelectionSet>) -> Result<F, Bail>
+{
+}
+
+impl<'d, 'e, F, P> FieldPlanner<'d, 'e, F> for P where
+    P: Fn(&mut Planner<'d, 'e>, &'d Field, Vec<&'d SelectionSet>) -> Result<F, Bail>
+{
+}
+
+impl<'d, 'e> Planner<'d, 'e> {
+    /// Whether a selection's directives keep it (`@skip`, `@include`; any
+    /// other directive bails).
+    fn kept(
+        &self,
+        directives: &[Positioned<async_graphql::parser::types::Directive>],
+    ) -> Result<bool, Bail> {
+        let mut keep = true;
+        for d in directives {
+            let args = Args {
+                arguments: &d.node.arguments,
+                vars: self.vars,
+            };
+            args.only(&["if"])?;
+            let cond = args.bool("if")?.ok_or(Bail)?;
+            match d.node.name.node.as_str() {
+                "skip" => keep &= !cond,
+                "include" => keep &= cond,
+                _ => return Err(Bail),
+            }
+        }
+        Ok(keep)
+    }
+
+    fn collect(
+        &self,
+        sets: &[&'d SelectionSet],
+        type_name: &str,
+        out: &mut Merged<'d>,
+        depth: usize,
+    ) -> Result<(), Bail> {
+        if depth > 64 {
+            return Err(Bail);
+        }
+        // Node is the one interface; every compiled object type but the
+        // connection pieces implements it.
+        let applies = |cond: &str| {
+            cond == type_name
+                || (cond == "Node" && matches!(type_name, "Entity" | "Relation" | "RelationType"))
+        };
+        for set in sets {
+            for item in &set.items {
+                match &item.node {
+                    Selection::Field(f) => {
+                        if !self.kept(&f.node.directives)? {
+                            continue;
+                        }
+                        let key = f.node.response_key().node.clone();
+                        match out.iter_mut().find(|(k, _)| *k == key) {
+                            Some((_, fields)) => fields.push(&f.node),
+                            None => out.push((key, vec![&f.node])),
+                        }
+                    }
+                    Selection::InlineFragment(i) => {
+                        let on = i
+                            .node
+                            .type_condition
+                            .as_ref()
+                            .map(|c| c.node.on.node.as_str());
+                        if self.kept(&i.node.directives)? && on.is_none_or(applies) {
+                            self.collect(&[&i.node.selection_set.node], type_name, out, depth + 1)?;
+                        }
+                    }
+                    Selection::FragmentSpread(s) => {
+                        let frag = self
+                            .doc
+                            .fragments
+                            .get(&s.node.fragment_name.node)
+                            .ok_or(Bail)?;
+                        if !frag.node.directives.is_empty() {
+                            return Err(Bail);
+                        }
+                        if self.kept(&s.node.directives)?
+                            && applies(frag.node.type_condition.node.on.node.as_str())
+                        {
+                            self.collect(
+                                &[&frag.node.selection_set.node],
+                                type_name,
+                                out,
+                                depth + 1,
+                            )?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Plans the fields of `sets` on `type_name` with `one`, which gets each
+    /// response key's first field and the sub-selections of all of them.
+    fn fields<F: Typename>(
+        &mut self,
+        sets: &[&'d SelectionSet],
+        type_name: &str,
+        one: impl FieldPlanner<'d, 'e, F>,
+    ) -> Result<Sels<F>, Bail> {
+        let mut merged = Merged::new();
+        self.collect(sets, type_name, &mut merged, 0)?;
+        let mut out = Vec::with_capacity(merged.len());
+        for (key, fields) in merged {
+            let first = fields[0];
+            if fields.iter().any(|f| f.name.node != first.name.node) {
+                return Err(Bail);
+            }
+            let subs = fields.iter().map(|f| &f.selection_set.node).collect();
+            let field = if first.name.node == "__typename" {
+                Self::no_args(first)?;
+                F::TYPENAME
+            } else {
+                one(self, first, subs)?
+            };
+            out.push(Sel { key, field });
+        }
+        Ok(out)
+    }
+
+    fn args<'a>(&'a self, field: &'a Field) -> Args<'a> {
+        Args {
+            arguments: &field.arguments,
+            vars: self.vars,
+        }
+    }
+
+    fn query_field(
+        &mut self,
+        f: &'d Field,
+        subs: Vec<&'d SelectionSet>,
+    ) -> Result<QueryField, Bail> {
+        let args = self.args(f);
+        Ok(match f.name.node.as_str() {
+            "entity" => {
+                args.only(&["source", "space", "kind", "externalId"])?;
+                let (source, space, kind, external_id) = (
+                    args.required_string("source")?,
+                    args.string("space")?,
+                    args.string("kind")?,
+                    args.required_string("externalId")?,
+                );
+                QueryField::Entity {
+                    source,
+                    space,
+                    kind,
+                    external_id,
+                    fields: self.fields(&subs, "Entity", Self::entity_field)?,
+                }
+            }
+            "entities" => {
+                args.only(&["filter", "first", "after", "last", "before"])?;
+                let (filter, window) = (args.entity_filter()?, args.window(self.env.limits)?);
+                QueryField::Entities {
+                    filter,
+                    window,
+                    fields: self.fields(&subs, "EntityConnection", |p, f, s| {
+                        p.list_field(f, s, "EntityEdge", Self::entity_edge_field)
+                    })?,
+                }
+            }
+            _ => return Err(Bail),
+        })
+    }
+
+    fn no_args(f: &Field) -> Result<(), Bail> {
+        if f.arguments.is_empty() {
+            Ok(())
+        } else {
+            Err(Bail)
+        }
+    }
+
+    fn entity_field(
+        &mut self,
+        f: &'d Field,
+        subs: Vec<&'d SelectionSet>,
+    ) -> Result<EntityField, Bail> {
+        let name = f.name.node.as_str();
+        if !matches!(name, "relations" | "related") {
+            Self::no_args(f)?;
+        }
+        Ok(match name {
+            "id" => EntityField::Id,
+            "source" => EntityField::Source,
+            "space" => EntityField::Space,
+            "kind" => EntityField::Kind,
+            "externalId" => EntityField::ExternalId,
+            "name" => EntityField::Name,
+            "createdAt" => EntityField::CreatedAt,
+            "updatedAt" => EntityField::UpdatedAt,
+            "relations" => {
+                let (filter, window) = self.edge_args(f, "otherKind")?;
+                EntityField::Relations(self.conn(
+                    filter,
+                    window,
+                    subs,
+                    "EntityRelationConnection",
+                    "EntityRelationEdge",
+                    Self::relation_edge_field,
+                )?)
+            }
+            "related" => {
+                let (filter, window) = self.edge_args(f, "kind")?;
+                EntityField::Related(self.conn(
+                    filter,
+                    window,
+                    subs,
+                    "RelatedEntityConnection",
+                    "RelatedEntityEdge",
+                    Self::entity_edge_field,
+                )?)
+            }
+            _ => return Err(Bail),
+        })
+    }
+
+    /// The filter and window of `Entity.relations` or `Entity.related`,
+    /// whose far-end kind argument is `kind_arg`.
+    fn edge_args(&self, f: &Field, kind_arg: &str) -> Result<(EdgeFilter, PageWindow), Bail> {
+        let args = self.args(f);
+        let known = ["type", "direction", "first", "after", "last", "before"];
+        if f.arguments
+            .iter()
+            .any(|(n, _)| n.node != kind_arg && !known.contains(&n.node.as_str()))
+        {
+            return Err(Bail);
+        }
+        let filter = EdgeFilter {
+            type_alias: args.string("type")?,
+            direction: args.direction()?,
+            other_kind: args.string(kind_arg)?,
+            visibility: self.env.visibility,
+        };
+        Ok((filter, args.window(self.env.limits)?))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn conn<E: Typename>(
+        &mut self,
+        filter: EdgeFilter,
+        window: PageWindow,
+        subs: Vec<&'d SelectionSet>,
+        conn_type: &str,
+        edge_type: &'static str,
+        edge: impl FieldPlanner<'d, 'e, E> + Copy,
+    ) -> Result<Conn<E>, Bail> {
+        let id = self.conns;
+        self.conns += 1;
+        let fields = self.fields(&subs, conn_type, |p, f, s| {
+            p.list_field(f, s, edge_type, edge)
+        })?;
+        let has = |pred: fn(&ListField<E>) -> bool| fields.iter().any(|s| pred(&s.field));
+        let wants_total = has(|f| matches!(f, ListField::TotalCount));
+        let reads_page = has(|f| matches!(f, ListField::Edges(_) | ListField::PageInfo(_)));
+        let with_total = wants_total && reads_page;
+        Ok(Conn {
+            id,
+            filter,
+            window,
+            with_total,
+            wants_total,
+            reads_page,
+            fields,
+        })
+    }
+
+    fn list_field<E: Typename>(
+        &mut self,
+        f: &'d Field,
+        subs: Vec<&'d SelectionSet>,
+        edge_type: &str,
+        edge: impl FieldPlanner<'d, 'e, E> + Copy,
+    ) -> Result<ListField<E>, Bail> {
+        Self::no_args(f)?;
+        Ok(match f.name.node.as_str() {
+            "edges" => ListField::Edges(self.fields(&subs, edge_type, edge)?),
+            "pageInfo" => ListField::PageInfo(self.fields(&subs, "PageInfo", |_, f, _| {
+                Self::no_args(f)?;
+                Ok(match f.name.node.as_str() {
+                    "hasNextPage" => PageInfoField::HasNextPage,
+                    "hasPreviousPage" => PageInfoField::HasPreviousPage,
+                    "startCursor" => PageInfoField::StartCursor,
+                    "endCursor" => PageInfoField::EndCursor,
+                    _ => return Err(Bail),
+                })
+            })?),
+            "totalCount" => ListField::TotalCount,
+            _ => return Err(Bail),
+        })
+    }
+
+    fn entity_edge_field(
+        &mut self,
+        f: &'d Field,
+        subs: Vec<&'d SelectionSet>,
+    ) -> Result<EntityEdgeField, Bail> {
+        Self::no_args(f)?;
+        Ok(match f.name.node.as_str() {
+            "cursor" => EntityEdgeField::Cursor,
+            "node" => EntityEdgeField::Node(self.fields(&subs, "Entity", Self::entity_field)?),
+            _ => return Err(Bail),
+        })
+    }
+
+    fn relation_edge_field(
+        &mut self,
+        f: &'d Field,
+        subs: Vec<&'d SelectionSet>,
+    ) -> Result<EntityRelationEdgeField, Bail> {
+        Self::no_args(f)?;
+        Ok(match f.name.node.as_str() {
+            "cursor" => EntityRelationEdgeField::Cursor,
+            "direction" => EntityRelationEdgeField::Direction,
+            "node" => EntityRelationEdgeField::Node(self.fields(
+                &subs,
+                "Relation",
+                Self::relation_field,
+            )?),
+            "other" => {
+                EntityRelationEdgeField::Other(self.fields(&subs, "Entity", Self::entity_field)?)
+            }
+            _ => return Err(Bail),
+        })
+    }
+
+    fn relation_field(
+        &mut self,
+        f: &'d Field,
+        subs: Vec<&'d SelectionSet>,
+    ) -> Result<RelationField, Bail> {
+        Self::no_args(f)?;
+        Ok(match f.name.node.as_str() {
+            "id" => RelationField::Id,
+            "legacyId" => RelationField::LegacyId,
+            "type" => RelationField::Type(self.fields(&subs, "RelationType", |_, f, _| {
+                Self::no_args(f)?;
+                Ok(match f.name.node.as_str() {
+                    "id" => RelationTypeField::Id,
+                    "source" => RelationTypeField::Source,
+                    "alias" => RelationTypeField::Alias,
+                    "name" => RelationTypeField::Name,
+                    "bidirectional" => RelationTypeField::Bidirectional,
+                    "updatable" => RelationTypeField::Updatable,
+                    "systemManaged" => RelationTypeField::SystemManaged,
+                    "builtIn" => RelationTypeField::BuiltIn,
+                    "sameSpace" => RelationTypeField::SameSpace,
+                    "allowSelf" => RelationTypeField::AllowSelf,
+                    "symmetric" => RelationTypeField::Symmetric,
+                    "createdAt" => RelationTypeField::CreatedAt,
+                    "updatedAt" => RelationTypeField::UpdatedAt,
+                    _ => return Err(Bail),
+                })
+            })?),
+            "from" => RelationField::From(self.fields(&subs, "Entity", Self::entity_field)?),
+            "to" => RelationField::To(self.fields(&subs, "Entity", Self::entity_field)?),
+            "label" => RelationField::Label,
+            "comment" => RelationField::Comment,
+            "attitude" => RelationField::Attitude,
+            "colour" => RelationField::Colour,
+            "pinned" => RelationField::Pinned,
+            "isPrivate" => RelationField::IsPrivate,
+            "createdAt" => RelationField::CreatedAt,
+            "updatedAt" => RelationField::UpdatedAt,
+            _ => return Err(Bail),
+        })
+    }
+}

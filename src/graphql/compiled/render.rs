@@ -1,0 +1,383 @@
+//! Writing the response: the plan's fields over the fetched data, straight
+//! into a JSON string, in query order, with the values formatted as
+//! async-graphql formats them (global ids and cursors as the resolvers make
+//! them, `DateTime` as RFC 3339, strings escaped as serde_json does).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::plan::{
+    Bail, EntityEdgeField, EntityField, EntityRelationEdgeField, ListField, PageInfoField, Plan,
+    QueryField, RelationField, RelationTypeField, Sels,
+};
+use super::{Data, Root};
+use crate::domain::page::Page;
+use crate::domain::{Cursor, Direction, Entity, GlobalId, NodeType, Relation, RelationType};
+use crate::store::pages::Edge;
+
+/// The whole response body for `plan` over `data`.
+pub fn response(plan: &Plan, data: &Data) -> Result<String, Bail> {
+    let mut w = Writer {
+        out: String::with_capacity(4096),
+        data,
+    };
+    w.out.push_str("{\"data\":{");
+    for (i, (sel, root)) in plan.fields.iter().zip(&data.roots).enumerate() {
+        if i > 0 {
+            w.out.push(',');
+        }
+        push_str(&mut w.out, sel.key.as_str());
+        w.out.push(':');
+        w.root(&sel.field, root)?;
+    }
+    w.out.push_str("}}");
+    Ok(w.out)
+}
+
+struct Writer<'d> {
+    out: String,
+    data: &'d Data,
+}
+
+/// Appends `s` as a JSON string, escaped as serde_json escapes it.
+fn push_str(out: &mut String, s: &str) {
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if esc.is_empty() {
+            let _ = write!(out, "\\u{:04x}", b);
+        } else {
+            out.push_str(esc);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+/// The page of connection `conn` at `anchor`; an empty one when the query
+/// reads no page of it (only its `totalCount`).
+fn page<T>(
+    pages: &HashMap<(usize, i64), Arc<Page<T>>>,
+    reads_page: bool,
+    conn: usize,
+    anchor: i64,
+) -> Result<Arc<Page<T>>, Bail> {
+    if !reads_page {
+        return Ok(Arc::new(Page::empty()));
+    }
+    pages.get(&(conn, anchor)).cloned().ok_or(Bail)
+}
+
+impl Writer<'_> {
+    /// Writes an object of `fields`, each value by `value`.
+    fn object<F>(
+        &mut self,
+        fields: &Sels<F>,
+        mut value: impl FnMut(&mut Self, &F) -> Result<(), Bail>,
+    ) -> Result<(), Bail> {
+        self.out.push('{');
+        for (i, sel) in fields.iter().enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            push_str(&mut self.out, sel.key.as_str());
+            self.out.push(':');
+            value(self, &sel.field)?;
+        }
+        self.out.push('}');
+        Ok(())
+    }
+
+    fn str(&mut self, s: &str) {
+        push_str(&mut self.out, s);
+    }
+
+    fn opt_str(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => push_str(&mut self.out, s),
+            None => self.out.push_str("null"),
+        }
+    }
+
+    fn int(&mut self, n: impl std::fmt::Display) {
+        let _ = write!(self.out, "{n}");
+    }
+
+    fn bool(&mut self, b: bool) {
+        self.out.push_str(if b { "true" } else { "false" });
+    }
+
+    fn time(&mut self, t: &DateTime<Utc>) {
+        push_str(&mut self.out, &t.to_rfc3339());
+    }
+
+    fn global_id(&mut self, ty: NodeType, id: i64) {
+        push_str(&mut self.out, &GlobalId::new(ty, id).encode());
+    }
+
+    fn cursor(&mut self, key: i64) {
+        push_str(&mut self.out, &Cursor(key).encode());
+    }
+
+    /// A root field over its data.
+    fn root(&mut self, field: &QueryField, root: &Root) -> Result<(), Bail> {
+        match (field, root) {
+            (QueryField::Typename, _) => self.str("Query"),
+            (QueryField::Entity { fields, .. }, Root::Entity(id)) => {
+                self.entity_by_id(fields, *id)?
+            }
+            (QueryField::Entities { fields, .. }, Root::Entities(page, total)) => self.list(
+                fields,
+                "EntityConnection",
+                page,
+                *total,
+                |e| e.id,
+                |w, sels, e| w.entity_edge(sels, "EntityEdge", e.id, e.id),
+            )?,
+            _ => return Err(Bail),
+        }
+        Ok(())
+    }
+
+    fn entity(&mut self, fields: &Sels<EntityField>, e: &Entity) -> Result<(), Bail> {
+        self.object(fields, |w, f| {
+            match f {
+                EntityField::Typename => w.str("Entity"),
+                EntityField::Id => w.global_id(NodeType::Entity, e.id),
+                EntityField::Source => w.str(&e.source),
+                EntityField::Space => w.str(&e.space),
+                EntityField::Kind => w.str(&e.kind),
+                EntityField::ExternalId => w.str(&e.external_id),
+                EntityField::Name => w.opt_str(e.name.as_deref()),
+                EntityField::CreatedAt => w.time(&e.created_at),
+                EntityField::UpdatedAt => w.time(&e.updated_at),
+                EntityField::Relations(conn) => {
+                    let page = page(&w.data.relation_pages, conn.reads_page, conn.id, e.id)?;
+                    let total = w.total(conn.id, e.id, conn.with_total, &page);
+                    w.list(
+                        &conn.fields,
+                        "EntityRelationConnection",
+                        &page,
+                        total,
+                        |edge| edge.relation.id,
+                        |w, fields, edge| w.relation_edge(fields, e.id, edge),
+                    )?;
+                }
+                EntityField::Related(conn) => {
+                    let page = page(&w.data.related_pages, conn.reads_page, conn.id, e.id)?;
+                    let total = w.total(conn.id, e.id, conn.with_total, &page);
+                    w.list(
+                        &conn.fields,
+                        "RelatedEntityConnection",
+                        &page,
+                        total,
+                        |row| row.key,
+                        |w, sels, row| {
+                            w.entity_edge(sels, "RelatedEntityEdge", row.key, row.other_id)
+                        },
+                    )?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// An edge whose node is entity `id`, at cursor `key`.
+    fn entity_edge(
+        &mut self,
+        fields: &Sels<EntityEdgeField>,
+        type_name: &str,
+        key: i64,
+        id: i64,
+    ) -> Result<(), Bail> {
+        self.object(fields, |w, f| {
+            match f {
+                EntityEdgeField::Typename => w.str(type_name),
+                EntityEdgeField::Cursor => w.cursor(key),
+                EntityEdgeField::Node(sels) => w.entity_by_id(sels, id)?,
+            }
+            Ok(())
+        })
+    }
+
+    /// The `totalCount` of connection `conn` at `anchor`: with its page when
+    /// the page statement counted, else from its own statement.
+    fn total<T>(&self, conn: usize, anchor: i64, with_total: bool, page: &Page<T>) -> Option<u64> {
+        match page.total {
+            Some(t) if with_total => Some(t),
+            _ => self.data.counts.get(&(conn, anchor)).copied(),
+        }
+    }
+
+    fn entity_by_id(&mut self, fields: &Sels<EntityField>, id: i64) -> Result<(), Bail> {
+        let e = self.data.entities.get(&id).ok_or(Bail)?.clone();
+        self.entity(fields, &e)
+    }
+
+    /// A connection object over `page`.
+    #[allow(clippy::too_many_arguments)]
+    fn list<T, E>(
+        &mut self,
+        fields: &Sels<ListField<E>>,
+        type_name: &str,
+        page: &Page<T>,
+        total: Option<u64>,
+        key: impl Fn(&T) -> i64,
+        mut edge: impl FnMut(&mut Self, &Sels<E>, &T) -> Result<(), Bail>,
+    ) -> Result<(), Bail> {
+        self.object(fields, |w, f| {
+            match f {
+                ListField::Typename => w.str(type_name),
+                ListField::TotalCount => w.int(total.ok_or(Bail)?),
+                ListField::PageInfo(sels) => w.object(sels, |w, f| {
+                    match f {
+                        PageInfoField::Typename => w.str("PageInfo"),
+                        PageInfoField::HasNextPage => w.bool(page.has_next),
+                        PageInfoField::HasPreviousPage => w.bool(page.has_previous),
+                        PageInfoField::StartCursor => match page.items.first() {
+                            Some(t) => w.cursor(key(t)),
+                            None => w.out.push_str("null"),
+                        },
+                        PageInfoField::EndCursor => match page.items.last() {
+                            Some(t) => w.cursor(key(t)),
+                            None => w.out.push_str("null"),
+                        },
+                    }
+                    Ok(())
+                })?,
+                ListField::Edges(sels) => {
+                    w.out.push('[');
+                    for (i, item) in page.items.iter().enumerate() {
+                        if i > 0 {
+                            w.out.push(',');
+                        }
+                        edge(w, sels, item)?;
+                    }
+                    w.out.push(']');
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn relation_edge(
+        &mut self,
+        fields: &Sels<EntityRelationEdgeField>,
+        anchor: i64,
+        edge: &Edge,
+    ) -> Result<(), Bail> {
+        self.object(fields, |w, f| {
+            match f {
+                EntityRelationEdgeField::Typename => w.str("EntityRelationEdge"),
+                EntityRelationEdgeField::Cursor => w.cursor(edge.relation.id),
+                EntityRelationEdgeField::Direction => w.str(
+                    match edge.relation.direction_from(anchor, edge.bidirectional) {
+                        Direction::Outgoing => "OUTGOING",
+                        Direction::Incoming => "INCOMING",
+                        Direction::Both => "BOTH",
+                    },
+                ),
+                EntityRelationEdgeField::Other(sels) => {
+                    w.entity_by_id(sels, edge.relation.other_end(anchor))?
+                }
+                EntityRelationEdgeField::Node(sels) => w.relation(sels, &edge.relation)?,
+            }
+            Ok(())
+        })
+    }
+
+    fn relation(&mut self, fields: &Sels<RelationField>, r: &Relation) -> Result<(), Bail> {
+        self.object(fields, |w, f| {
+            match f {
+                RelationField::Typename => w.str("Relation"),
+                RelationField::Id => w.global_id(NodeType::Relation, r.id),
+                RelationField::LegacyId => w.int(r.id),
+                RelationField::Type(sels) => {
+                    let t = w.data.types.get(&r.type_id).ok_or(Bail)?.clone();
+                    w.relation_type(sels, &t)?
+                }
+                RelationField::From(sels) => w.entity_by_id(sels, r.from_id)?,
+                RelationField::To(sels) => w.entity_by_id(sels, r.to_id)?,
+                RelationField::Label => w.opt_str(r.label.as_deref()),
+                RelationField::Comment => w.opt_str(r.comment.as_deref()),
+                RelationField::Attitude => match r.attitude {
+                    Some(a) => w.int(a),
+                    None => w.out.push_str("null"),
+                },
+                RelationField::Colour => w.opt_str(r.colour.as_deref()),
+                RelationField::Pinned => w.bool(r.pinned),
+                RelationField::IsPrivate => w.bool(r.is_private),
+                RelationField::CreatedAt => w.time(&r.created_at),
+                RelationField::UpdatedAt => w.time(&r.updated_at),
+            }
+            Ok(())
+        })
+    }
+
+    fn relation_type(
+        &mut self,
+        fields: &Sels<RelationTypeField>,
+        t: &RelationType,
+    ) -> Result<(), Bail> {
+        self.object(fields, |w, f| {
+            match f {
+                RelationTypeField::Typename => w.str("RelationType"),
+                RelationTypeField::Id => w.global_id(NodeType::RelationType, t.id),
+                RelationTypeField::Source => w.str(&t.source),
+                RelationTypeField::Alias => w.str(&t.alias),
+                RelationTypeField::Name => w.str(&t.name),
+                RelationTypeField::Bidirectional => w.bool(t.bidirectional),
+                RelationTypeField::Updatable => w.bool(t.updatable),
+                RelationTypeField::SystemManaged => w.bool(t.system_managed),
+                RelationTypeField::BuiltIn => w.bool(t.built_in),
+                RelationTypeField::SameSpace => w.bool(t.contract.same_space),
+                RelationTypeField::AllowSelf => w.bool(t.contract.allow_self),
+                RelationTypeField::Symmetric => w.bool(t.contract.symmetric),
+                RelationTypeField::CreatedAt => w.time(&t.created_at),
+                RelationTypeField::UpdatedAt => w.time(&t.updated_at),
+            }
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_str;
+
+    /// Strings are escaped byte for byte as serde_json (and so async-graphql's
+    /// responses) escape them.
+    #[test]
+    fn strings_escape_as_serde_json_does() {
+        let samples = [
+            "plain",
+            "quote \" and backslash \\",
+            "lines\nand\ttabs\r",
+            "\u{0}\u{1}\u{8}\u{b}\u{c}\u{1f}\u{7f}",
+            "unicode: é ü 漢字 🙂 / </script>",
+            "",
+        ];
+        for s in samples {
+            let mut ours = String::new();
+            push_str(&mut ours, s);
+            assert_eq!(ours, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+}

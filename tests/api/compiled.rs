@@ -1,0 +1,402 @@
+//! The compiled executor answers plain reads exactly as async-graphql does.
+//!
+//! Each scenario seeds rule-abiding data of all three sources (private
+//! relations and two-way mirrors included, and names that need escaping),
+//! starts a twin server over the same database with
+//! `disable_compiled_reads`, and sends every query to both: the bodies must
+//! be equal byte for byte, and so must the SQL statements each ran. The
+//! `x-relgate-executor` header says which executor answered, so the
+//! comparison cannot pass by both servers falling back to async-graphql.
+
+use relgate::config::ServeArgs;
+use serde_json::{Value, json};
+
+use crate::engine_tests;
+use crate::helpers::{TestApp, code};
+
+engine_tests!(
+    compiled_reads_match_async_graphql,
+    what_the_compiled_executor_does_not_answer_goes_to_async_graphql
+);
+
+/// One response: status, body text, statements, executor.
+struct Answer {
+    body: String,
+    statements: u64,
+    executor: String,
+}
+
+async fn send(app: &TestApp, query: &str, variables: &Value, operation: Option<&str>) -> Answer {
+    let mut body = json!({ "query": query, "variables": variables });
+    if let Some(op) = operation {
+        body["operationName"] = json!(op);
+    }
+    let mut req = app.client.post(app.url("/graphql")).json(&body);
+    if let Some(t) = &app.token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.expect("POST /graphql");
+    assert_eq!(res.status(), 200, "{query}");
+    let header = |name: &str| {
+        res.headers()
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} header"))
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let statements = header("x-relgate-sql-statements").parse().unwrap();
+    let executor = header("x-relgate-executor");
+    assert_eq!(res.headers()["content-type"], "application/json", "{query}");
+    Answer {
+        body: res.text().await.unwrap(),
+        statements,
+        executor,
+    }
+}
+
+fn seed(app: &TestApp) {
+    app.demo_seed(150, 900);
+}
+
+/// Kanka characters whose names and labels need escaping, related to each
+/// other (one relation private, one two-way).
+async fn awkward_names(app: &TestApp) {
+    let names = [
+        "Quote \" and backslash \\",
+        "Lines\nand\ttabs",
+        "Control \u{1} \u{1f} bell",
+        "Ünïcödé 漢字 🙂 </script>",
+    ];
+    let mut ids = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let data = app
+            .data(
+                "mutation($i: UpsertEntityInput!) { upsertEntity(input: $i) { entity { id } } }",
+                json!({ "i": { "source": "kanka", "space": "77", "kind": "character",
+                               "externalId": format!("{}", 9000 + i), "name": name } }),
+            )
+            .await;
+        ids.push(
+            data["upsertEntity"]["entity"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let t = app.type_id("kanka", "relation").await;
+    app.relate_ok(
+        &t,
+        &ids[0],
+        &ids[1],
+        json!({ "label": "says \"hi\"\n", "attitude": -5 }),
+    )
+    .await;
+    app.relate_ok(
+        &t,
+        &ids[1],
+        &ids[2],
+        json!({ "label": "secret", "isPrivate": true }),
+    )
+    .await;
+    app.relate_ok(
+        &t,
+        &ids[2],
+        &ids[3],
+        json!({ "label": "both ways", "twoWay": true, "colour": "#aabbcc", "pinned": true }),
+    )
+    .await;
+    app.relate_ok(&t, &ids[3], &ids[0], json!({ "label": "ünï" }))
+        .await;
+}
+
+const PAGE_INFO: &str = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }";
+
+/// Every query shape the compiled executor answers, with its variables
+/// (and operation name, for documents with several operations).
+fn queries(busy: &Value, plain: &Value) -> Vec<(String, Value, Option<&'static str>)> {
+    let key = |e: &Value| json!({ "s": e["source"], "sp": e["space"], "k": e["kind"], "x": e["externalId"] });
+    let by_key = "entity(source: $s, space: $sp, kind: $k, externalId: $x)";
+    let vars = "$s: String!, $sp: String, $k: String, $x: String!";
+    let relation_fields = "id legacyId label comment attitude colour pinned isPrivate createdAt updatedAt __typename \
+         type { id source alias name bidirectional updatable systemManaged builtIn sameSpace allowSelf symmetric createdAt updatedAt __typename } \
+         from { name } to { id name __typename }";
+    let entity_fields = "id source space kind externalId name createdAt updatedAt __typename";
+    let mut q: Vec<(String, Value, Option<&'static str>)> = vec![
+        // Q1: an entity page.
+        (
+            format!("query({vars}) {{ {by_key} {{ name relations(first: 20) {{ totalCount edges {{ node {{ label type {{ alias }} from {{ name }} to {{ name }} }} }} }} }} }}"),
+            key(busy),
+            None,
+        ),
+        // Every field of the subset.
+        (
+            format!("query({vars}) {{ __typename {by_key} {{ {entity_fields} relations(first: 30) {{ __typename totalCount {PAGE_INFO} edges {{ __typename cursor direction node {{ {relation_fields} }} other {{ {entity_fields} }} }} }} related(first: 30) {{ __typename totalCount {PAGE_INFO} edges {{ __typename cursor node {{ {entity_fields} }} }} }} }} }}"),
+            key(busy),
+            None,
+        ),
+        // Q2: fan-out.
+        (
+            "{ entities(first: 50) { edges { node { relations(first: 20) { edges { other { name } } } } } } }".to_owned(),
+            json!({}),
+            None,
+        ),
+        (
+            format!("{{ entities(first: 40) {{ __typename totalCount {PAGE_INFO} edges {{ __typename cursor node {{ id name relations(first: 5) {{ totalCount edges {{ direction node {{ label isPrivate }} }} }} }} }} }} }}"),
+            json!({}),
+            None,
+        ),
+        // Q3: related view.
+        (
+            format!("query({vars}) {{ {by_key} {{ related(first: 50) {{ edges {{ node {{ name }} }} }} }} }}"),
+            key(busy),
+            None,
+        ),
+        // Depth: relations of the far ends of relations.
+        (
+            "{ entities(first: 6) { edges { node { name relations(first: 4) { edges { other { name relations(first: 3) { totalCount edges { node { from { name } to { name } } } } } } } } } } }".to_owned(),
+            json!({}),
+            None,
+        ),
+        // Paging: last, counts on their own statement (cursors), counts alone.
+        (
+            format!("query({vars}) {{ {by_key} {{ a: relations(last: 3) {{ totalCount {PAGE_INFO} edges {{ cursor }} }} b: relations(first: 2, after: \"Y3Vyc29yOjEw\") {{ totalCount {PAGE_INFO} edges {{ cursor }} }} c: relations {{ totalCount }} d: related {{ totalCount }} e: related(last: 2, before: \"Y3Vyc29yOjEwMDA\") {{ totalCount {PAGE_INFO} edges {{ cursor node {{ id }} }} }} }} }}"),
+            key(busy),
+            None,
+        ),
+        // Filters, as literals and as variables.
+        (
+            format!("query({vars}, $d: Direction = INCOMING) {{ {by_key} {{ out: relations(type: \"relation\", direction: OUTGOING, otherKind: \"character\") {{ totalCount edges {{ direction other {{ kind }} }} }} in: relations(direction: $d) {{ totalCount edges {{ direction }} }} none: relations(type: \"nope\") {{ totalCount {PAGE_INFO} edges {{ cursor }} }} rel: related(kind: \"character\", type: \"relation\", direction: BOTH, first: 3) {{ totalCount edges {{ node {{ kind }} }} }} }} }}"),
+            key(busy),
+            None,
+        ),
+        (
+            "query($f: EntityFilterInput, $n: Int) { people: entities(filter: {source: \"copper\", kind: \"person\"}, first: 7) { totalCount edges { node { kind name } } } some: entities(filter: $f, first: $n) { totalCount edges { node { name } } } none: entities(filter: {nameContains: \"no such name\"}) { totalCount pageInfo { hasNextPage startCursor } edges { cursor } } }".to_owned(),
+            json!({ "f": { "source": "kanka", "nameContains": "a", "space": null }, "n": 9 }),
+            None,
+        ),
+        (
+            "{ entities(last: 4, before: \"Y3Vyc29yOjUw\") { pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor } } }".to_owned(),
+            json!({}),
+            None,
+        ),
+        // Fragments, aliases, merged fields, directives.
+        (
+            format!("query({vars}, $yes: Boolean!, $no: Boolean = false) {{ {by_key} {{ ...E ... on Entity {{ kind }} ... on Node {{ id }} relations(first: 3) {{ totalCount }} relations(first: 3) {{ edges {{ cursor node {{ ...R }} }} }} skipped: name @skip(if: $yes) kept: name @include(if: $yes) gone: name @include(if: $no) ... @include(if: $yes) {{ space }} }} }} fragment E on Entity {{ name x: externalId relations(first: 3) {{ edges {{ other {{ ...E2 }} }} }} }} fragment E2 on Entity {{ name __typename }} fragment R on Relation {{ legacyId ... on Node {{ id }} type {{ ... on RelationType {{ alias }} }} }}"),
+            {
+                let mut v = key(busy);
+                v["yes"] = json!(true);
+                v
+            },
+            None,
+        ),
+        // An entity without relations; two root fields of each kind.
+        (
+            format!("query({vars}) {{ {by_key} {{ name relations {{ totalCount {PAGE_INFO} edges {{ cursor }} }} related {{ totalCount edges {{ cursor }} }} }} again: {by_key} {{ id }} entities(first: 1) {{ edges {{ node {{ id }} }} }} }}"),
+            key(plain),
+            None,
+        ),
+        // The awkward names.
+        (
+            format!("{{ entity(source: \"kanka\", space: \"77\", externalId: \"9000\") {{ {entity_fields} relations {{ edges {{ direction node {{ {relation_fields} }} other {{ name related {{ edges {{ node {{ name }} }} }} }} }} }} }} }}"),
+            json!({}),
+            None,
+        ),
+        // Several operations in one document.
+        (
+            "query A { entities(first: 2) { totalCount } } query B { entities(first: 3) { edges { node { name } } } }".to_owned(),
+            json!({}),
+            Some("B"),
+        ),
+    ];
+    q.push((
+        "{ entity(source: \"kanka\", space: \"77\", externalId: \"9002\") { name relations { edges { node { isPrivate label } } } } }"
+            .to_owned(),
+        json!({}),
+        None,
+    ));
+    q
+}
+
+/// A Kanka entity with the most relations, and a Copper one with none.
+async fn pick(app: &TestApp) -> (Value, Value) {
+    let data = app
+        .data(
+            "{ entities(first: 100, filter: {source: \"kanka\"}) { edges { node { source space kind externalId relations { totalCount } } } } }",
+            json!({}),
+        )
+        .await;
+    let nodes: Vec<Value> = data["entities"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    let busy = nodes
+        .iter()
+        .max_by_key(|n| n["relations"]["totalCount"].as_u64())
+        .unwrap()
+        .clone();
+    let plain = app
+        .data(
+            "mutation { upsertEntity(input: {source: \"copper\", kind: \"company\", externalId: \"424242\", name: \"Alone Inc.\"}) { entity { source space kind externalId } } }",
+            json!({}),
+        )
+        .await["upsertEntity"]["entity"]
+        .clone();
+    (busy, plain)
+}
+
+async fn compiled_reads_match_async_graphql(app: TestApp) {
+    seed(&app);
+    awkward_names(&app).await;
+    let (busy, plain) = pick(&app).await;
+    assert!(
+        busy["relations"]["totalCount"].as_u64().unwrap() > 5,
+        "{busy}"
+    );
+    let (generic, twin) = app
+        .twin(ServeArgs {
+            disable_compiled_reads: true,
+            ..ServeArgs::default()
+        })
+        .await;
+    let admin = app.create_token("admin", "admin", &[]);
+    let reader = app.create_token("read", "reader", &[]);
+    let mut compared = 0;
+    for token in [&admin, &reader] {
+        let (fast, slow) = (app.with_token(token), generic.with_token(token));
+        for (query, variables, operation) in queries(&busy, &plain) {
+            let expected = send(&slow, &query, &variables, operation).await;
+            assert_eq!(expected.executor, "async-graphql");
+            assert!(
+                !expected.body.contains("\"errors\""),
+                "{query}: {}",
+                expected.body
+            );
+            // The first request of a document is validated by async-graphql;
+            // the next ones are compiled.
+            let first = send(&fast, &query, &variables, operation).await;
+            let again = send(&fast, &query, &variables, operation).await;
+            assert_eq!(again.executor, "compiled", "{query}");
+            assert_eq!(first.body, expected.body, "{query}");
+            assert_eq!(again.body, expected.body, "{query}");
+            // Never more statements; fewer when async-graphql's loaders
+            // happened to split a level across two batches.
+            assert!(
+                again.statements <= expected.statements,
+                "{query}: {} > {}",
+                again.statements,
+                expected.statements
+            );
+            compared += 1;
+        }
+    }
+    // The reader does not see private relations: the answers differ by role.
+    let q = "{ entity(source: \"kanka\", space: \"77\", externalId: \"9002\") { relations { totalCount } } }";
+    let seen = |t: &str| {
+        let app = app.with_token(t);
+        async move { send(&app, q, &json!({}), None).await }
+    };
+    let (a, _) = (seen(&admin).await, seen(&admin).await);
+    let r = seen(&reader).await;
+    assert_eq!(r.executor, "compiled");
+    assert_ne!(a.body, r.body);
+    assert!(compared >= 30);
+    twin.stop().await;
+}
+
+async fn what_the_compiled_executor_does_not_answer_goes_to_async_graphql(app: TestApp) {
+    seed(&app);
+    let (busy, _) = pick(&app).await;
+    let key = json!({ "s": busy["source"], "sp": busy["space"], "x": busy["externalId"] });
+    let by_key = "query($s: String!, $sp: String, $x: String!, $n: Int) { entity(source: $s, space: $sp, externalId: $x) { name relations(first: $n) { edges { node { label } } } } }";
+    // Twice each: the second request of a document may be compiled.
+    let twice = |q: &'static str, v: Value| {
+        let app = app.clone();
+        async move {
+            send(&app, q, &v, None).await;
+            send(&app, q, &v, None).await
+        }
+    };
+    // Errors: an unknown entity, a page too large, a bad cursor, a variable
+    // of the wrong type.
+    for (q, v, expected) in [
+        (
+            "{ entity(source: \"kanka\", space: \"1\", externalId: \"123456789\") { name } }",
+            json!({}),
+            "NOT_FOUND",
+        ),
+        (
+            by_key,
+            {
+                let mut k = key.clone();
+                k["n"] = json!(1000);
+                k
+            },
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ entities(first: 2, after: \"not a cursor\") { totalCount } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            by_key,
+            {
+                let mut k = key.clone();
+                k["n"] = json!("three");
+                k
+            },
+            "",
+        ),
+    ] {
+        let a = twice(q, v).await;
+        assert_eq!(a.executor, "async-graphql", "{q}");
+        let body: Value = serde_json::from_str(&a.body).unwrap();
+        let errors = body["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"));
+        if !expected.is_empty() {
+            assert_eq!(code(&errors[0]), expected, "{body}");
+        }
+    }
+    // Responses with errors validate nothing (their data is null): the
+    // first clean run of the document does, and the next one is compiled.
+    let mut ok = key.clone();
+    ok["n"] = json!(2);
+    assert_eq!(twice(by_key, ok).await.executor, "compiled");
+    // Fields outside the subset.
+    for q in [
+        "{ entities(first: 2) { edges { node { relations { edges { node { mirror { id } } } } } } } }",
+        "{ entities(first: 2) { edges { node { relations { edges { node { type { allowedPairs { from { kind } } } } } } } } } }",
+        "{ relationTypes { totalCount } }",
+        "{ __schema { queryType { name } } }",
+        "{ entities(first: 1) { totalCount } relationTypes { totalCount } }",
+    ] {
+        let a = twice(q, json!({})).await;
+        assert_eq!(a.executor, "async-graphql", "{q}");
+        assert!(!a.body.contains("\"errors\""), "{q}: {}", a.body);
+    }
+    // The complexity limit is checked with each request's variables.
+    let deep = "query($n: Int) { entities(first: $n) { edges { node { relations(first: $n) { edges { other { relations(first: $n) { totalCount } } } } } } } }";
+    assert_eq!(twice(deep, json!({ "n": 1 })).await.executor, "compiled");
+    let refused = send(&app, deep, &json!({ "n": 100 }), None).await;
+    assert_eq!(refused.executor, "async-graphql");
+    assert!(refused.body.contains("too complex"), "{}", refused.body);
+    // Mutations and batches are never compiled.
+    let m = "mutation { upsertEntity(input: {source: \"kanka\", space: \"1\", kind: \"character\", externalId: \"555\"}) { created } }";
+    assert_eq!(twice(m, json!({})).await.executor, "async-graphql");
+    let batch: Vec<Value> = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!([{ "query": "{ entities(first: 1) { totalCount } }" }, { "query": "{ entities(first: 1) { totalCount } }" }]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(batch.len(), 2);
+    assert_eq!(batch[0], batch[1]);
+}
