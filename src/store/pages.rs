@@ -65,9 +65,11 @@ const COLUMNS: &str = "r.id, r.type_id, r.from_id, r.to_id, r.label, r.comment, 
      r.colour, r.pinned, r.is_private, r.mirror_id, r.created_at, r.updated_at, \
      t.bidirectional AS bidirectional";
 
-/// Appends the union of an entity's two halves, each row with `anchor` and
-/// `other`; `extra` is a condition (on `r`) added to both halves.
-fn push_union(sql: &mut Sql, anchors: &[i64], filter: &EdgeFilter, extra: &str) {
+/// Appends the union of an entity's two halves, each row with `columns`,
+/// `anchor` and `other`; `extra` is a condition (on `r`) added to both
+/// halves. The relation types (`t`) are joined only when `columns`, the type
+/// filter or the direction read them.
+fn push_union(sql: &mut Sql, anchors: &[i64], filter: &EdgeFilter, extra: &str, columns: &str) {
     let mut common = String::new();
     if let Some(alias) = &filter.type_alias {
         common.push_str(&format!(" AND t.alias = {}", sql.bind(alias.clone())));
@@ -83,6 +85,9 @@ fn push_union(sql: &mut Sql, anchors: &[i64], filter: &EdgeFilter, extra: &str) 
         Direction::Incoming => ("t.bidirectional", "TRUE"),
         Direction::Both => ("TRUE", "TRUE"),
     };
+    let join_types = columns.contains("t.")
+        || filter.type_alias.is_some()
+        || filter.direction != Direction::Both;
     for (anchor, other, pred, self_guard) in [
         ("from_id", "to_id", out_pred, String::new()),
         (
@@ -97,9 +102,11 @@ fn push_union(sql: &mut Sql, anchors: &[i64], filter: &EdgeFilter, extra: &str) 
             sql.push(" UNION ALL ");
         }
         sql.push(&format!(
-            "SELECT {COLUMNS}, r.{anchor} AS anchor, r.{other} AS other \
-             FROM relations r JOIN relation_types t ON t.id = r.type_id"
+            "SELECT {columns}, r.{anchor} AS anchor, r.{other} AS other FROM relations r"
         ));
+        if join_types {
+            sql.push(" JOIN relation_types t ON t.id = r.type_id");
+        }
         if let Some(k) = &kind {
             sql.push(&format!(
                 " JOIN entities o ON o.id = r.{other} AND o.kind = {k}"
@@ -203,7 +210,7 @@ pub async fn relation_pages<C: ConnectionTrait>(
     sql.push(&format!(
         "SELECT * FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.anchor ORDER BY u.id {order}) AS rn, {total} AS total FROM ("
     ));
-    push_union(&mut sql, anchors, filter, &bounds);
+    push_union(&mut sql, anchors, filter, &bounds, COLUMNS);
     let limit = sql.bind(window.limit as i64 + 1);
     sql.push(&format!(
         ") u) p WHERE p.rn <= {limit} ORDER BY p.anchor, p.rn"
@@ -234,6 +241,43 @@ pub async fn relation_pages<C: ConnectionTrait>(
     Ok(pages_by_anchor(anchors, rows, window, counted))
 }
 
+/// As [`relation_pages`], with only each relation's id (`key`) and far end
+/// (`other_id`): for queries that read no more of the relations. It reads
+/// three columns of `relations` and no relation type (unless the filter
+/// needs it), where [`relation_pages`] reads every column of both.
+pub async fn relation_keys<C: ConnectionTrait>(
+    db: &C,
+    anchors: &[i64],
+    filter: &EdgeFilter,
+    window: &PageWindow,
+    with_total: bool,
+) -> AppResult<HashMap<i64, Page<RelatedRow>>> {
+    let counted = counts_with_page(window, with_total);
+    let mut sql = Sql::new(db);
+    let bounds = cursor_bounds(&mut sql, "r.id", window);
+    let order = if window.from_end { "DESC" } else { "ASC" };
+    let total = total_column("u.anchor", counted);
+    sql.push(&format!(
+        "SELECT p.anchor, p.other, p.id AS k, p.total FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.anchor ORDER BY u.id {order}) AS rn, {total} AS total FROM ("
+    ));
+    push_union(&mut sql, anchors, filter, &bounds, "r.id");
+    let limit = sql.bind(window.limit as i64 + 1);
+    sql.push(&format!(
+        ") u) p WHERE p.rn <= {limit} ORDER BY p.anchor, p.rn"
+    ));
+    let rows = RelatedQueryRow::find_by_statement(sql.statement())
+        .all(db)
+        .await?;
+    let rows = rows.into_iter().map(|row| {
+        let key = RelatedRow {
+            other_id: row.other,
+            key: row.k,
+        };
+        (row.anchor, row.total, key)
+    });
+    Ok(pages_by_anchor(anchors, rows, window, counted))
+}
+
 #[derive(FromQueryResult)]
 struct CountRow {
     anchor: i64,
@@ -248,7 +292,7 @@ async fn counts<C: ConnectionTrait>(
 ) -> AppResult<HashMap<i64, u64>> {
     let mut sql = Sql::new(db);
     sql.push(&format!("SELECT u.anchor, {count_expr} AS n FROM ("));
-    push_union(&mut sql, anchors, filter, "");
+    push_union(&mut sql, anchors, filter, "", "r.id");
     sql.push(") u GROUP BY u.anchor");
     let rows = CountRow::find_by_statement(sql.statement()).all(db).await?;
     let mut out: HashMap<i64, u64> = anchors.iter().map(|a| (*a, 0)).collect();
@@ -302,7 +346,7 @@ pub async fn related_pages<C: ConnectionTrait>(
         "SELECT * FROM (SELECT g.anchor, g.other, g.k, ROW_NUMBER() OVER (PARTITION BY g.anchor ORDER BY g.k {order}) AS rn, {total} AS total FROM (\
          SELECT u.anchor, u.other, MIN(u.id) AS k FROM ("
     ));
-    push_union(&mut sql, anchors, filter, "");
+    push_union(&mut sql, anchors, filter, "", "r.id");
     sql.push(") u GROUP BY u.anchor, u.other) g WHERE 1 = 1");
     let bounds = cursor_bounds(&mut sql, "g.k", window);
     sql.push(&bounds);

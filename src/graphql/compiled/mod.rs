@@ -49,17 +49,18 @@ use plan::{
 /// What the fetch phase read, for the render phase.
 #[derive(Default)]
 pub struct Data {
-    /// Entities by id.
-    entities: HashMap<i64, Arc<Entity>>,
-    /// The ids read by id so far. An entity read by key or in a page is
-    /// read again by id when an edge leads to it, as the entity loader
-    /// (which only caches what it read) does: the same statements as
+    /// Entities read by id (those edges lead to). An entity read by key or
+    /// in a page is read again by id when an edge leads to it, as the entity
+    /// loader (which only caches what it read) does: the same statements as
     /// async-graphql's execution.
-    by_id: std::collections::HashSet<i64>,
+    entities: HashMap<i64, EntityRow>,
     /// Relation types by id.
     types: HashMap<i64, Arc<RelationType>>,
     /// `Entity.relations` pages by connection number and anchor.
     relation_pages: HashMap<(usize, i64), Arc<Page<Edge>>>,
+    /// `Entity.relations` pages read lean (ids and far ends only, see
+    /// [`lean_edges`]) by connection number and anchor.
+    relation_keys: HashMap<(usize, i64), Arc<Page<RelatedRow>>>,
     /// `Entity.related` pages by connection number and anchor.
     related_pages: HashMap<(usize, i64), Arc<Page<RelatedRow>>>,
     /// `totalCount`s not read with their page, by connection number and
@@ -72,8 +73,70 @@ pub struct Data {
 
 enum Root {
     None,
-    Entity(i64),
+    Entity(Entity),
     Entities(Page<Entity>, Option<u64>),
+}
+
+/// An entity read by id: the whole row, or only its name when no entity the
+/// query reaches by id asks for more (see [`names_only`]).
+enum EntityRow {
+    Full(Arc<Entity>),
+    Named(Option<String>),
+}
+
+/// Whether every entity selection an edge leads to (`other`, `from`, `to`,
+/// a related `node`) reads at most `id`, `name` and lists: then entities are
+/// read by id as (id, name) pairs.
+fn names_only(plan: &Plan) -> bool {
+    fn entity(sels: &Sels<EntityField>, by_id: bool) -> bool {
+        sels.iter().all(|s| match &s.field {
+            EntityField::Typename | EntityField::Id | EntityField::Name => true,
+            EntityField::Relations(c) => list(&c.fields, |e| match e {
+                EntityRelationEdgeField::Other(o) => entity(o, true),
+                EntityRelationEdgeField::Node(n) => n.iter().all(|f| match &f.field {
+                    RelationField::From(e) | RelationField::To(e) => entity(e, true),
+                    _ => true,
+                }),
+                _ => true,
+            }),
+            EntityField::Related(c) => list(&c.fields, |e| match e {
+                EntityEdgeField::Node(n) => entity(n, true),
+                _ => true,
+            }),
+            _ => !by_id,
+        })
+    }
+    fn list<E>(fields: &Sels<ListField<E>>, edge: impl Fn(&E) -> bool) -> bool {
+        fields.iter().all(|s| match &s.field {
+            ListField::Edges(e) => e.iter().all(|f| edge(&f.field)),
+            _ => true,
+        })
+    }
+    plan.fields.iter().all(|s| match &s.field {
+        QueryField::Typename => true,
+        QueryField::Entity { fields, .. } => entity(fields, false),
+        QueryField::Entities { fields, .. } => list(fields, |e| match e {
+            EntityEdgeField::Node(n) => entity(n, false),
+            _ => true,
+        }),
+    })
+}
+
+/// Whether a relations connection's edges read only their cursor and far
+/// end (not the relation, nor its direction): then its page is read lean
+/// ([`store::pages::relation_keys`]).
+fn lean_edges(conn: &Conn<EntityRelationEdgeField>) -> bool {
+    conn.fields.iter().all(|s| match &s.field {
+        ListField::Edges(edges) => edges.iter().all(|e| {
+            matches!(
+                e.field,
+                EntityRelationEdgeField::Typename
+                    | EntityRelationEdgeField::Cursor
+                    | EntityRelationEdgeField::Other(_)
+            )
+        }),
+        _ => true,
+    })
 }
 
 /// Runs `plan` with `reader`'s connection and renders the response body
@@ -108,10 +171,8 @@ async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, 
                     .await
                     .map_err(|_| Bail)?
                     .ok_or(Bail)?;
-                let id = entity.id;
-                data.entities.insert(id, Arc::new(entity));
-                frontier.push((fields, vec![id], false));
-                Root::Entity(id)
+                frontier.push((fields, vec![entity.id], false));
+                Root::Entity(entity)
             }
             QueryField::Entities {
                 filter,
@@ -153,17 +214,15 @@ async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, 
                         }
                     }
                 }
-                for e in &page.items {
-                    data.entities.insert(e.id, Arc::new(e.clone()));
-                }
                 Root::Entities(page, total)
             }
         };
         data.roots.push(root);
     }
     let mut types: Vec<i64> = Vec::new();
+    let names = names_only(plan);
     while !frontier.is_empty() || !types.is_empty() {
-        load_entities(&mut data, reader, &frontier).await?;
+        load_entities(&mut data, reader, &frontier, names).await?;
         load_types(&mut data, reader, std::mem::take(&mut types)).await?;
         frontier = load_pages(&mut data, reader, &frontier, &mut types).await?;
     }
@@ -175,28 +234,38 @@ async fn load_entities(
     data: &mut Data,
     reader: &Reader,
     frontier: &Wanted<'_>,
+    names_only: bool,
 ) -> Result<(), Bail> {
     let mut missing: Vec<i64> = frontier
         .iter()
         .filter(|(_, _, by_id)| *by_id)
         .flat_map(|(_, ids, _)| ids.iter().copied())
-        .filter(|id| !data.by_id.contains(id))
+        .filter(|id| !data.entities.contains_key(id))
         .collect();
     if missing.is_empty() {
         return Ok(());
     }
     missing.sort_unstable();
     missing.dedup();
-    let rows = store::entities::by_ids(reader, &missing)
-        .await
-        .map_err(|_| Bail)?;
-    if rows.len() != missing.len() {
+    let before = data.entities.len();
+    if names_only {
+        let rows = store::entities::names_by_ids(reader, &missing)
+            .await
+            .map_err(|_| Bail)?;
+        for (id, name) in rows {
+            data.entities.insert(id, EntityRow::Named(name));
+        }
+    } else {
+        let rows = store::entities::by_ids(reader, &missing)
+            .await
+            .map_err(|_| Bail)?;
+        for e in rows {
+            data.entities.insert(e.id, EntityRow::Full(Arc::new(e)));
+        }
+    }
+    if data.entities.len() - before != missing.len() {
         // Deleted since its relation was read: async-graphql reports it.
         return Err(Bail);
-    }
-    for e in rows {
-        data.by_id.insert(e.id);
-        data.entities.insert(e.id, Arc::new(e));
     }
     Ok(())
 }
@@ -331,6 +400,25 @@ async fn load_pages<'p>(
     }
     let mut next: Wanted<'p> = Vec::new();
     for g in &relations.groups {
+        if g.conns.iter().all(|(c, _)| lean_edges(c)) {
+            let pages =
+                store::pages::relation_keys(reader, &g.anchors(), g.filter, g.window, g.with_total)
+                    .await
+                    .map_err(|_| Bail)?;
+            let pages: HashMap<i64, Arc<Page<RelatedRow>>> =
+                pages.into_iter().map(|(a, p)| (a, Arc::new(p))).collect();
+            for (conn, anchors) in &g.conns {
+                for a in anchors.iter() {
+                    let page = pages.get(a).cloned().ok_or(Bail)?;
+                    follow_entity_edges(&conn.fields, &page, &mut next, |e| match e {
+                        EntityRelationEdgeField::Other(o) => Some(o),
+                        _ => None,
+                    });
+                    data.relation_keys.insert((conn.id, *a), page);
+                }
+            }
+            continue;
+        }
         let pages =
             store::pages::relation_pages(reader, &g.anchors(), g.filter, g.window, g.with_total)
                 .await
@@ -364,19 +452,10 @@ async fn load_pages<'p>(
         for (conn, anchors) in &g.conns {
             for a in anchors.iter() {
                 let page = pages.get(a).cloned().ok_or(Bail)?;
-                for s in &conn.fields {
-                    if let ListField::Edges(edges) = &s.field {
-                        for e in edges {
-                            if let EntityEdgeField::Node(node) = &e.field {
-                                next.push((
-                                    node,
-                                    page.items.iter().map(|r| r.other_id).collect(),
-                                    true,
-                                ));
-                            }
-                        }
-                    }
-                }
+                follow_entity_edges(&conn.fields, &page, &mut next, |e| match e {
+                    EntityEdgeField::Node(n) => Some(n),
+                    _ => None,
+                });
                 data.related_pages.insert((conn.id, *a), page);
             }
         }
@@ -391,6 +470,26 @@ async fn load_pages<'p>(
         }
     }
     Ok(next)
+}
+
+/// The entities the edges of a page of (relation id or first relation id,
+/// far end) rows lead to: `entity` picks the edge fields that are the far
+/// end.
+fn follow_entity_edges<'p, E>(
+    fields: &'p Sels<ListField<E>>,
+    page: &Page<RelatedRow>,
+    next: &mut Wanted<'p>,
+    entity: impl Fn(&'p E) -> Option<&'p Sels<EntityField>>,
+) {
+    for s in fields {
+        if let ListField::Edges(edges) = &s.field {
+            for e in edges {
+                if let Some(sels) = entity(&e.field) {
+                    next.push((sels, page.items.iter().map(|r| r.other_id).collect(), true));
+                }
+            }
+        }
+    }
 }
 
 /// The entities and types the edges of one relation page lead to.

@@ -13,7 +13,7 @@ use super::plan::{
     Bail, EntityEdgeField, EntityField, EntityRelationEdgeField, ListField, PageInfoField, Plan,
     QueryField, RelationField, RelationTypeField, Sels,
 };
-use super::{Data, Root};
+use super::{Data, EntityRow, Root};
 use crate::domain::page::Page;
 use crate::domain::{Cursor, Direction, Entity, GlobalId, NodeType, Relation, RelationType};
 use crate::store::pages::Edge;
@@ -85,6 +85,38 @@ fn page<T>(
     pages.get(&(conn, anchor)).cloned().ok_or(Bail)
 }
 
+/// An entity to render: a whole row, or the name read for it.
+#[derive(Clone, Copy)]
+enum EntityRef<'a> {
+    Full(&'a Entity),
+    Named(i64, Option<&'a str>),
+}
+
+impl<'a> EntityRef<'a> {
+    fn id(self) -> i64 {
+        match self {
+            Self::Full(e) => e.id,
+            Self::Named(id, _) => id,
+        }
+    }
+
+    fn name(self) -> Option<&'a str> {
+        match self {
+            Self::Full(e) => e.name.as_deref(),
+            Self::Named(_, name) => name,
+        }
+    }
+
+    /// The whole row; only read by id as a name when the plan asks for no
+    /// more (see `names_only`), so never missing.
+    fn full(self) -> Result<&'a Entity, Bail> {
+        match self {
+            Self::Full(e) => Ok(e),
+            Self::Named(..) => Err(Bail),
+        }
+    }
+}
+
 impl Writer<'_> {
     /// Writes an object of `fields`, each value by `value`.
     fn object<F>(
@@ -141,7 +173,7 @@ impl Writer<'_> {
         match (field, root) {
             (QueryField::Typename, _) => self.str("Query"),
             (QueryField::Entity { fields, .. }, Root::Entity(id)) => {
-                self.entity_by_id(fields, *id)?
+                self.entity(fields, EntityRef::Full(id))?
             }
             (QueryField::Entities { fields, .. }, Root::Entities(page, total)) => self.list(
                 fields,
@@ -149,40 +181,63 @@ impl Writer<'_> {
                 page,
                 *total,
                 |e| e.id,
-                |w, sels, e| w.entity_edge(sels, "EntityEdge", e.id, e.id),
+                |w, sels, e| w.entity_edge(sels, "EntityEdge", e.id, e.id, Some(e)),
             )?,
             _ => return Err(Bail),
         }
         Ok(())
     }
 
-    fn entity(&mut self, fields: &Sels<EntityField>, e: &Entity) -> Result<(), Bail> {
+    fn entity(&mut self, fields: &Sels<EntityField>, e: EntityRef<'_>) -> Result<(), Bail> {
+        let id = e.id();
         self.object(fields, |w, f| {
             match f {
                 EntityField::Typename => w.str("Entity"),
-                EntityField::Id => w.global_id(NodeType::Entity, e.id),
-                EntityField::Source => w.str(&e.source),
-                EntityField::Space => w.str(&e.space),
-                EntityField::Kind => w.str(&e.kind),
-                EntityField::ExternalId => w.str(&e.external_id),
-                EntityField::Name => w.opt_str(e.name.as_deref()),
-                EntityField::CreatedAt => w.time(&e.created_at),
-                EntityField::UpdatedAt => w.time(&e.updated_at),
+                EntityField::Id => w.global_id(NodeType::Entity, id),
+                EntityField::Name => w.opt_str(e.name()),
+                EntityField::Source => w.str(&e.full()?.source),
+                EntityField::Space => w.str(&e.full()?.space),
+                EntityField::Kind => w.str(&e.full()?.kind),
+                EntityField::ExternalId => w.str(&e.full()?.external_id),
+                EntityField::CreatedAt => w.time(&e.full()?.created_at),
+                EntityField::UpdatedAt => w.time(&e.full()?.updated_at),
                 EntityField::Relations(conn) => {
-                    let page = page(&w.data.relation_pages, conn.reads_page, conn.id, e.id)?;
-                    let total = w.total(conn.id, e.id, conn.with_total, &page);
-                    w.list(
-                        &conn.fields,
-                        "EntityRelationConnection",
-                        &page,
-                        total,
-                        |edge| edge.relation.id,
-                        |w, fields, edge| w.relation_edge(fields, e.id, edge),
-                    )?;
+                    const TYPE: &str = "EntityRelationConnection";
+                    if let Some(keys) = w.data.relation_keys.get(&(conn.id, id)).cloned() {
+                        // A lean page: the edges read only ids and far ends.
+                        let total = w.total(conn.id, id, conn.with_total, &keys);
+                        w.list(
+                            &conn.fields,
+                            TYPE,
+                            &keys,
+                            total,
+                            |r| r.key,
+                            |w, f, r| w.relation_edge(f, id, r.key, r.other_id, None),
+                        )?;
+                    } else {
+                        let page = page(&w.data.relation_pages, conn.reads_page, conn.id, id)?;
+                        let total = w.total(conn.id, id, conn.with_total, &page);
+                        w.list(
+                            &conn.fields,
+                            TYPE,
+                            &page,
+                            total,
+                            |e| e.relation.id,
+                            |w, f, e| {
+                                w.relation_edge(
+                                    f,
+                                    id,
+                                    e.relation.id,
+                                    e.relation.other_end(id),
+                                    Some(e),
+                                )
+                            },
+                        )?;
+                    }
                 }
                 EntityField::Related(conn) => {
-                    let page = page(&w.data.related_pages, conn.reads_page, conn.id, e.id)?;
-                    let total = w.total(conn.id, e.id, conn.with_total, &page);
+                    let page = page(&w.data.related_pages, conn.reads_page, conn.id, id)?;
+                    let total = w.total(conn.id, id, conn.with_total, &page);
                     w.list(
                         &conn.fields,
                         "RelatedEntityConnection",
@@ -190,7 +245,7 @@ impl Writer<'_> {
                         total,
                         |row| row.key,
                         |w, sels, row| {
-                            w.entity_edge(sels, "RelatedEntityEdge", row.key, row.other_id)
+                            w.entity_edge(sels, "RelatedEntityEdge", row.key, row.other_id, None)
                         },
                     )?;
                 }
@@ -199,19 +254,24 @@ impl Writer<'_> {
         })
     }
 
-    /// An edge whose node is entity `id`, at cursor `key`.
+    /// An edge whose node is entity `id` (`row` when at hand, else read by
+    /// id), at cursor `key`.
     fn entity_edge(
         &mut self,
         fields: &Sels<EntityEdgeField>,
         type_name: &str,
         key: i64,
         id: i64,
+        row: Option<&Entity>,
     ) -> Result<(), Bail> {
         self.object(fields, |w, f| {
             match f {
                 EntityEdgeField::Typename => w.str(type_name),
                 EntityEdgeField::Cursor => w.cursor(key),
-                EntityEdgeField::Node(sels) => w.entity_by_id(sels, id)?,
+                EntityEdgeField::Node(sels) => match row {
+                    Some(e) => w.entity(sels, EntityRef::Full(e))?,
+                    None => w.entity_by_id(sels, id)?,
+                },
             }
             Ok(())
         })
@@ -227,8 +287,12 @@ impl Writer<'_> {
     }
 
     fn entity_by_id(&mut self, fields: &Sels<EntityField>, id: i64) -> Result<(), Bail> {
-        let e = self.data.entities.get(&id).ok_or(Bail)?.clone();
-        self.entity(fields, &e)
+        let data = self.data;
+        let e = match data.entities.get(&id).ok_or(Bail)? {
+            EntityRow::Full(e) => EntityRef::Full(e),
+            EntityRow::Named(name) => EntityRef::Named(id, name.as_deref()),
+        };
+        self.entity(fields, e)
     }
 
     /// A connection object over `page`.
@@ -277,27 +341,35 @@ impl Writer<'_> {
         })
     }
 
+    /// An edge of `Entity.relations` seen from `anchor`: relation `key` to
+    /// `other`; `edge` is the relation's row, when the page read it (not
+    /// for lean pages, whose edges ask for no more).
     fn relation_edge(
         &mut self,
         fields: &Sels<EntityRelationEdgeField>,
         anchor: i64,
-        edge: &Edge,
+        key: i64,
+        other: i64,
+        edge: Option<&Edge>,
     ) -> Result<(), Bail> {
         self.object(fields, |w, f| {
             match f {
                 EntityRelationEdgeField::Typename => w.str("EntityRelationEdge"),
-                EntityRelationEdgeField::Cursor => w.cursor(edge.relation.id),
-                EntityRelationEdgeField::Direction => w.str(
-                    match edge.relation.direction_from(anchor, edge.bidirectional) {
-                        Direction::Outgoing => "OUTGOING",
-                        Direction::Incoming => "INCOMING",
-                        Direction::Both => "BOTH",
-                    },
-                ),
-                EntityRelationEdgeField::Other(sels) => {
-                    w.entity_by_id(sels, edge.relation.other_end(anchor))?
+                EntityRelationEdgeField::Cursor => w.cursor(key),
+                EntityRelationEdgeField::Direction => {
+                    let edge = edge.ok_or(Bail)?;
+                    w.str(
+                        match edge.relation.direction_from(anchor, edge.bidirectional) {
+                            Direction::Outgoing => "OUTGOING",
+                            Direction::Incoming => "INCOMING",
+                            Direction::Both => "BOTH",
+                        },
+                    )
                 }
-                EntityRelationEdgeField::Node(sels) => w.relation(sels, &edge.relation)?,
+                EntityRelationEdgeField::Other(sels) => w.entity_by_id(sels, other)?,
+                EntityRelationEdgeField::Node(sels) => {
+                    w.relation(sels, &edge.ok_or(Bail)?.relation)?
+                }
             }
             Ok(())
         })
