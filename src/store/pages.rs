@@ -265,17 +265,7 @@ pub async fn relation_keys<C: ConnectionTrait>(
     sql.push(&format!(
         ") u) p WHERE p.rn <= {limit} ORDER BY p.anchor, p.rn"
     ));
-    let rows = RelatedQueryRow::find_by_statement(sql.statement())
-        .all(db)
-        .await?;
-    let rows = rows.into_iter().map(|row| {
-        let key = RelatedRow {
-            other_id: row.other,
-            key: row.k,
-        };
-        (row.anchor, row.total, key)
-    });
-    Ok(pages_by_anchor(anchors, rows, window, counted))
+    keyed_pages(db, sql, anchors, window, counted).await
 }
 
 #[derive(FromQueryResult)]
@@ -354,6 +344,18 @@ pub async fn related_pages<C: ConnectionTrait>(
     sql.push(&format!(
         ") p WHERE p.rn <= {limit} ORDER BY p.anchor, p.rn"
     ));
+    keyed_pages(db, sql, anchors, window, counted).await
+}
+
+/// Runs a page statement whose rows are (anchor, other, k, total) and cuts
+/// each anchor's page of [`RelatedRow`]s.
+async fn keyed_pages<C: ConnectionTrait>(
+    db: &C,
+    sql: Sql,
+    anchors: &[i64],
+    window: &PageWindow,
+    counted: bool,
+) -> AppResult<HashMap<i64, Page<RelatedRow>>> {
     let rows = RelatedQueryRow::find_by_statement(sql.statement())
         .all(db)
         .await?;

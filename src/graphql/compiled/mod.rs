@@ -71,6 +71,16 @@ pub struct Data {
     roots: Vec<Root>,
 }
 
+impl Data {
+    /// Records the counts of connection keys (connection number, anchor).
+    fn set_counts(&mut self, keys: Vec<(usize, i64)>, counts: HashMap<i64, u64>) {
+        for (id, a) in keys {
+            self.counts
+                .insert((id, a), counts.get(&a).copied().unwrap_or(0));
+        }
+    }
+}
+
 enum Root {
     None,
     Entity(Entity),
@@ -325,7 +335,24 @@ impl<'p, E> Groups<'p, E> {
     }
 }
 
-impl<E> Group<'_, E> {
+impl<'p, E> Group<'p, E> {
+    /// Hands each connection of the group its anchors' pages out of `pages`
+    /// (the group's statement's result).
+    fn spread<T>(
+        &self,
+        pages: HashMap<i64, Page<T>>,
+        mut each: impl FnMut(&'p Conn<E>, i64, Arc<Page<T>>),
+    ) -> Result<(), Bail> {
+        let pages: HashMap<i64, Arc<Page<T>>> =
+            pages.into_iter().map(|(a, p)| (a, Arc::new(p))).collect();
+        for (conn, anchors) in &self.conns {
+            for a in anchors {
+                each(conn, *a, pages.get(a).cloned().ok_or(Bail)?);
+            }
+        }
+        Ok(())
+    }
+
     fn anchors(&self) -> Vec<i64> {
         let mut all: Vec<i64> = self
             .conns
@@ -405,69 +432,44 @@ async fn load_pages<'p>(
                 store::pages::relation_keys(reader, &g.anchors(), g.filter, g.window, g.with_total)
                     .await
                     .map_err(|_| Bail)?;
-            let pages: HashMap<i64, Arc<Page<RelatedRow>>> =
-                pages.into_iter().map(|(a, p)| (a, Arc::new(p))).collect();
-            for (conn, anchors) in &g.conns {
-                for a in anchors.iter() {
-                    let page = pages.get(a).cloned().ok_or(Bail)?;
-                    follow_entity_edges(&conn.fields, &page, &mut next, |e| match e {
-                        EntityRelationEdgeField::Other(o) => Some(o),
-                        _ => None,
-                    });
-                    data.relation_keys.insert((conn.id, *a), page);
-                }
-            }
+            g.spread(pages, |conn, a, page| {
+                follow_entity_edges(&conn.fields, &page, &mut next, |e| match e {
+                    EntityRelationEdgeField::Other(o) => Some(o),
+                    _ => None,
+                });
+                data.relation_keys.insert((conn.id, a), page);
+            })?;
             continue;
         }
         let pages =
             store::pages::relation_pages(reader, &g.anchors(), g.filter, g.window, g.with_total)
                 .await
                 .map_err(|_| Bail)?;
-        let pages: HashMap<i64, Arc<Page<Edge>>> =
-            pages.into_iter().map(|(a, p)| (a, Arc::new(p))).collect();
-        for (conn, anchors) in &g.conns {
-            for a in anchors.iter() {
-                let page = pages.get(a).cloned().ok_or(Bail)?;
-                follow_relation_edges(conn, *a, &page, &mut next, types);
-                data.relation_pages.insert((conn.id, *a), page);
-            }
-        }
+        g.spread(pages, |conn, a, page| {
+            follow_relation_edges(conn, a, &page, &mut next, types);
+            data.relation_pages.insert((conn.id, a), page);
+        })?;
     }
     for (filter, keys) in relation_counts.groups {
-        let counts = store::pages::relation_counts(reader, &anchors_of(&keys), filter)
-            .await
-            .map_err(|_| Bail)?;
-        for (id, a) in keys {
-            data.counts
-                .insert((id, a), counts.get(&a).copied().unwrap_or(0));
-        }
+        let counts = store::pages::relation_counts(reader, &anchors_of(&keys), filter).await;
+        data.set_counts(keys, counts.map_err(|_| Bail)?);
     }
     for g in &related.groups {
         let pages =
             store::pages::related_pages(reader, &g.anchors(), g.filter, g.window, g.with_total)
                 .await
                 .map_err(|_| Bail)?;
-        let pages: HashMap<i64, Arc<Page<RelatedRow>>> =
-            pages.into_iter().map(|(a, p)| (a, Arc::new(p))).collect();
-        for (conn, anchors) in &g.conns {
-            for a in anchors.iter() {
-                let page = pages.get(a).cloned().ok_or(Bail)?;
-                follow_entity_edges(&conn.fields, &page, &mut next, |e| match e {
-                    EntityEdgeField::Node(n) => Some(n),
-                    _ => None,
-                });
-                data.related_pages.insert((conn.id, *a), page);
-            }
-        }
+        g.spread(pages, |conn, a, page| {
+            follow_entity_edges(&conn.fields, &page, &mut next, |e| match e {
+                EntityEdgeField::Node(n) => Some(n),
+                _ => None,
+            });
+            data.related_pages.insert((conn.id, a), page);
+        })?;
     }
     for (filter, keys) in related_counts.groups {
-        let counts = store::pages::related_counts(reader, &anchors_of(&keys), filter)
-            .await
-            .map_err(|_| Bail)?;
-        for (id, a) in keys {
-            data.counts
-                .insert((id, a), counts.get(&a).copied().unwrap_or(0));
-        }
+        let counts = store::pages::related_counts(reader, &anchors_of(&keys), filter).await;
+        data.set_counts(keys, counts.map_err(|_| Bail)?);
     }
     Ok(next)
 }
