@@ -312,7 +312,16 @@ RG_PORT=$(free_port)
 start_relgate "$BENCH_DB" "$RG_PORT"
 RG_PID=$RELGATE_PID
 RG_URL="http://127.0.0.1:$RG_PORT/graphql"
-for op in Q1 Q2 Q3; do check_body "$RG_URL" "$WORK/relgate-$op.json" "relgate $op" || die "relgate $op fails"; done
+# The first request of each document goes through async-graphql, which
+# validates it; later ones may be compiled (README, Architecture): say which.
+RG_EXECUTORS=""
+for op in Q1 Q2 Q3; do
+  check_body "$RG_URL" "$WORK/relgate-$op.json" "relgate $op" || die "relgate $op fails"
+  ex=$(curl -s -D - -o /dev/null -X POST -H 'Content-Type: application/json' \
+    --data @"$WORK/relgate-$op.json" "$RG_URL" | tr -d '\r' | awk -F': ' 'tolower($1) == "x-relgate-executor" {print $2}')
+  RG_EXECUTORS="$RG_EXECUTORS $op ${ex:-?},"
+done
+RG_EXECUTORS=${RG_EXECUTORS%,}
 
 # M1 ids: the Kanka relation type and the two ends, as global ids.
 M1_TYPE=$(gql "$RG_URL" '{"query":"{ relationType(source:\"kanka\", alias:\"relation\"){ id } }"}' | sed -E 's/.*"id":"([^"]+)".*/\1/')
@@ -491,6 +500,7 @@ MEM=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
   [ "$BENCH_GROWTH" = 1 ] && echo "- Growth: Q1 at c1 on fresh databases seeded with 1,000 entities / 10,000 relations and 100,000 entities / 1,000,000 relations (the median Kanka entity with >= 20 outgoing relations)."
   echo "- PostGraphile's equivalents (its generated names): Q1 \`entityByRowId { name relationsByFromId(first:20) { totalCount nodes { label relationTypeByTypeId{alias} entityByFromId{name} entityByToId{name} } } }\`; Q2 \`allEntities(first:50) { nodes { relationsByFromId(first:20) { nodes { entityByToId{name} } } } }\`; Q3 \`entityByRowId { relationsByFromId(first:50) { nodes { entityByToId{name} } } }\`. They are not exact: relgate's \`relations\` reads both directions and \`related\` de-duplicates the far ends of both directions; PostGraphile's amber preset has only per-foreign-key lists, so it is asked for the outgoing ones (in Q2, half of relgate's rows)."
   echo "- All three PostgreSQL clients connect with \`$PG_PARAMS\`; relgate runs with its defaults otherwise (at most 16 GraphQL executions at once)."
+  echo "- relgate's executor (\`x-relgate-executor\` after each document's first request):$RG_EXECUTORS."
   echo "- Floor: \`pgbench -M prepared\` with \`benches/pgbench/q1.sql\`, the $Q1_FLOOR_STMTS statements relgate runs for Q1 (captured with \`RUST_LOG=relgate::sql=trace\`: $Q1_CAPTURED_STMTS statements this run), with relgate's session settings and no HTTP or GraphQL. ${FLOOR_NOTE}"
   echo "- M1: relate (Kanka \`relation\`, contract checked) then unrelate the created relation, counted as one request each; relations left over at the end: $LEFTOVER."
   echo "- errors: responses with \`errors\`, non-200 statuses and socket errors; SQL stmts/req: the mean of relgate's \`x-relgate-sql-statements\` header (for the floor: statements per transaction); peak RSS: VmHWM of the server process, reset before each measured run."
