@@ -90,12 +90,9 @@ pub async fn by_key<C: ConnectionTrait>(db: &C, key: &EntityKey) -> AppResult<Op
     Ok(q.one(db).await?.map(Entity::from))
 }
 
-/// One page of `entities(filter:)`, ordered by id.
-pub async fn page<C: ConnectionTrait>(
-    db: &C,
-    filter: &EntityFilter,
-    window: &PageWindow,
-) -> AppResult<Page<Entity>> {
+/// The rows of one page of `entities(filter:)` (one more than the page, to
+/// tell whether another follows), ordered by id.
+fn windowed(filter: &EntityFilter, window: &PageWindow) -> Select<entity::Entity> {
     let mut q = filtered(filter);
     if let Some(a) = window.after {
         q = q.filter(Column::Id.gt(a));
@@ -108,11 +105,37 @@ pub async fn page<C: ConnectionTrait>(
     } else {
         q.order_by_asc(Column::Id)
     };
-    let rows = q.limit(window.limit + 1).all(db).await?;
+    q.limit(window.limit + 1)
+}
+
+/// One page of `entities(filter:)`, ordered by id.
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    filter: &EntityFilter,
+    window: &PageWindow,
+) -> AppResult<Page<Entity>> {
+    let rows = windowed(filter, window).all(db).await?;
     Ok(Page::from_window(
         rows.into_iter().map(Entity::from).collect(),
         window,
     ))
+}
+
+/// As [`page`], with only each entity's id and name: for reads that need no
+/// more of them.
+pub async fn page_of_names<C: ConnectionTrait>(
+    db: &C,
+    filter: &EntityFilter,
+    window: &PageWindow,
+) -> AppResult<Page<(i64, Option<String>)>> {
+    let rows = windowed(filter, window)
+        .select_only()
+        .column(Column::Id)
+        .column(Column::Name)
+        .into_tuple::<(i64, Option<String>)>()
+        .all(db)
+        .await?;
+    Ok(Page::from_window(rows, window))
 }
 
 /// How many entities match `filter`.

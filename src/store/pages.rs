@@ -310,14 +310,6 @@ pub async fn related_counts<C: ConnectionTrait>(
     counts(db, anchors, filter, "COUNT(DISTINCT u.other)").await
 }
 
-#[derive(FromQueryResult)]
-struct RelatedQueryRow {
-    anchor: i64,
-    other: i64,
-    k: i64,
-    total: Option<i64>,
-}
-
 /// One page of related entities (each once) for each of `anchors`, in one
 /// statement, ordered by the first relation linking them; with `with_total`,
 /// each page's `total` too when the window allows (see the module docs).
@@ -333,7 +325,7 @@ pub async fn related_pages<C: ConnectionTrait>(
     let order = if window.from_end { "DESC" } else { "ASC" };
     let total = total_column("g.anchor", counted);
     sql.push(&format!(
-        "SELECT * FROM (SELECT g.anchor, g.other, g.k, ROW_NUMBER() OVER (PARTITION BY g.anchor ORDER BY g.k {order}) AS rn, {total} AS total FROM (\
+        "SELECT p.anchor, p.other, p.k, p.total FROM (SELECT g.anchor, g.other, g.k, ROW_NUMBER() OVER (PARTITION BY g.anchor ORDER BY g.k {order}) AS rn, {total} AS total FROM (\
          SELECT u.anchor, u.other, MIN(u.id) AS k FROM ("
     ));
     push_union(&mut sql, anchors, filter, "", "r.id");
@@ -347,8 +339,9 @@ pub async fn related_pages<C: ConnectionTrait>(
     keyed_pages(db, sql, anchors, window, counted).await
 }
 
-/// Runs a page statement whose rows are (anchor, other, k, total) and cuts
-/// each anchor's page of [`RelatedRow`]s.
+/// Runs a page statement whose columns are (anchor, other, k, total), in
+/// that order, and cuts each anchor's page of [`RelatedRow`]s. Columns are
+/// read by position: by name, each cell costs a hashed look-up.
 async fn keyed_pages<C: ConnectionTrait>(
     db: &C,
     sql: Sql,
@@ -356,15 +349,16 @@ async fn keyed_pages<C: ConnectionTrait>(
     window: &PageWindow,
     counted: bool,
 ) -> AppResult<HashMap<i64, Page<RelatedRow>>> {
-    let rows = RelatedQueryRow::find_by_statement(sql.statement())
-        .all(db)
-        .await?;
-    let rows = rows.into_iter().map(|row| {
-        let related = RelatedRow {
-            other_id: row.other,
-            key: row.k,
-        };
-        (row.anchor, row.total, related)
-    });
+    let rows = db.query_all_raw(sql.statement()).await?;
+    let rows = rows
+        .iter()
+        .map(|r| {
+            let related = RelatedRow {
+                other_id: r.try_get_by_index(1)?,
+                key: r.try_get_by_index(2)?,
+            };
+            Ok((r.try_get_by_index(0)?, r.try_get_by_index(3)?, related))
+        })
+        .collect::<Result<Vec<(i64, Option<i64>, RelatedRow)>, sea_orm::DbErr>>()?;
     Ok(pages_by_anchor(anchors, rows, window, counted))
 }

@@ -85,6 +85,24 @@ enum Root {
     None,
     Entity(Entity),
     Entities(Page<Entity>, Option<u64>),
+    /// The page of `entities` read as (id, name) pairs: its nodes ask for
+    /// no more.
+    EntityNames(Page<(i64, Option<String>)>, Option<u64>),
+}
+
+/// Whether an entity selection reads no column but its id and name (lists
+/// under it are read on their own).
+fn reads_names_only(sels: &Sels<EntityField>) -> bool {
+    sels.iter().all(|s| {
+        matches!(
+            s.field,
+            EntityField::Typename
+                | EntityField::Id
+                | EntityField::Name
+                | EntityField::Relations(_)
+                | EntityField::Related(_)
+        )
+    })
 }
 
 /// An entity read by id: the whole row, or only its name when no entity the
@@ -192,12 +210,31 @@ async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, 
                 let reads_page = fields
                     .iter()
                     .any(|s| matches!(s.field, ListField::Edges(_) | ListField::PageInfo(_)));
-                let page = if reads_page {
-                    store::entities::page(reader, filter, window)
-                        .await
-                        .map_err(|_| Bail)?
+                let nodes = || {
+                    fields.iter().flat_map(|s| match &s.field {
+                        ListField::Edges(edges) => edges
+                            .iter()
+                            .filter_map(|e| match &e.field {
+                                EntityEdgeField::Node(node) => Some(node),
+                                _ => None,
+                            })
+                            .collect(),
+                        _ => Vec::new(),
+                    })
+                };
+                let names_only = nodes().all(reads_names_only);
+                let (root, ids) = if !reads_page {
+                    (Root::Entities(Page::empty(), None), Vec::new())
+                } else if names_only {
+                    let page = store::entities::page_of_names(reader, filter, window).await;
+                    let page = page.map_err(|_| Bail)?;
+                    let ids = page.items.iter().map(|e| e.0).collect();
+                    (Root::EntityNames(page, None), ids)
                 } else {
-                    Page::empty()
+                    let page = store::entities::page(reader, filter, window).await;
+                    let page = page.map_err(|_| Bail)?;
+                    let ids = page.items.iter().map(|e| e.id).collect();
+                    (Root::Entities(page, None), ids)
                 };
                 let total = if fields
                     .iter()
@@ -211,20 +248,14 @@ async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, 
                 } else {
                     None
                 };
-                for s in fields {
-                    if let ListField::Edges(edges) = &s.field {
-                        for e in edges {
-                            if let EntityEdgeField::Node(node) = &e.field {
-                                frontier.push((
-                                    node,
-                                    page.items.iter().map(|e| e.id).collect(),
-                                    false,
-                                ));
-                            }
-                        }
-                    }
+                for node in nodes() {
+                    frontier.push((node, ids.clone(), false));
                 }
-                Root::Entities(page, total)
+                match root {
+                    Root::EntityNames(page, _) => Root::EntityNames(page, total),
+                    Root::Entities(page, _) => Root::Entities(page, total),
+                    _ => return Err(Bail),
+                }
             }
         };
         data.roots.push(root);

@@ -181,7 +181,20 @@ impl Writer<'_> {
                 page,
                 *total,
                 |e| e.id,
-                |w, sels, e| w.entity_edge(sels, "EntityEdge", e.id, e.id, Some(e)),
+                |w, sels, e| {
+                    w.entity_edge(sels, "EntityEdge", e.id, e.id, Some(EntityRef::Full(e)))
+                },
+            )?,
+            (QueryField::Entities { fields, .. }, Root::EntityNames(page, total)) => self.list(
+                fields,
+                "EntityConnection",
+                page,
+                *total,
+                |e| e.0,
+                |w, sels, (id, name)| {
+                    let e = EntityRef::Named(*id, name.as_deref());
+                    w.entity_edge(sels, "EntityEdge", *id, *id, Some(e))
+                },
             )?,
             _ => return Err(Bail),
         }
@@ -262,14 +275,14 @@ impl Writer<'_> {
         type_name: &str,
         key: i64,
         id: i64,
-        row: Option<&Entity>,
+        row: Option<EntityRef<'_>>,
     ) -> Result<(), Bail> {
         self.object(fields, |w, f| {
             match f {
                 EntityEdgeField::Typename => w.str(type_name),
                 EntityEdgeField::Cursor => w.cursor(key),
                 EntityEdgeField::Node(sels) => match row {
-                    Some(e) => w.entity(sels, EntityRef::Full(e))?,
+                    Some(e) => w.entity(sels, e)?,
                     None => w.entity_by_id(sels, id)?,
                 },
             }
