@@ -113,6 +113,26 @@ pub struct Relation {
 }
 
 impl Relation {
+    /// Relation `id` of type `type_id` from `from_id` to `to_id`, with no
+    /// attributes, created and updated at `at`.
+    pub fn bare(id: i64, type_id: i64, from_id: i64, to_id: i64, at: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            type_id,
+            from_id,
+            to_id,
+            label: None,
+            comment: None,
+            attitude: None,
+            colour: None,
+            pinned: false,
+            is_private: false,
+            mirror_id: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
     /// The far end as seen from `entity_id`.
     pub fn other_end(&self, entity_id: i64) -> i64 {
         if self.from_id == entity_id {

@@ -751,21 +751,7 @@ mod tests {
     }
 
     fn relation(id: i64, from: i64, to: i64) -> Relation {
-        Relation {
-            id,
-            type_id: 1,
-            from_id: from,
-            to_id: to,
-            label: None,
-            comment: None,
-            attitude: None,
-            colour: None,
-            pinned: false,
-            is_private: false,
-            mirror_id: None,
-            created_at: chrono::Utc::now(),
-            updated_at: chrono::Utc::now(),
-        }
+        Relation::bare(id, 1, from, to, chrono::Utc::now())
     }
 
     #[test]

@@ -27,7 +27,7 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 use super::Visibility;
 use super::sql::Sql;
 use crate::domain::page::Page;
-use crate::domain::{Direction, PageWindow, Relation};
+use crate::domain::{Direction, PageWindow, Relation, RelationType};
 use crate::error::AppResult;
 
 /// What an entity's relation list is filtered by.
@@ -46,10 +46,92 @@ pub struct EdgeFilter {
 /// A relation as seen from one entity.
 #[derive(Debug, Clone)]
 pub struct Edge {
-    /// The relation (shared with the `Relation` objects that show it).
+    /// The relation (shared with the `Relation` objects that show it). Only
+    /// the columns the page statement read are set (see [`EdgeColumns`]);
+    /// the others hold their type's default.
     pub relation: std::sync::Arc<Relation>,
-    /// Whether its type is bidirectional.
+    /// Whether its type is bidirectional (when read).
     pub bidirectional: bool,
+    /// Its relation type without the contract (a default one in its
+    /// place), when the page read it ([`EdgeColumns::types`]).
+    pub relation_type: Option<std::sync::Arc<RelationType>>,
+}
+
+/// Which columns a page of relations reads, besides each relation's id,
+/// type, ends and (when counted) the list's size. Reading fewer costs
+/// PostgreSQL less to send and relgate less to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EdgeColumns {
+    /// `label`, `comment`, `attitude`, `colour`, `pinned`, `is_private`,
+    /// `mirror_id`.
+    pub attributes: bool,
+    /// `created_at`, `updated_at`.
+    pub times: bool,
+    /// The type's `bidirectional` flag.
+    pub bidirectional: bool,
+    /// The type's columns but its contract, so that no statement of its own
+    /// reads the types (implies `bidirectional`).
+    pub types: bool,
+}
+
+impl EdgeColumns {
+    /// Every column of the relation, and the type's `bidirectional` flag.
+    pub const ALL: Self = Self {
+        attributes: true,
+        times: true,
+        bidirectional: true,
+        types: false,
+    };
+
+    /// Both sets' columns.
+    pub fn union(self, other: Self) -> Self {
+        Self {
+            attributes: self.attributes || other.attributes,
+            times: self.times || other.times,
+            bidirectional: self.bidirectional || other.bidirectional,
+            types: self.types || other.types,
+        }
+    }
+
+    /// The select list of each half of the union, in the order they are
+    /// decoded.
+    fn select(self) -> String {
+        let mut s = "r.id, r.type_id, r.from_id, r.to_id".to_owned();
+        if self.attributes {
+            s.push_str(
+                ", r.label, r.comment, r.attitude, r.colour, r.pinned, r.is_private, r.mirror_id",
+            );
+        }
+        if self.times {
+            s.push_str(", r.created_at, r.updated_at");
+        }
+        if self.bidirectional || self.types {
+            s.push_str(", t.bidirectional AS bidirectional");
+        }
+        if self.types {
+            s.push_str(
+                ", t.source AS t_source, t.alias AS t_alias, t.name AS t_name, \
+                 t.updatable AS t_updatable, t.system_managed AS t_system_managed, \
+                 t.built_in AS t_built_in, t.created_at AS t_created_at, \
+                 t.updated_at AS t_updated_at",
+            );
+        }
+        s
+    }
+
+    /// The outer select list: the same columns, read from the window.
+    fn outer(self) -> String {
+        self.select()
+            .split(", ")
+            .map(|c| {
+                format!(
+                    "p.{}",
+                    c.rsplit(' ').next().unwrap_or(c).trim_start_matches("r.")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// An entity related to the anchor, keyed by the first relation between them.
@@ -60,10 +142,6 @@ pub struct RelatedRow {
     /// The lowest relation id linking the two: the sort key and cursor.
     pub key: i64,
 }
-
-const COLUMNS: &str = "r.id, r.type_id, r.from_id, r.to_id, r.label, r.comment, r.attitude, \
-     r.colour, r.pinned, r.is_private, r.mirror_id, r.created_at, r.updated_at, \
-     t.bidirectional AS bidirectional";
 
 /// Appends the union of an entity's two halves, each row with `columns`,
 /// `anchor` and `other`; `extra` is a condition (on `r`) added to both
@@ -128,26 +206,6 @@ fn cursor_bounds(sql: &mut Sql, column: &str, window: &PageWindow) -> String {
     s
 }
 
-#[derive(FromQueryResult)]
-struct EdgeRow {
-    anchor: i64,
-    id: i64,
-    type_id: i64,
-    from_id: i64,
-    to_id: i64,
-    label: Option<String>,
-    comment: Option<String>,
-    attitude: Option<i32>,
-    colour: Option<String>,
-    pinned: bool,
-    is_private: bool,
-    mirror_id: Option<i64>,
-    created_at: chrono::DateTime<chrono::Utc>,
-    updated_at: chrono::DateTime<chrono::Utc>,
-    bidirectional: bool,
-    total: Option<i64>,
-}
-
 /// Whether a page statement also counts the whole list (see the module
 /// docs): only when asked and the window has no cursor.
 fn counts_with_page(window: &PageWindow, with_total: bool) -> bool {
@@ -192,15 +250,16 @@ fn pages_by_anchor<T>(
         .collect()
 }
 
-/// One page of relations for each of `anchors`, in one statement; with
-/// `with_total`, each page's `total` too when the window allows (see the
-/// module docs).
+/// One page of relations for each of `anchors`, in one statement, with the
+/// columns `columns` names; with `with_total`, each page's `total` too when
+/// the window allows (see the module docs).
 pub async fn relation_pages<C: ConnectionTrait>(
     db: &C,
     anchors: &[i64],
     filter: &EdgeFilter,
     window: &PageWindow,
     with_total: bool,
+    columns: EdgeColumns,
 ) -> AppResult<HashMap<i64, Page<Edge>>> {
     let counted = counts_with_page(window, with_total);
     let mut sql = Sql::new(db);
@@ -208,37 +267,90 @@ pub async fn relation_pages<C: ConnectionTrait>(
     let order = if window.from_end { "DESC" } else { "ASC" };
     let total = total_column("u.anchor", counted);
     sql.push(&format!(
-        "SELECT * FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.anchor ORDER BY u.id {order}) AS rn, {total} AS total FROM ("
+        "SELECT p.anchor, p.total, {} FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.anchor ORDER BY u.id {order}) AS rn, {total} AS total FROM (",
+        columns.outer()
     ));
-    push_union(&mut sql, anchors, filter, &bounds, COLUMNS);
+    push_union(&mut sql, anchors, filter, &bounds, &columns.select());
     let limit = sql.bind(window.limit as i64 + 1);
     sql.push(&format!(
         ") u) p WHERE p.rn <= {limit} ORDER BY p.anchor, p.rn"
     ));
-    let rows = EdgeRow::find_by_statement(sql.statement()).all(db).await?;
-
-    let rows = rows.into_iter().map(|row| {
-        let edge = Edge {
-            bidirectional: row.bidirectional,
-            relation: std::sync::Arc::new(Relation {
-                id: row.id,
-                type_id: row.type_id,
-                from_id: row.from_id,
-                to_id: row.to_id,
-                label: row.label,
-                comment: row.comment,
-                attitude: row.attitude,
-                colour: row.colour,
-                pinned: row.pinned,
-                is_private: row.is_private,
-                mirror_id: row.mirror_id,
-                created_at: row.created_at,
-                updated_at: row.updated_at,
-            }),
-        };
-        (row.anchor, row.total, edge)
-    });
+    let rows = db.query_all_raw(sql.statement()).await?;
+    let mut types: Vec<std::sync::Arc<RelationType>> = Vec::new();
+    let rows = rows
+        .iter()
+        .map(|row| decode_edge(row, columns, &mut types))
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
     Ok(pages_by_anchor(anchors, rows, window, counted))
+}
+
+/// One row of [`relation_pages`], read by position: (anchor, total, edge).
+/// `types` keeps the relation types decoded so far (a page has few).
+fn decode_edge(
+    row: &sea_orm::QueryResult,
+    columns: EdgeColumns,
+    types: &mut Vec<std::sync::Arc<RelationType>>,
+) -> Result<(i64, Option<i64>, Edge), sea_orm::DbErr> {
+    let mut i = 0;
+    let mut next = || {
+        i += 1;
+        i - 1
+    };
+    let anchor: i64 = row.try_get_by_index(next())?;
+    let total: Option<i64> = row.try_get_by_index(next())?;
+    let mut r = Relation::bare(
+        row.try_get_by_index(next())?,
+        row.try_get_by_index(next())?,
+        row.try_get_by_index(next())?,
+        row.try_get_by_index(next())?,
+        chrono::DateTime::UNIX_EPOCH,
+    );
+    if columns.attributes {
+        r.label = row.try_get_by_index(next())?;
+        r.comment = row.try_get_by_index(next())?;
+        r.attitude = row.try_get_by_index(next())?;
+        r.colour = row.try_get_by_index(next())?;
+        r.pinned = row.try_get_by_index(next())?;
+        r.is_private = row.try_get_by_index(next())?;
+        r.mirror_id = row.try_get_by_index(next())?;
+    }
+    if columns.times {
+        r.created_at = row.try_get_by_index(next())?;
+        r.updated_at = row.try_get_by_index(next())?;
+    }
+    let mut bidirectional = false;
+    if columns.bidirectional || columns.types {
+        bidirectional = row.try_get_by_index(next())?;
+    }
+    let mut relation_type = None;
+    if columns.types {
+        relation_type = match types.iter().find(|t| t.id == r.type_id) {
+            Some(t) => Some(t.clone()),
+            None => {
+                let t = std::sync::Arc::new(RelationType {
+                    id: r.type_id,
+                    source: row.try_get_by_index(next())?,
+                    alias: row.try_get_by_index(next())?,
+                    name: row.try_get_by_index(next())?,
+                    bidirectional,
+                    updatable: row.try_get_by_index(next())?,
+                    system_managed: row.try_get_by_index(next())?,
+                    built_in: row.try_get_by_index(next())?,
+                    contract: Default::default(),
+                    created_at: row.try_get_by_index(next())?,
+                    updated_at: row.try_get_by_index(next())?,
+                });
+                types.push(t.clone());
+                Some(t)
+            }
+        };
+    }
+    let edge = Edge {
+        relation: std::sync::Arc::new(r),
+        bidirectional,
+        relation_type,
+    };
+    Ok((anchor, total, edge))
 }
 
 /// As [`relation_pages`], with only each relation's id (`key`) and far end

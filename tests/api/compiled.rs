@@ -202,6 +202,13 @@ fn queries(busy: &Value, plain: &Value) -> Vec<(String, Value, Option<&'static s
             json!({}),
             None,
         ),
+        // Relation columns read in parts, and relation types with and
+        // without their contract in one statement.
+        (
+            format!("query({vars}) {{ {by_key} {{ a: relations(first: 6) {{ edges {{ node {{ type {{ alias name builtIn }} label }} }} }} b: relations(first: 6) {{ edges {{ node {{ type {{ alias sameSpace allowSelf symmetric }} createdAt }} }} }} c: relations(first: 4) {{ edges {{ direction node {{ id from {{ id }} }} }} }} d: relations(last: 4) {{ edges {{ node {{ updatedAt isPrivate type {{ id updatable systemManaged createdAt updatedAt }} }} }} }} }} }}"),
+            key(busy),
+            None,
+        ),
         // Several operations in one document.
         (
             "query A { entities(first: 2) { totalCount } } query B { entities(first: 3) { edges { node { name } } } }".to_owned(),

@@ -35,7 +35,7 @@ use std::sync::Arc;
 use crate::domain::page::Page;
 use crate::domain::{Entity, PageWindow, RelationType};
 use crate::service::Service;
-use crate::store::pages::{Edge, EdgeFilter, RelatedRow};
+use crate::store::pages::{Edge, EdgeColumns, EdgeFilter, RelatedRow};
 use crate::store::{self, Reader};
 
 pub mod plan;
@@ -43,7 +43,7 @@ mod render;
 
 use plan::{
     Bail, Conn, EntityEdgeField, EntityField, EntityRelationEdgeField, ListField, Plan, QueryField,
-    RelationField, Sels,
+    RelationField, RelationTypeField, Sels,
 };
 
 /// What the fetch phase read, for the render phase.
@@ -148,6 +148,57 @@ fn names_only(plan: &Plan) -> bool {
             _ => true,
         }),
     })
+}
+
+/// The columns the edges of a relations connection read (see
+/// [`EdgeColumns`]). The relation types come with the page when no edge
+/// asks for a field of their contract.
+fn edge_columns(conn: &Conn<EntityRelationEdgeField>) -> EdgeColumns {
+    let mut c = EdgeColumns {
+        attributes: false,
+        times: false,
+        bidirectional: false,
+        types: false,
+    };
+    let mut contract = false;
+    for s in &conn.fields {
+        let ListField::Edges(edges) = &s.field else {
+            continue;
+        };
+        for e in edges {
+            match &e.field {
+                EntityRelationEdgeField::Direction => c.bidirectional = true,
+                EntityRelationEdgeField::Node(node) => {
+                    for f in node {
+                        match &f.field {
+                            RelationField::Label
+                            | RelationField::Comment
+                            | RelationField::Attitude
+                            | RelationField::Colour
+                            | RelationField::Pinned
+                            | RelationField::IsPrivate => c.attributes = true,
+                            RelationField::CreatedAt | RelationField::UpdatedAt => c.times = true,
+                            RelationField::Type(t) => {
+                                c.types = true;
+                                contract |= t.iter().any(|f| {
+                                    matches!(
+                                        f.field,
+                                        RelationTypeField::SameSpace
+                                            | RelationTypeField::AllowSelf
+                                            | RelationTypeField::Symmetric
+                                    )
+                                });
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    c.types &= !contract;
+    c
 }
 
 /// Whether a relations connection's edges read only their cursor and far
@@ -472,8 +523,16 @@ async fn load_pages<'p>(
             })?;
             continue;
         }
+        let columns = g
+            .conns
+            .iter()
+            .map(|(c, _)| edge_columns(c))
+            .reduce(EdgeColumns::union)
+            .ok_or(Bail)?;
+        let anchors = g.anchors();
+        let (filter, window) = (g.filter, g.window);
         let pages =
-            store::pages::relation_pages(reader, &g.anchors(), g.filter, g.window, g.with_total)
+            store::pages::relation_pages(reader, &anchors, filter, window, g.with_total, columns)
                 .await
                 .map_err(|_| Bail)?;
         g.spread(pages, |conn, a, page| {
@@ -533,6 +592,7 @@ fn follow_relation_edges<'p>(
     next: &mut Wanted<'p>,
     types: &mut Vec<i64>,
 ) {
+    let with_page = edge_columns(conn).types;
     for s in &conn.fields {
         let ListField::Edges(edges) = &s.field else {
             continue;
@@ -560,9 +620,15 @@ fn follow_relation_edges<'p>(
                                 page.items.iter().map(|e| e.relation.to_id).collect(),
                                 true,
                             )),
-                            RelationField::Type(_) => {
-                                types.extend(page.items.iter().map(|e| e.relation.type_id));
-                            }
+                            // Read with the page, unless this connection
+                            // asks for the contract (another connection of
+                            // the statement may not have).
+                            RelationField::Type(_) => types.extend(
+                                page.items
+                                    .iter()
+                                    .filter(|e| !with_page || e.relation_type.is_none())
+                                    .map(|e| e.relation.type_id),
+                            ),
                             _ => {}
                         }
                     }

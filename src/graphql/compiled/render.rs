@@ -381,22 +381,35 @@ impl Writer<'_> {
                 }
                 EntityRelationEdgeField::Other(sels) => w.entity_by_id(sels, other)?,
                 EntityRelationEdgeField::Node(sels) => {
-                    w.relation(sels, &edge.ok_or(Bail)?.relation)?
+                    let edge = edge.ok_or(Bail)?;
+                    w.relation(sels, &edge.relation, edge.relation_type.as_deref())?
                 }
             }
             Ok(())
         })
     }
 
-    fn relation(&mut self, fields: &Sels<RelationField>, r: &Relation) -> Result<(), Bail> {
+    /// A relation; its type is the one read by id, else `with_page`, the
+    /// one read with the page (without its contract, which the query then
+    /// does not ask for).
+    fn relation(
+        &mut self,
+        fields: &Sels<RelationField>,
+        r: &Relation,
+        with_page: Option<&RelationType>,
+    ) -> Result<(), Bail> {
         self.object(fields, |w, f| {
             match f {
                 RelationField::Typename => w.str("Relation"),
                 RelationField::Id => w.global_id(NodeType::Relation, r.id),
                 RelationField::LegacyId => w.int(r.id),
                 RelationField::Type(sels) => {
-                    let t = w.data.types.get(&r.type_id).ok_or(Bail)?.clone();
-                    w.relation_type(sels, &t)?
+                    let data = w.data;
+                    let t = match data.types.get(&r.type_id) {
+                        Some(t) => t,
+                        None => with_page.ok_or(Bail)?,
+                    };
+                    w.relation_type(sels, t)?
                 }
                 RelationField::From(sels) => w.entity_by_id(sels, r.from_id)?,
                 RelationField::To(sels) => w.entity_by_id(sels, r.to_id)?,

@@ -5,7 +5,7 @@ use super::by_query;
 use crate::domain::PageWindow;
 use crate::domain::page::Page;
 use crate::error::AppError;
-use crate::store::pages::{Edge, EdgeFilter};
+use crate::store::pages::{Edge, EdgeColumns, EdgeFilter};
 use crate::store::{self, Reader};
 
 /// The arguments of one `Entity.relations` field.
@@ -34,7 +34,16 @@ impl Loader<(i64, EdgeQuery)> for RelationPageByEntityLoader {
     ) -> Result<HashMap<(i64, EdgeQuery), Page<Edge>>, AppError> {
         by_query(keys, |query, anchors| async move {
             let (filter, window) = (&query.filter, &query.window);
-            store::pages::relation_pages(&self.0, &anchors, filter, window, query.with_total).await
+            let columns = EdgeColumns::ALL;
+            store::pages::relation_pages(
+                &self.0,
+                &anchors,
+                filter,
+                window,
+                query.with_total,
+                columns,
+            )
+            .await
         })
         .await
     }
