@@ -104,6 +104,8 @@ pub struct Visibility {
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Connections pinned readers keep between requests.
+    read_connections: Arc<reader::ReadConnections>,
     /// Statements run since start, counted by SeaORM's metric callback.
     statements: Arc<AtomicU64>,
 }
@@ -156,7 +158,11 @@ impl Store {
         db.set_metric_callback(move |info| {
             record(&counter, &info.statement.sql, info.elapsed, info.failed);
         });
-        Ok(Self { db, statements })
+        Ok(Self {
+            db,
+            statements,
+            read_connections: Arc::new(reader::ReadConnections::new(options.pool_size)),
+        })
     }
 
     /// Counts and traces a statement run outside SeaORM's pool (see
@@ -212,8 +218,14 @@ impl Store {
         self.statements.load(Ordering::Relaxed)
     }
 
-    /// Closes the pool.
+    /// Connections pinned readers keep between requests.
+    pub(crate) fn read_connections(&self) -> &reader::ReadConnections {
+        &self.read_connections
+    }
+
+    /// Closes the pool (after giving back the connections readers keep).
     pub async fn close(self) -> AppResult<()> {
+        self.read_connections.clear();
         Ok(self.db.close().await?)
     }
 }

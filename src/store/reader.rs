@@ -16,10 +16,20 @@
 //! every pooled connection held by such requests, none could go on), so the
 //! one query field that writes, `validateRelation`, gives the connection back
 //! for as long as it runs ([`Reader::unpinned`]), and mutations do not pin.
+//!
+//! The ping on return is still a round trip per request (a quarter of Q1's
+//! round trips). So a pinned reader's connection, when its request is done
+//! and no statement on it was cut short, goes to [`ReadConnections`]
+//! instead: the next pinned reader takes it from there, without a checkout
+//! or a ping. At most the pool's size less two connections are kept there,
+//! so writes, and readers that find none kept, always have connections going
+//! through the pool. A kept connection idle for 30 s is given back (and so
+//! tested by the pool) rather than used; a statement that fails drops its
+//! connection.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError};
+use std::time::{Duration, Instant};
 
 use sea_orm::sqlx::pool::PoolConnection;
 use sea_orm::sqlx::{self, PgPool, Postgres};
@@ -44,7 +54,100 @@ struct Inner {
     pinned: AtomicBool,
     /// The pinned connection, taken at the first statement after `pin`. The
     /// lock also orders the request's statements on it.
-    conn: Mutex<Option<PoolConnection<Postgres>>>,
+    conn: Mutex<Option<Held>>,
+}
+
+/// A pinned reader's connection.
+struct Held {
+    conn: PoolConnection<Postgres>,
+    /// It counts against [`ReadConnections`]'s limit.
+    kept: bool,
+    /// A statement on it was cut short (its future dropped): the connection
+    /// may be in any state, and goes back through the pool.
+    dirty: bool,
+}
+
+/// Connections that pinned readers keep between requests (see the module
+/// docs).
+pub(crate) struct ReadConnections {
+    idle: std::sync::Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
+    /// Connections counted against `limit`: idle here, or held by a reader
+    /// that took them from here.
+    kept: AtomicUsize,
+    limit: usize,
+}
+
+impl ReadConnections {
+    /// Longest a kept connection may sit idle and still be used.
+    const MAX_IDLE: Duration = Duration::from_secs(30);
+
+    /// Keeps at most `pool_size - 2` connections (none for a pool of 2 or
+    /// fewer).
+    pub(crate) fn new(pool_size: u32) -> Self {
+        Self {
+            idle: std::sync::Mutex::default(),
+            kept: AtomicUsize::new(0),
+            limit: (pool_size as usize).saturating_sub(2),
+        }
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<(PoolConnection<Postgres>, Instant)>> {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A kept connection used recently, if any; stale ones go back to the
+    /// pool.
+    fn take(&self) -> Option<PoolConnection<Postgres>> {
+        let mut idle = self.idle();
+        while let Some((conn, since)) = idle.pop() {
+            if since.elapsed() < Self::MAX_IDLE {
+                return Some(conn);
+            }
+            self.kept.fetch_sub(1, Ordering::AcqRel);
+            drop(conn);
+        }
+        None
+    }
+
+    /// Takes a reader's connection back when its request is done: kept if it
+    /// was or there is room, else given back to the pool (dropped).
+    fn put(&self, held: Held) {
+        if held.dirty {
+            self.forget(&held);
+            return;
+        }
+        let room = held.kept
+            || self
+                .kept
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                    (n < self.limit).then_some(n + 1)
+                })
+                .is_ok();
+        if room {
+            self.idle().push((held.conn, Instant::now()));
+        }
+    }
+
+    /// Stops counting a held connection that goes back to the pool.
+    fn forget(&self, held: &Held) {
+        if held.kept {
+            self.kept.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Gives every idle connection back to the pool (before it closes).
+    pub(crate) fn clear(&self) {
+        let idle = std::mem::take(&mut *self.idle());
+        self.kept.fetch_sub(idle.len(), Ordering::AcqRel);
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(held) = self.conn.get_mut().take() {
+            self.store.read_connections().put(held);
+        }
+    }
 }
 
 impl Reader {
@@ -72,7 +175,9 @@ impl Reader {
     /// statements waiting until `work` is done.
     pub async fn unpinned<F: Future>(&self, work: F) -> F::Output {
         let mut conn = self.0.conn.lock().await;
-        drop(conn.take());
+        if let Some(held) = conn.take() {
+            self.0.store.read_connections().forget(&held);
+        }
         work.await
     }
 
@@ -89,19 +194,33 @@ impl Reader {
         stmt: Statement,
     ) -> Result<Vec<QueryResult>, DbErr> {
         let mut slot = self.0.conn.lock().await;
-        let conn = match slot.as_mut() {
-            Some(conn) => conn,
-            None => slot.insert(
-                pool.acquire()
-                    .await
-                    .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))))?,
-            ),
+        let held = match slot.as_mut() {
+            Some(held) => held,
+            None => {
+                let (conn, kept) = match self.0.store.read_connections().take() {
+                    Some(conn) => (conn, true),
+                    None => (
+                        pool.acquire()
+                            .await
+                            .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))))?,
+                        false,
+                    ),
+                };
+                slot.insert(Held {
+                    conn,
+                    kept,
+                    dirty: false,
+                })
+            }
         };
         let started = Instant::now();
         let values = stmt.values.unwrap_or(Values(Vec::new()));
+        // Stays set if this future is dropped before the statement is done.
+        held.dirty = true;
         let rows = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
-            .fetch_all(&mut **conn)
+            .fetch_all(&mut *held.conn)
             .await;
+        held.dirty = false;
         self.0
             .store
             .record(&stmt.sql, started.elapsed(), rows.is_err());
@@ -110,7 +229,9 @@ impl Reader {
             Err(e) => {
                 // A connection that failed mid-statement may be in any state:
                 // the next statement takes a fresh one.
-                drop(slot.take());
+                if let Some(held) = slot.take() {
+                    self.0.store.read_connections().forget(&held);
+                }
                 Err(DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))
             }
         }
@@ -171,6 +292,56 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(60), pinned_on(url))
             .await
             .expect("the scenario finishes");
+    }
+
+    /// A reader's connection is kept for the next reader when its request
+    /// is done, up to the limit; one whose statement was cut short is not.
+    #[tokio::test]
+    async fn done_readers_connections_are_kept_for_the_next() {
+        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+            eprintln!("skipped: TEST_DATABASE_URL is not set");
+            return;
+        };
+        let store = Store::connect(&StoreOptions { url, pool_size: 4 })
+            .await
+            .unwrap();
+        let kept = || store.read_connections().kept.load(Ordering::Acquire);
+        let idle = || store.read_connections().idle().len();
+        let pinned = || {
+            let r = Reader::new(&store);
+            r.pin();
+            r
+        };
+        // Three readers at once: the limit (4 - 2) keeps two of them.
+        let (a, b, c) = (pinned(), pinned(), pinned());
+        let pids = [
+            backend_pid(&a).await,
+            backend_pid(&b).await,
+            backend_pid(&c).await,
+        ];
+        drop((a, b, c));
+        assert_eq!((kept(), idle()), (2, 2));
+        // The next readers take the kept ones.
+        let (d, e) = (pinned(), pinned());
+        let (pd, pe) = (backend_pid(&d).await, backend_pid(&e).await);
+        assert!(pids.contains(&pd) && pids.contains(&pe) && pd != pe);
+        assert_eq!((kept(), idle()), (2, 0));
+        // A statement cut short: its connection goes back to the pool.
+        let sleep = Statement::from_string(DatabaseBackend::Postgres, "SELECT pg_sleep(1)");
+        let cut = tokio::time::timeout(
+            std::time::Duration::from_millis(100),
+            d.query_all_raw(sleep),
+        )
+        .await;
+        assert!(cut.is_err(), "the statement was cut short");
+        drop(d);
+        assert_eq!((kept(), idle()), (1, 0));
+        // `unpinned` gives its connection back to the pool.
+        e.unpinned(async {}).await;
+        assert_eq!(kept(), 0);
+        drop(e);
+        assert_eq!((kept(), idle()), (0, 0));
+        store.close().await.unwrap();
     }
 
     async fn pinned_on(url: String) {
