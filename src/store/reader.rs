@@ -75,6 +75,9 @@ pub(crate) struct ReadConnections {
     /// that took them from here.
     kept: AtomicUsize,
     limit: usize,
+    /// Signalled when a connection is kept: a reader waiting on the pool
+    /// takes it instead.
+    returned: tokio::sync::Notify,
 }
 
 impl ReadConnections {
@@ -88,6 +91,7 @@ impl ReadConnections {
             idle: std::sync::Mutex::default(),
             kept: AtomicUsize::new(0),
             limit: (pool_size as usize).saturating_sub(2),
+            returned: tokio::sync::Notify::new(),
         }
     }
 
@@ -125,6 +129,25 @@ impl ReadConnections {
                 .is_ok();
         if room {
             self.idle().push((held.conn, Instant::now()));
+            self.returned.notify_one();
+        }
+    }
+
+    /// A connection for a reader: a kept one (`true`), else one from the
+    /// pool, whichever comes first: a reader waiting on the pool while
+    /// other readers keep their connections here would wait for nothing.
+    async fn acquire(&self, pool: &PgPool) -> Result<(PoolConnection<Postgres>, bool), DbErr> {
+        loop {
+            if let Some(conn) = self.take() {
+                return Ok((conn, true));
+            }
+            tokio::select! {
+                conn = pool.acquire() => {
+                    let conn = conn.map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))))?;
+                    return Ok((conn, false));
+                }
+                () = self.returned.notified() => {}
+            }
         }
     }
 
@@ -197,15 +220,7 @@ impl Reader {
         let held = match slot.as_mut() {
             Some(held) => held,
             None => {
-                let (conn, kept) = match self.0.store.read_connections().take() {
-                    Some(conn) => (conn, true),
-                    None => (
-                        pool.acquire()
-                            .await
-                            .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))))?,
-                        false,
-                    ),
-                };
+                let (conn, kept) = self.0.store.read_connections().acquire(pool).await?;
                 slot.insert(Held {
                     conn,
                     kept,
