@@ -30,13 +30,13 @@ fn init_logs(format: LogFormat) {
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| "info,sqlx=warn,sea_orm=warn".to_owned());
     let json = format == LogFormat::Json;
+    // `fmt()`'s own subscriber filters at INFO: the targets filter goes on
+    // the bare registry instead, in front of the formatting layer.
+    let registry = tracing_subscriber::registry();
+    let layer = tracing_subscriber::fmt::layer();
     match spec.parse::<Targets>() {
-        Ok(targets) if json => tracing_subscriber::fmt()
-            .json()
-            .finish()
-            .with(targets)
-            .init(),
-        Ok(targets) => tracing_subscriber::fmt().finish().with(targets).init(),
+        Ok(targets) if json => registry.with(targets).with(layer.json()).init(),
+        Ok(targets) => registry.with(targets).with(layer).init(),
         Err(_) => {
             let logs = tracing_subscriber::fmt().with_env_filter(EnvFilter::new(spec));
             if json {
