@@ -178,16 +178,14 @@ run_wrk() { # op server conc url script pid [env...]
 run_pgbench() { # db conc
   local db=$1 conc=$2 threads=$(( $2 < BENCH_THREADS ? $2 : BENCH_THREADS ))
   local logdir="$WORK/pgbench-c$conc"; rm -rf "$logdir"; mkdir -p "$logdir"
-  # The entities and types on Q1's page (relgate loads them by id).
-  local ids types
+  # The entities on Q1's page (relgate reads their names by id).
+  local ids
   ids=$(sql "$db" "WITH p AS (SELECT id, from_id, to_id FROM relations WHERE from_id = $Q1_ID
       UNION ALL SELECT id, from_id, to_id FROM relations WHERE to_id = $Q1_ID AND from_id <> to_id
       ORDER BY id LIMIT 20)
     SELECT string_agg(DISTINCT e::text, ' ') FROM (SELECT from_id e FROM p UNION SELECT to_id FROM p) x")
-  types=$(sql "$db" "SELECT string_agg(DISTINCT type_id::text, ',') FROM (SELECT id, type_id FROM relations WHERE from_id = $Q1_ID
-      UNION ALL SELECT id, type_id FROM relations WHERE to_id = $Q1_ID AND from_id <> to_id ORDER BY id LIMIT 20) p")
   local vars=(-D "anchors={$Q1_ID}" -D "source=kanka" -D "space=$Q1_SPACE"
-              -D "external_id=$Q1_XID" -D "types={$types}" -D "ids={${ids// /,}}")
+              -D "external_id=$Q1_XID" -D "ids={${ids// /,}}")
   cp "$BENCH_DIR/pgbench/q1.sql" "$WORK/q1.pgbench.sql"
   # The session settings relgate's connections run with (src/store/mod.rs).
   local PGOPTIONS="$PGOPTIONS -c max_parallel_workers_per_gather=0 -c plan_cache_mode=force_generic_plan"
