@@ -18,16 +18,15 @@
 //! for as long as it runs ([`Reader::unpinned`]), and mutations do not pin.
 //!
 //! The ping on return is still a round trip per request (a quarter of Q1's
-//! round trips). So a pinned reader's connection, when its request is done
-//! and no statement on it was cut short, goes to [`ReadConnections`]
-//! instead: the next pinned reader takes it from there, without a checkout
-//! or a ping. At most the pool's size less two connections are kept there,
-//! so writes, and readers that find none kept, always have connections going
-//! through the pool. A kept connection idle for 30 s is given back (and so
-//! tested by the pool) rather than used; a statement that fails drops its
-//! connection.
+//! round trips). So pinned readers have connections of their own
+//! ([`ReadConnections`]): at most the pool's size less two, taken in turn
+//! (first come, first served), each kept for the next reader when its
+//! request is done instead of going back to the pool: no checkout, no ping.
+//! Writes always find the other two in the pool. A kept connection idle for
+//! 30 s goes back to the pool (which tests it) rather than being used, and
+//! so does one whose statement failed or was cut short.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -37,7 +36,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseBackend, DbErr, ExecResult, QueryResult, RuntimeErr, Statement, Values,
 };
 use sea_query_sqlx::SqlxValues;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use super::Store;
 
@@ -60,38 +59,34 @@ struct Inner {
 /// A pinned reader's connection.
 struct Held {
     conn: PoolConnection<Postgres>,
-    /// It counts against [`ReadConnections`]'s limit.
-    kept: bool,
+    /// Its turn among the readers that keep connections (none when the pool
+    /// is too small to keep any).
+    turn: Option<OwnedSemaphorePermit>,
     /// A statement on it was cut short (its future dropped): the connection
     /// may be in any state, and goes back through the pool.
     dirty: bool,
 }
 
-/// Connections that pinned readers keep between requests (see the module
-/// docs).
+/// The connections pinned readers keep between requests (see the module
+/// docs): at most `limit` of them, taken in turn, first come first served.
 pub(crate) struct ReadConnections {
     idle: std::sync::Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
-    /// Connections counted against `limit`: idle here, or held by a reader
-    /// that took them from here.
-    kept: AtomicUsize,
-    limit: usize,
-    /// Signalled when a connection is kept: a reader waiting on the pool
-    /// takes it instead.
-    returned: tokio::sync::Notify,
+    /// One permit per connection readers may hold at once; `None` when the
+    /// pool is too small to keep any.
+    turns: Option<Arc<Semaphore>>,
 }
 
 impl ReadConnections {
     /// Longest a kept connection may sit idle and still be used.
     const MAX_IDLE: Duration = Duration::from_secs(30);
 
-    /// Keeps at most `pool_size - 2` connections (none for a pool of 2 or
-    /// fewer).
+    /// Readers hold at most `pool_size - 2` connections (and keep none with
+    /// a pool of 2 or fewer): writes always find connections in the pool.
     pub(crate) fn new(pool_size: u32) -> Self {
+        let limit = (pool_size as usize).saturating_sub(2);
         Self {
             idle: std::sync::Mutex::default(),
-            kept: AtomicUsize::new(0),
-            limit: (pool_size as usize).saturating_sub(2),
-            returned: tokio::sync::Notify::new(),
+            turns: (limit > 0).then(|| Arc::new(Semaphore::new(limit))),
         }
     }
 
@@ -99,69 +94,54 @@ impl ReadConnections {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A kept connection used recently, if any; stale ones go back to the
-    /// pool.
-    fn take(&self) -> Option<PoolConnection<Postgres>> {
-        let mut idle = self.idle();
-        while let Some((conn, since)) = idle.pop() {
-            if since.elapsed() < Self::MAX_IDLE {
-                return Some(conn);
-            }
-            self.kept.fetch_sub(1, Ordering::AcqRel);
-            drop(conn);
-        }
-        None
-    }
-
-    /// Takes a reader's connection back when its request is done: kept if it
-    /// was or there is room, else given back to the pool (dropped).
-    fn put(&self, held: Held) {
-        if held.dirty {
-            self.forget(&held);
-            return;
-        }
-        let room = held.kept
-            || self
-                .kept
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                    (n < self.limit).then_some(n + 1)
-                })
-                .is_ok();
-        if room {
-            self.idle().push((held.conn, Instant::now()));
-            self.returned.notify_one();
-        }
-    }
-
-    /// A connection for a reader: a kept one (`true`), else one from the
-    /// pool, whichever comes first: a reader waiting on the pool while
-    /// other readers keep their connections here would wait for nothing.
-    async fn acquire(&self, pool: &PgPool) -> Result<(PoolConnection<Postgres>, bool), DbErr> {
-        loop {
-            if let Some(conn) = self.take() {
-                return Ok((conn, true));
-            }
-            tokio::select! {
-                conn = pool.acquire() => {
-                    let conn = conn.map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))))?;
-                    return Ok((conn, false));
+    /// A connection for a reader, once it is the reader's turn: a kept one
+    /// used recently, else a new one from the pool (stale ones go back).
+    async fn acquire(&self, pool: &PgPool) -> Result<Held, DbErr> {
+        let conn_err = |e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e)));
+        let turn =
+            match &self.turns {
+                // The semaphore is never closed.
+                Some(turns) => Some(turns.clone().acquire_owned().await.map_err(|_| {
+                    DbErr::Custom("the readers' connections are closed".to_owned())
+                })?),
+                None => None,
+            };
+        let kept = turn.as_ref().and_then(|_| {
+            let mut idle = self.idle();
+            while let Some((conn, since)) = idle.pop() {
+                if since.elapsed() < Self::MAX_IDLE {
+                    return Some(conn);
                 }
-                () = self.returned.notified() => {}
+                drop(conn);
             }
-        }
+            None
+        });
+        let conn = match kept {
+            Some(conn) => conn,
+            None => pool.acquire().await.map_err(conn_err)?,
+        };
+        Ok(Held {
+            conn,
+            turn,
+            dirty: false,
+        })
     }
 
-    /// Stops counting a held connection that goes back to the pool.
-    fn forget(&self, held: &Held) {
-        if held.kept {
-            self.kept.fetch_sub(1, Ordering::AcqRel);
+    /// Takes a reader's connection back when its request is done: kept for
+    /// the next reader unless a statement on it was cut short (then, as
+    /// without a turn, it goes back to the pool).
+    fn put(&self, held: Held) {
+        let Held { conn, turn, dirty } = held;
+        if turn.is_some() && !dirty {
+            self.idle().push((conn, Instant::now()));
         }
+        // The turn passes on once the connection is back.
+        drop(turn);
     }
 
     /// Gives every idle connection back to the pool (before it closes).
     pub(crate) fn clear(&self) {
-        let idle = std::mem::take(&mut *self.idle());
-        self.kept.fetch_sub(idle.len(), Ordering::AcqRel);
+        drop(std::mem::take(&mut *self.idle()));
     }
 }
 
@@ -198,9 +178,8 @@ impl Reader {
     /// statements waiting until `work` is done.
     pub async fn unpinned<F: Future>(&self, work: F) -> F::Output {
         let mut conn = self.0.conn.lock().await;
-        if let Some(held) = conn.take() {
-            self.0.store.read_connections().forget(&held);
-        }
+        // Back to the pool, and the turn with it.
+        drop(conn.take());
         work.await
     }
 
@@ -219,14 +198,7 @@ impl Reader {
         let mut slot = self.0.conn.lock().await;
         let held = match slot.as_mut() {
             Some(held) => held,
-            None => {
-                let (conn, kept) = self.0.store.read_connections().acquire(pool).await?;
-                slot.insert(Held {
-                    conn,
-                    kept,
-                    dirty: false,
-                })
-            }
+            None => slot.insert(self.0.store.read_connections().acquire(pool).await?),
         };
         let started = Instant::now();
         let values = stmt.values.unwrap_or(Values(Vec::new()));
@@ -244,9 +216,7 @@ impl Reader {
             Err(e) => {
                 // A connection that failed mid-statement may be in any state:
                 // the next statement takes a fresh one.
-                if let Some(held) = slot.take() {
-                    self.0.store.read_connections().forget(&held);
-                }
+                drop(slot.take());
                 Err(DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))
             }
         }
@@ -309,10 +279,11 @@ mod tests {
             .expect("the scenario finishes");
     }
 
-    /// A reader's connection is kept for the next reader when its request
-    /// is done, up to the limit; one whose statement was cut short is not.
+    /// Readers hold at most pool size - 2 connections, in turn; a done
+    /// reader's connection goes to the next reader without a round trip
+    /// through the pool, unless its statement was cut short.
     #[tokio::test]
-    async fn done_readers_connections_are_kept_for_the_next() {
+    async fn readers_take_turns_on_kept_connections() {
         let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
             eprintln!("skipped: TEST_DATABASE_URL is not set");
             return;
@@ -320,42 +291,40 @@ mod tests {
         let store = Store::connect(&StoreOptions { url, pool_size: 4 })
             .await
             .unwrap();
-        let kept = || store.read_connections().kept.load(Ordering::Acquire);
         let idle = || store.read_connections().idle().len();
         let pinned = || {
             let r = Reader::new(&store);
             r.pin();
             r
         };
-        // Three readers at once: the limit (4 - 2) keeps two of them.
-        let (a, b, c) = (pinned(), pinned(), pinned());
-        let pids = [
-            backend_pid(&a).await,
-            backend_pid(&b).await,
-            backend_pid(&c).await,
-        ];
-        drop((a, b, c));
-        assert_eq!((kept(), idle()), (2, 2));
-        // The next readers take the kept ones.
-        let (d, e) = (pinned(), pinned());
-        let (pd, pe) = (backend_pid(&d).await, backend_pid(&e).await);
-        assert!(pids.contains(&pd) && pids.contains(&pe) && pd != pe);
-        assert_eq!((kept(), idle()), (2, 0));
+        let (a, b) = (pinned(), pinned());
+        let (pa, pb) = (backend_pid(&a).await, backend_pid(&b).await);
+        // A third reader waits for a turn (two connections for readers)...
+        let c = pinned();
+        let waiting = tokio::time::timeout(Duration::from_millis(200), backend_pid(&c)).await;
+        assert!(waiting.is_err(), "the third reader waits");
+        // ...which a done reader gives it, with its connection.
+        drop(a);
+        assert_eq!(backend_pid(&c).await, pa);
+        // Writes still find connections in the pool meanwhile.
+        store.ping().await.unwrap();
+        drop((b, c));
+        assert_eq!(idle(), 2);
         // A statement cut short: its connection goes back to the pool.
+        let d = pinned();
+        let pd = backend_pid(&d).await;
+        assert!(pd == pa || pd == pb);
         let sleep = Statement::from_string(DatabaseBackend::Postgres, "SELECT pg_sleep(1)");
-        let cut = tokio::time::timeout(
-            std::time::Duration::from_millis(100),
-            d.query_all_raw(sleep),
-        )
-        .await;
+        let cut = tokio::time::timeout(Duration::from_millis(100), d.query_all_raw(sleep)).await;
         assert!(cut.is_err(), "the statement was cut short");
         drop(d);
-        assert_eq!((kept(), idle()), (1, 0));
-        // `unpinned` gives its connection back to the pool.
+        assert_eq!(idle(), 1);
+        // `unpinned` gives the connection back to the pool, and the turn.
+        let e = pinned();
+        backend_pid(&e).await;
         e.unpinned(async {}).await;
-        assert_eq!(kept(), 0);
         drop(e);
-        assert_eq!((kept(), idle()), (0, 0));
+        assert_eq!(idle(), 0);
         store.close().await.unwrap();
     }
 
