@@ -7,6 +7,7 @@
 //! Reads go to the store directly through [`Service::store`] (with the
 //! caller's [`Visibility`]).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -32,7 +33,13 @@ const MAX_ATTEMPTS: u32 = 5;
 #[derive(Clone)]
 pub struct Service {
     store: Store,
+    /// The built-in relation types by id, read once they are written (see
+    /// [`Service::built_in_types`]).
+    built_in_types: Arc<std::sync::OnceLock<BuiltInTypes>>,
 }
+
+/// Relation types by row id.
+pub type BuiltInTypes = std::collections::HashMap<i64, Arc<crate::domain::RelationType>>;
 
 /// `upsertEntity`'s input, as given.
 #[derive(Debug, Clone)]
@@ -137,7 +144,20 @@ pub struct RelationTypePatch {
 impl Service {
     /// A service over `store`.
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            store,
+            built_in_types: Arc::default(),
+        }
+    }
+
+    /// The built-in relation types, as [`Service::install_built_in_types`]
+    /// wrote them: every process of one version writes the same rows, and
+    /// built-in types cannot be changed or deleted through the API, so they
+    /// are read once per process. (A process of a newer version that
+    /// redefines one rewrites its row; processes of the older version show
+    /// their own definition until they are replaced.) Empty until installed.
+    pub fn built_in_types(&self) -> Option<&BuiltInTypes> {
+        self.built_in_types.get()
     }
 
     /// The store, for reads.
@@ -184,6 +204,9 @@ impl Service {
             }
         }
         txn.commit().await?;
+        let types = store::relation_types::built_in(self.store.db()).await?;
+        let by_id = types.into_iter().map(|t| (t.id, Arc::new(t))).collect();
+        let _ = self.built_in_types.set(by_id);
         Ok(())
     }
 

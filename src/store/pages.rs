@@ -27,7 +27,7 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 use super::Visibility;
 use super::sql::Sql;
 use crate::domain::page::Page;
-use crate::domain::{Direction, PageWindow, Relation, RelationType};
+use crate::domain::{Direction, PageWindow, Relation};
 use crate::error::AppResult;
 
 /// What an entity's relation list is filtered by.
@@ -52,9 +52,6 @@ pub struct Edge {
     pub relation: std::sync::Arc<Relation>,
     /// Whether its type is bidirectional (when read).
     pub bidirectional: bool,
-    /// Its relation type without the contract (a default one in its
-    /// place), when the page read it ([`EdgeColumns::types`]).
-    pub relation_type: Option<std::sync::Arc<RelationType>>,
 }
 
 /// Which columns a page of relations reads, besides each relation's id,
@@ -69,9 +66,6 @@ pub struct EdgeColumns {
     pub times: bool,
     /// The type's `bidirectional` flag.
     pub bidirectional: bool,
-    /// The type's columns but its contract, so that no statement of its own
-    /// reads the types (implies `bidirectional`).
-    pub types: bool,
 }
 
 impl EdgeColumns {
@@ -80,7 +74,6 @@ impl EdgeColumns {
         attributes: true,
         times: true,
         bidirectional: true,
-        types: false,
     };
 
     /// Both sets' columns.
@@ -89,7 +82,6 @@ impl EdgeColumns {
             attributes: self.attributes || other.attributes,
             times: self.times || other.times,
             bidirectional: self.bidirectional || other.bidirectional,
-            types: self.types || other.types,
         }
     }
 
@@ -105,16 +97,8 @@ impl EdgeColumns {
         if self.times {
             s.push_str(", r.created_at, r.updated_at");
         }
-        if self.bidirectional || self.types {
+        if self.bidirectional {
             s.push_str(", t.bidirectional AS bidirectional");
-        }
-        if self.types {
-            s.push_str(
-                ", t.source AS t_source, t.alias AS t_alias, t.name AS t_name, \
-                 t.updatable AS t_updatable, t.system_managed AS t_system_managed, \
-                 t.built_in AS t_built_in, t.created_at AS t_created_at, \
-                 t.updated_at AS t_updated_at",
-            );
         }
         s
     }
@@ -276,20 +260,17 @@ pub async fn relation_pages<C: ConnectionTrait>(
         ") u) p WHERE p.rn <= {limit} ORDER BY p.anchor, p.rn"
     ));
     let rows = db.query_all_raw(sql.statement()).await?;
-    let mut types: Vec<std::sync::Arc<RelationType>> = Vec::new();
     let rows = rows
         .iter()
-        .map(|row| decode_edge(row, columns, &mut types))
+        .map(|row| decode_edge(row, columns))
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
     Ok(pages_by_anchor(anchors, rows, window, counted))
 }
 
 /// One row of [`relation_pages`], read by position: (anchor, total, edge).
-/// `types` keeps the relation types decoded so far (a page has few).
 fn decode_edge(
     row: &sea_orm::QueryResult,
     columns: EdgeColumns,
-    types: &mut Vec<std::sync::Arc<RelationType>>,
 ) -> Result<(i64, Option<i64>, Edge), sea_orm::DbErr> {
     let mut i = 0;
     let mut next = || {
@@ -318,37 +299,14 @@ fn decode_edge(
         r.created_at = row.try_get_by_index(next())?;
         r.updated_at = row.try_get_by_index(next())?;
     }
-    let mut bidirectional = false;
-    if columns.bidirectional || columns.types {
-        bidirectional = row.try_get_by_index(next())?;
-    }
-    let mut relation_type = None;
-    if columns.types {
-        relation_type = match types.iter().find(|t| t.id == r.type_id) {
-            Some(t) => Some(t.clone()),
-            None => {
-                let t = std::sync::Arc::new(RelationType {
-                    id: r.type_id,
-                    source: row.try_get_by_index(next())?,
-                    alias: row.try_get_by_index(next())?,
-                    name: row.try_get_by_index(next())?,
-                    bidirectional,
-                    updatable: row.try_get_by_index(next())?,
-                    system_managed: row.try_get_by_index(next())?,
-                    built_in: row.try_get_by_index(next())?,
-                    contract: Default::default(),
-                    created_at: row.try_get_by_index(next())?,
-                    updated_at: row.try_get_by_index(next())?,
-                });
-                types.push(t.clone());
-                Some(t)
-            }
-        };
-    }
+    let bidirectional = if columns.bidirectional {
+        row.try_get_by_index(next())?
+    } else {
+        false
+    };
     let edge = Edge {
         relation: std::sync::Arc::new(r),
         bidirectional,
-        relation_type,
     };
     Ok((anchor, total, edge))
 }

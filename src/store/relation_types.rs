@@ -38,6 +38,16 @@ pub async fn by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<Vec<Re
     )
 }
 
+/// Every built-in relation type.
+pub async fn built_in<C: ConnectionTrait>(db: &C) -> AppResult<Vec<RelationType>> {
+    convert(
+        relation_type::Entity::find()
+            .filter(Column::BuiltIn.eq(true))
+            .all(db)
+            .await?,
+    )
+}
+
 /// The relation type `alias` of `source`.
 pub async fn by_alias<C: ConnectionTrait>(
     db: &C,

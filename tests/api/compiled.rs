@@ -108,6 +108,24 @@ async fn awkward_names(app: &TestApp) {
     .await;
     app.relate_ok(&t, &ids[3], &ids[0], json!({ "label": "ünï" }))
         .await;
+    // A custom (bidirectional) type: read by id, where built-in ones are
+    // read once per process.
+    let custom = app
+        .data(
+            r#"mutation { createRelationType(input: {source: "kanka", alias: "ally", name: "Ally \"of\" sorts", bidirectional: true}) { relationType { id } } }"#,
+            json!({}),
+        )
+        .await["createRelationType"]["relationType"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.relate_ok(
+        &custom,
+        &ids[0],
+        &ids[2],
+        json!({ "comment": "since\tforever" }),
+    )
+    .await;
 }
 
 const PAGE_INFO: &str = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }";

@@ -43,7 +43,7 @@ mod render;
 
 use plan::{
     Bail, Conn, EntityEdgeField, EntityField, EntityRelationEdgeField, ListField, Plan, QueryField,
-    RelationField, RelationTypeField, Sels,
+    RelationField, Sels,
 };
 
 /// What the fetch phase read, for the render phase.
@@ -151,16 +151,13 @@ fn names_only(plan: &Plan) -> bool {
 }
 
 /// The columns the edges of a relations connection read (see
-/// [`EdgeColumns`]). The relation types come with the page when no edge
-/// asks for a field of their contract.
+/// [`EdgeColumns`]).
 fn edge_columns(conn: &Conn<EntityRelationEdgeField>) -> EdgeColumns {
     let mut c = EdgeColumns {
         attributes: false,
         times: false,
         bidirectional: false,
-        types: false,
     };
-    let mut contract = false;
     for s in &conn.fields {
         let ListField::Edges(edges) = &s.field else {
             continue;
@@ -178,17 +175,6 @@ fn edge_columns(conn: &Conn<EntityRelationEdgeField>) -> EdgeColumns {
                             | RelationField::Pinned
                             | RelationField::IsPrivate => c.attributes = true,
                             RelationField::CreatedAt | RelationField::UpdatedAt => c.times = true,
-                            RelationField::Type(t) => {
-                                c.types = true;
-                                contract |= t.iter().any(|f| {
-                                    matches!(
-                                        f.field,
-                                        RelationTypeField::SameSpace
-                                            | RelationTypeField::AllowSelf
-                                            | RelationTypeField::Symmetric
-                                    )
-                                });
-                            }
                             _ => {}
                         }
                     }
@@ -197,7 +183,6 @@ fn edge_columns(conn: &Conn<EntityRelationEdgeField>) -> EdgeColumns {
             }
         }
     }
-    c.types &= !contract;
     c
 }
 
@@ -315,7 +300,7 @@ async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, 
     let names = names_only(plan);
     while !frontier.is_empty() || !types.is_empty() {
         load_entities(&mut data, reader, &frontier, names).await?;
-        load_types(&mut data, reader, std::mem::take(&mut types)).await?;
+        load_types(&mut data, reader, service, std::mem::take(&mut types)).await?;
         frontier = load_pages(&mut data, reader, &frontier, &mut types).await?;
     }
     Ok(data)
@@ -362,9 +347,25 @@ async fn load_entities(
     Ok(())
 }
 
-/// Reads relation types `ids` that are not read yet: one statement.
-async fn load_types(data: &mut Data, reader: &Reader, mut ids: Vec<i64>) -> Result<(), Bail> {
+/// Reads relation types `ids` that are not read yet: the built-in ones from
+/// the service (see [`Service::built_in_types`]), the others in one
+/// statement.
+async fn load_types(
+    data: &mut Data,
+    reader: &Reader,
+    service: &Service,
+    mut ids: Vec<i64>,
+) -> Result<(), Bail> {
     ids.retain(|id| !data.types.contains_key(id));
+    if let Some(built_in) = service.built_in_types() {
+        ids.retain(|id| match built_in.get(id) {
+            Some(t) => {
+                data.types.insert(*id, t.clone());
+                false
+            }
+            None => true,
+        });
+    }
     if ids.is_empty() {
         return Ok(());
     }
@@ -592,7 +593,6 @@ fn follow_relation_edges<'p>(
     next: &mut Wanted<'p>,
     types: &mut Vec<i64>,
 ) {
-    let with_page = edge_columns(conn).types;
     for s in &conn.fields {
         let ListField::Edges(edges) = &s.field else {
             continue;
@@ -620,15 +620,9 @@ fn follow_relation_edges<'p>(
                                 page.items.iter().map(|e| e.relation.to_id).collect(),
                                 true,
                             )),
-                            // Read with the page, unless this connection
-                            // asks for the contract (another connection of
-                            // the statement may not have).
-                            RelationField::Type(_) => types.extend(
-                                page.items
-                                    .iter()
-                                    .filter(|e| !with_page || e.relation_type.is_none())
-                                    .map(|e| e.relation.type_id),
-                            ),
+                            RelationField::Type(_) => {
+                                types.extend(page.items.iter().map(|e| e.relation.type_id));
+                            }
                             _ => {}
                         }
                     }

@@ -381,23 +381,14 @@ impl Writer<'_> {
                 }
                 EntityRelationEdgeField::Other(sels) => w.entity_by_id(sels, other)?,
                 EntityRelationEdgeField::Node(sels) => {
-                    let edge = edge.ok_or(Bail)?;
-                    w.relation(sels, &edge.relation, edge.relation_type.as_deref())?
+                    w.relation(sels, &edge.ok_or(Bail)?.relation)?
                 }
             }
             Ok(())
         })
     }
 
-    /// A relation; its type is the one read by id, else `with_page`, the
-    /// one read with the page (without its contract, which the query then
-    /// does not ask for).
-    fn relation(
-        &mut self,
-        fields: &Sels<RelationField>,
-        r: &Relation,
-        with_page: Option<&RelationType>,
-    ) -> Result<(), Bail> {
+    fn relation(&mut self, fields: &Sels<RelationField>, r: &Relation) -> Result<(), Bail> {
         self.object(fields, |w, f| {
             match f {
                 RelationField::Typename => w.str("Relation"),
@@ -405,11 +396,7 @@ impl Writer<'_> {
                 RelationField::LegacyId => w.int(r.id),
                 RelationField::Type(sels) => {
                     let data = w.data;
-                    let t = match data.types.get(&r.type_id) {
-                        Some(t) => t,
-                        None => with_page.ok_or(Bail)?,
-                    };
-                    w.relation_type(sels, t)?
+                    w.relation_type(sels, data.types.get(&r.type_id).ok_or(Bail)?)?
                 }
                 RelationField::From(sels) => w.entity_by_id(sels, r.from_id)?,
                 RelationField::To(sels) => w.entity_by_id(sels, r.to_id)?,
