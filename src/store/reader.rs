@@ -22,9 +22,9 @@
 //! ([`ReadConnections`]): at most the pool's size less two, taken in turn
 //! (first come, first served), each kept for the next reader when its
 //! request is done instead of going back to the pool: no checkout, no ping.
-//! Writes always find the other two in the pool. A kept connection idle for
-//! 30 s goes back to the pool (which tests it) rather than being used, and
-//! so does one whose statement failed or was cut short.
+//! Writes always find the other two in the pool. Kept connections idle for
+//! 30 s go back to the pool (which tests them) at the next read rather than
+//! being used, and so does one whose statement failed or was cut short.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError};
@@ -70,7 +70,10 @@ struct Held {
 /// The connections pinned readers keep between requests (see the module
 /// docs): at most `limit` of them, taken in turn, first come first served.
 pub(crate) struct ReadConnections {
+    /// Oldest first.
     idle: std::sync::Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
+    /// Set when the pool closes: connections come back to it, not here.
+    closed: AtomicBool,
     /// One permit per connection readers may hold at once; `None` when the
     /// pool is too small to keep any.
     turns: Option<Arc<Semaphore>>,
@@ -86,6 +89,7 @@ impl ReadConnections {
         let limit = (pool_size as usize).saturating_sub(2);
         Self {
             idle: std::sync::Mutex::default(),
+            closed: AtomicBool::new(false),
             turns: (limit > 0).then(|| Arc::new(Semaphore::new(limit))),
         }
     }
@@ -108,13 +112,13 @@ impl ReadConnections {
             };
         let kept = turn.as_ref().and_then(|_| {
             let mut idle = self.idle();
-            while let Some((conn, since)) = idle.pop() {
-                if since.elapsed() < Self::MAX_IDLE {
-                    return Some(conn);
-                }
-                drop(conn);
-            }
-            None
+            // Those idle too long go back to the pool (oldest first).
+            let stale = idle
+                .iter()
+                .take_while(|(_, since)| since.elapsed() >= Self::MAX_IDLE)
+                .count();
+            drop(idle.drain(..stale));
+            idle.pop().map(|(conn, _)| conn)
         });
         let conn = match kept {
             Some(conn) => conn,
@@ -132,7 +136,7 @@ impl ReadConnections {
     /// without a turn, it goes back to the pool).
     fn put(&self, held: Held) {
         let Held { conn, turn, dirty } = held;
-        if turn.is_some() && !dirty {
+        if turn.is_some() && !dirty && !self.closed.load(Ordering::Acquire) {
             self.idle().push((conn, Instant::now()));
         }
         // The turn passes on once the connection is back.
@@ -141,6 +145,7 @@ impl ReadConnections {
 
     /// Gives every idle connection back to the pool (before it closes).
     pub(crate) fn clear(&self) {
+        self.closed.store(true, Ordering::Release);
         drop(std::mem::take(&mut *self.idle()));
     }
 }

@@ -260,6 +260,8 @@ fn complexity(
             Selection::Field(f) => {
                 let children = complexity(doc, &f.node.selection_set.node, vars, depth + 1)?;
                 match f.node.name.node.as_str() {
+                    // async-graphql's count does not visit `__typename`.
+                    "__typename" => 0,
                     "relations" | "related" | "entities" => {
                         let args = Args {
                             arguments: &f.node.arguments,
@@ -296,6 +298,11 @@ pub fn plan(
     env: &Env<'_>,
     max_complexity: usize,
 ) -> Result<Plan, Bail> {
+    // async-graphql's complexity limit counts every operation of the
+    // document; the compiled executor answers single-operation documents.
+    if doc.operations.iter().nth(1).is_some() {
+        return Err(Bail);
+    }
     let op = operation(doc, name)?;
     let vars = Vars::new(&op.variable_definitions, env.variables)?;
     if complexity(doc, &op.selection_set.node, &vars, 0)? > max_complexity {
@@ -307,7 +314,11 @@ pub fn plan(
         env,
         conns: 0,
     };
-    let fields = planner.fields(&[&op.selection_set.node], "Query", Planner::query_field)?;
+    let fields = planner.fields(
+        &[(&op.selection_set.node, true)],
+        "Query",
+        Planner::query_field,
+    )?;
     Ok(Plan { fields })
 }
 
@@ -356,7 +367,11 @@ impl Vars {
                 }
                 Some(_) => return Err(Bail),
                 None if !def.var_type.node.nullable => return Err(Bail),
-                None => {}
+                // async-graphql reads it as null (an argument given as null:
+                // for the compiled fields, as if not given).
+                None => {
+                    out.insert(def.name.node.clone(), Value::Null);
+                }
             }
         }
         Ok(Self(out))
@@ -430,14 +445,6 @@ impl Args<'_> {
         self.string(name)?.ok_or(Bail)
     }
 
-    fn bool(&self, name: &str) -> Result<Option<bool>, Bail> {
-        match self.value(name)? {
-            None => Ok(None),
-            Some(Value::Boolean(b)) => Ok(Some(b)),
-            Some(_) => Err(Bail),
-        }
-    }
-
     fn direction(&self) -> Result<Direction, Bail> {
         match self.value("direction")? {
             None => Ok(Direction::Both),
@@ -485,8 +492,13 @@ impl Args<'_> {
 }
 
 /// The response keys of a list of selection sets, in query order, each with
-/// the fields that share it (fragments inlined, skipped fields left out).
-type Merged<'d> = Vec<(Name, Vec<&'d Field>)>;
+/// the fields that share it and whether each is live (see
+/// `Planner::collect`).
+type Merged<'d> = Vec<(Name, Vec<(&'d Field, bool)>)>;
+
+/// The sub-selections of a response key's fields, each with whether it is
+/// live.
+type Subs<'d> = Vec<(&'d SelectionSet, bool)>;
 
 struct Planner<'d, 'e> {
     doc: &'d ExecutableDocument,
@@ -497,42 +509,52 @@ struct Planner<'d, 'e> {
 
 /// Plans one field of a type: gets the field and its merged sub-selections.
 trait FieldPlanner<'d, 'e, F>:
-    Fn(&mut Planner<'d, 'e>, &'d Field, Vec<&'d SelectionSet>) -> Result<F, Bail>
+    Fn(&mut Planner<'d, 'e>, &'d Field, Subs<'d>) -> Result<F, Bail>
 {
 }
 
 impl<'d, 'e, F, P> FieldPlanner<'d, 'e, F> for P where
-    P: Fn(&mut Planner<'d, 'e>, &'d Field, Vec<&'d SelectionSet>) -> Result<F, Bail>
+    P: Fn(&mut Planner<'d, 'e>, &'d Field, Subs<'d>) -> Result<F, Bail>
 {
 }
 
 impl<'d, 'e> Planner<'d, 'e> {
     /// Whether a selection's directives keep it (`@skip`, `@include`; any
-    /// other directive bails).
+    /// other directive bails). As async-graphql decides it: `if` is read
+    /// from the request's variables as sent (a variable's default does not
+    /// count), and anything but `true` is false.
     fn kept(
         &self,
         directives: &[Positioned<async_graphql::parser::types::Directive>],
     ) -> Result<bool, Bail> {
-        let mut keep = true;
         for d in directives {
-            let args = Args {
-                arguments: &d.node.arguments,
-                vars: self.vars,
-            };
-            args.only(&["if"])?;
-            let cond = args.bool("if")?.ok_or(Bail)?;
-            match d.node.name.node.as_str() {
-                "skip" => keep &= !cond,
-                "include" => keep &= cond,
+            let include = match d.node.name.node.as_str() {
+                "skip" => false,
+                "include" => true,
                 _ => return Err(Bail),
+            };
+            if let Some((_, cond)) = d.node.arguments.iter().find(|(n, _)| n.node == "if") {
+                let cond = cond
+                    .node
+                    .clone()
+                    .into_const_with(|name| self.env.variables.get(&name).cloned().ok_or(()))
+                    .unwrap_or_default();
+                if include != (cond == Value::Boolean(true)) {
+                    return Ok(false);
+                }
             }
         }
-        Ok(keep)
+        Ok(true)
     }
 
+    /// Collects the fields of `sets` by response key. Every field of the
+    /// document as written takes a key's place in the order, as
+    /// `ordering::reorder_response` places them for async-graphql: skipped
+    /// ones, and those of fragments on other types, are collected as not
+    /// live (their keys keep their place, their fields are not answered).
     fn collect(
         &self,
-        sets: &[&'d SelectionSet],
+        sets: &[(&'d SelectionSet, bool)],
         type_name: &str,
         out: &mut Merged<'d>,
         depth: usize,
@@ -546,17 +568,15 @@ impl<'d, 'e> Planner<'d, 'e> {
             cond == type_name
                 || (cond == "Node" && matches!(type_name, "Entity" | "Relation" | "RelationType"))
         };
-        for set in sets {
+        for &(set, live) in sets {
             for item in &set.items {
                 match &item.node {
                     Selection::Field(f) => {
-                        if !self.kept(&f.node.directives)? {
-                            continue;
-                        }
+                        let live = live && self.kept(&f.node.directives)?;
                         let key = f.node.response_key().node.clone();
                         match out.iter_mut().find(|(k, _)| *k == key) {
-                            Some((_, fields)) => fields.push(&f.node),
-                            None => out.push((key, vec![&f.node])),
+                            Some((_, fields)) => fields.push((&f.node, live)),
+                            None => out.push((key, vec![(&f.node, live)])),
                         }
                     }
                     Selection::InlineFragment(i) => {
@@ -565,9 +585,9 @@ impl<'d, 'e> Planner<'d, 'e> {
                             .type_condition
                             .as_ref()
                             .map(|c| c.node.on.node.as_str());
-                        if self.kept(&i.node.directives)? && on.is_none_or(applies) {
-                            self.collect(&[&i.node.selection_set.node], type_name, out, depth + 1)?;
-                        }
+                        let live = live && self.kept(&i.node.directives)? && on.is_none_or(applies);
+                        let set = (&i.node.selection_set.node, live);
+                        self.collect(&[set], type_name, out, depth + 1)?;
                     }
                     Selection::FragmentSpread(s) => {
                         let frag = self
@@ -578,16 +598,11 @@ impl<'d, 'e> Planner<'d, 'e> {
                         if !frag.node.directives.is_empty() {
                             return Err(Bail);
                         }
-                        if self.kept(&s.node.directives)?
-                            && applies(frag.node.type_condition.node.on.node.as_str())
-                        {
-                            self.collect(
-                                &[&frag.node.selection_set.node],
-                                type_name,
-                                out,
-                                depth + 1,
-                            )?;
-                        }
+                        let live = live
+                            && self.kept(&s.node.directives)?
+                            && applies(frag.node.type_condition.node.on.node.as_str());
+                        let set = (&frag.node.selection_set.node, live);
+                        self.collect(&[set], type_name, out, depth + 1)?;
                     }
                 }
             }
@@ -599,7 +614,7 @@ impl<'d, 'e> Planner<'d, 'e> {
     /// response key's first field and the sub-selections of all of them.
     fn fields<F: Typename>(
         &mut self,
-        sets: &[&'d SelectionSet],
+        sets: &[(&'d SelectionSet, bool)],
         type_name: &str,
         one: impl FieldPlanner<'d, 'e, F>,
     ) -> Result<Sels<F>, Bail> {
@@ -607,11 +622,17 @@ impl<'d, 'e> Planner<'d, 'e> {
         self.collect(sets, type_name, &mut merged, 0)?;
         let mut out = Vec::with_capacity(merged.len());
         for (key, fields) in merged {
-            let first = fields[0];
-            if fields.iter().any(|f| f.name.node != first.name.node) {
+            let Some(&(first, _)) = fields.iter().find(|(_, live)| *live) else {
+                continue;
+            };
+            if fields.iter().any(|(f, _)| f.name.node != first.name.node) {
                 return Err(Bail);
             }
-            let subs = fields.iter().map(|f| &f.selection_set.node).collect();
+            // Not-live sub-selections still place their keys (see `collect`).
+            let subs = fields
+                .iter()
+                .map(|(f, live)| (&f.selection_set.node, *live))
+                .collect();
             let field = if first.name.node == "__typename" {
                 Self::no_args(first)?;
                 F::TYPENAME
@@ -630,11 +651,7 @@ impl<'d, 'e> Planner<'d, 'e> {
         }
     }
 
-    fn query_field(
-        &mut self,
-        f: &'d Field,
-        subs: Vec<&'d SelectionSet>,
-    ) -> Result<QueryField, Bail> {
+    fn query_field(&mut self, f: &'d Field, subs: Subs<'d>) -> Result<QueryField, Bail> {
         let args = self.args(f);
         Ok(match f.name.node.as_str() {
             "entity" => {
@@ -676,11 +693,7 @@ impl<'d, 'e> Planner<'d, 'e> {
         }
     }
 
-    fn entity_field(
-        &mut self,
-        f: &'d Field,
-        subs: Vec<&'d SelectionSet>,
-    ) -> Result<EntityField, Bail> {
+    fn entity_field(&mut self, f: &'d Field, subs: Subs<'d>) -> Result<EntityField, Bail> {
         let name = f.name.node.as_str();
         if !matches!(name, "relations" | "related") {
             Self::no_args(f)?;
@@ -745,7 +758,7 @@ impl<'d, 'e> Planner<'d, 'e> {
         &mut self,
         filter: EdgeFilter,
         window: PageWindow,
-        subs: Vec<&'d SelectionSet>,
+        subs: Subs<'d>,
         conn_type: &str,
         edge_type: &'static str,
         edge: impl FieldPlanner<'d, 'e, E> + Copy,
@@ -773,7 +786,7 @@ impl<'d, 'e> Planner<'d, 'e> {
     fn list_field<E: Typename>(
         &mut self,
         f: &'d Field,
-        subs: Vec<&'d SelectionSet>,
+        subs: Subs<'d>,
         edge_type: &str,
         edge: impl FieldPlanner<'d, 'e, E> + Copy,
     ) -> Result<ListField<E>, Bail> {
@@ -795,11 +808,7 @@ impl<'d, 'e> Planner<'d, 'e> {
         })
     }
 
-    fn entity_edge_field(
-        &mut self,
-        f: &'d Field,
-        subs: Vec<&'d SelectionSet>,
-    ) -> Result<EntityEdgeField, Bail> {
+    fn entity_edge_field(&mut self, f: &'d Field, subs: Subs<'d>) -> Result<EntityEdgeField, Bail> {
         Self::no_args(f)?;
         Ok(match f.name.node.as_str() {
             "cursor" => EntityEdgeField::Cursor,
@@ -811,7 +820,7 @@ impl<'d, 'e> Planner<'d, 'e> {
     fn relation_edge_field(
         &mut self,
         f: &'d Field,
-        subs: Vec<&'d SelectionSet>,
+        subs: Subs<'d>,
     ) -> Result<EntityRelationEdgeField, Bail> {
         Self::no_args(f)?;
         Ok(match f.name.node.as_str() {
@@ -829,11 +838,7 @@ impl<'d, 'e> Planner<'d, 'e> {
         })
     }
 
-    fn relation_field(
-        &mut self,
-        f: &'d Field,
-        subs: Vec<&'d SelectionSet>,
-    ) -> Result<RelationField, Bail> {
+    fn relation_field(&mut self, f: &'d Field, subs: Subs<'d>) -> Result<RelationField, Bail> {
         Self::no_args(f)?;
         Ok(match f.name.node.as_str() {
             "id" => RelationField::Id,
