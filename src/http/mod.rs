@@ -31,6 +31,7 @@ use crate::error::AppError;
 use crate::graphql::loaders::{BatchQueue, Loaders};
 use crate::graphql::{RelgateSchema, RequestData};
 use crate::service::{Service, visibility};
+use crate::store::Reader;
 
 pub mod playground;
 
@@ -212,17 +213,17 @@ async fn execute(
     batch: BatchRequest,
 ) -> Response {
     let queue = BatchQueue::default();
-    let loaders_for = |r: &async_graphql::Request, p: &Principal| {
-        let loaders = Loaders::with_queue(state.service.store(), visibility(p), queue.clone());
+    let reader_for = |r: &async_graphql::Request| {
+        let reader = Reader::new(state.service.store());
         // A query's reads share one connection; a mutation's writes take
         // their own, so its reads go through the pool (see `store::Reader`).
         if !state.schema.may_write(r) {
-            loaders.reader.pin();
+            reader.pin();
         }
-        loaders
+        reader
     };
-    let with_data = |r: async_graphql::Request, p: Principal| {
-        let loaders = loaders_for(&r, &p);
+    let with_data = |r: async_graphql::Request, reader: Reader, p: Principal| {
+        let loaders = Loaders::with_reader(reader, visibility(&p), queue.clone());
         r.data(RequestData {
             loaders,
             principal: p,
@@ -233,20 +234,24 @@ async fn execute(
         let batch = match batch {
             BatchRequest::Single(r) => {
                 // Plain reads first go to the compiled executor; what it
-                // does not answer, async-graphql does, on the same reader.
-                let loaders = loaders_for(&r, &principal);
+                // does not answer, async-graphql does, on the same reader
+                // (the loaders are built only then).
+                let reader = reader_for(&r);
                 let compiled = state
                     .schema
-                    .execute_compiled(&r, &loaders.reader, visibility(&principal), &state.service)
+                    .execute_compiled(&r, &reader, visibility(&principal), &state.service)
                     .await;
                 if let Some(body) = compiled {
                     return Answer::Compiled(body);
                 }
-                BatchRequest::Single(r.data(RequestData { loaders, principal }))
+                BatchRequest::Single(with_data(r, reader, principal))
             }
             BatchRequest::Batch(rs) => BatchRequest::Batch(
                 rs.into_iter()
-                    .map(|r| with_data(r, principal.clone()))
+                    .map(|r| {
+                        let reader = reader_for(&r);
+                        with_data(r, reader, principal.clone())
+                    })
                     .collect(),
             ),
         };

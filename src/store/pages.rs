@@ -85,36 +85,28 @@ impl EdgeColumns {
         }
     }
 
-    /// The select list of each half of the union, in the order they are
-    /// decoded.
-    fn select(self) -> String {
-        let mut s = "r.id, r.type_id, r.from_id, r.to_id".to_owned();
+    /// The columns, in the order they are decoded: each half of the union
+    /// selects them from `r` (and `t`), the page reads them by name.
+    fn names(self) -> Vec<&'static str> {
+        let mut names = vec!["id", "type_id", "from_id", "to_id"];
         if self.attributes {
-            s.push_str(
-                ", r.label, r.comment, r.attitude, r.colour, r.pinned, r.is_private, r.mirror_id",
-            );
+            names.extend([
+                "label",
+                "comment",
+                "attitude",
+                "colour",
+                "pinned",
+                "is_private",
+                "mirror_id",
+            ]);
         }
         if self.times {
-            s.push_str(", r.created_at, r.updated_at");
+            names.extend(["created_at", "updated_at"]);
         }
         if self.bidirectional {
-            s.push_str(", t.bidirectional AS bidirectional");
+            names.push("bidirectional");
         }
-        s
-    }
-
-    /// The outer select list: the same columns, read from the window.
-    fn outer(self) -> String {
-        self.select()
-            .split(", ")
-            .map(|c| {
-                format!(
-                    "p.{}",
-                    c.rsplit(' ').next().unwrap_or(c).trim_start_matches("r.")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
+        names
     }
 }
 
@@ -246,25 +238,55 @@ pub async fn relation_pages<C: ConnectionTrait>(
     columns: EdgeColumns,
 ) -> AppResult<HashMap<i64, Page<Edge>>> {
     let counted = counts_with_page(window, with_total);
-    let mut sql = Sql::new(db);
-    let bounds = cursor_bounds(&mut sql, "r.id", window);
-    let order = if window.from_end { "DESC" } else { "ASC" };
-    let total = total_column("u.anchor", counted);
-    sql.push(&format!(
-        "SELECT p.anchor, p.total, {} FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.anchor ORDER BY u.id {order}) AS rn, {total} AS total FROM (",
-        columns.outer()
-    ));
-    push_union(&mut sql, anchors, filter, &bounds, &columns.select());
-    let limit = sql.bind(window.limit as i64 + 1);
-    sql.push(&format!(
-        ") u) p WHERE p.rn <= {limit} ORDER BY p.anchor, p.rn"
-    ));
+    let names = columns.names();
+    let inner = names
+        .iter()
+        .map(|n| match *n {
+            "bidirectional" => "t.bidirectional AS bidirectional".to_owned(),
+            n => format!("r.{n}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let outer = names
+        .iter()
+        .map(|n| format!("p.{n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let outer = format!("p.anchor, p.total, {outer}");
+    let sql = windowed_relations(db, anchors, filter, window, counted, &outer, &inner);
     let rows = db.query_all_raw(sql.statement()).await?;
     let rows = rows
         .iter()
         .map(|row| decode_edge(row, columns))
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
     Ok(pages_by_anchor(anchors, rows, window, counted))
+}
+
+/// The statement of a page of relations per anchor: `outer` read from each
+/// anchor's first `window.limit + 1` relations (numbered `rn`, counted in
+/// `total` when `counted`), each half of the union selecting `inner`.
+fn windowed_relations<C: ConnectionTrait>(
+    db: &C,
+    anchors: &[i64],
+    filter: &EdgeFilter,
+    window: &PageWindow,
+    counted: bool,
+    outer: &str,
+    inner: &str,
+) -> Sql {
+    let mut sql = Sql::new(db);
+    let bounds = cursor_bounds(&mut sql, "r.id", window);
+    let order = if window.from_end { "DESC" } else { "ASC" };
+    let total = total_column("u.anchor", counted);
+    sql.push(&format!(
+        "SELECT {outer} FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.anchor ORDER BY u.id {order}) AS rn, {total} AS total FROM ("
+    ));
+    push_union(&mut sql, anchors, filter, &bounds, inner);
+    let limit = sql.bind(window.limit as i64 + 1);
+    sql.push(&format!(
+        ") u) p WHERE p.rn <= {limit} ORDER BY p.anchor, p.rn"
+    ));
+    sql
 }
 
 /// One row of [`relation_pages`], read by position: (anchor, total, edge).
@@ -323,18 +345,8 @@ pub async fn relation_keys<C: ConnectionTrait>(
     with_total: bool,
 ) -> AppResult<HashMap<i64, Page<RelatedRow>>> {
     let counted = counts_with_page(window, with_total);
-    let mut sql = Sql::new(db);
-    let bounds = cursor_bounds(&mut sql, "r.id", window);
-    let order = if window.from_end { "DESC" } else { "ASC" };
-    let total = total_column("u.anchor", counted);
-    sql.push(&format!(
-        "SELECT p.anchor, p.other, p.id AS k, p.total FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.anchor ORDER BY u.id {order}) AS rn, {total} AS total FROM ("
-    ));
-    push_union(&mut sql, anchors, filter, &bounds, "r.id");
-    let limit = sql.bind(window.limit as i64 + 1);
-    sql.push(&format!(
-        ") u) p WHERE p.rn <= {limit} ORDER BY p.anchor, p.rn"
-    ));
+    let outer = "p.anchor, p.other, p.id AS k, p.total";
+    let sql = windowed_relations(db, anchors, filter, window, counted, outer, "r.id");
     keyed_pages(db, sql, anchors, window, counted).await
 }
 

@@ -259,19 +259,6 @@ async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, 
                     })
                 };
                 let names_only = nodes().all(reads_names_only);
-                let (root, ids) = if !reads_page {
-                    (Root::Entities(Page::empty(), None), Vec::new())
-                } else if names_only {
-                    let page = store::entities::page_of_names(reader, filter, window).await;
-                    let page = page.map_err(|_| Bail)?;
-                    let ids = page.items.iter().map(|e| e.0).collect();
-                    (Root::EntityNames(page, None), ids)
-                } else {
-                    let page = store::entities::page(reader, filter, window).await;
-                    let page = page.map_err(|_| Bail)?;
-                    let ids = page.items.iter().map(|e| e.id).collect();
-                    (Root::Entities(page, None), ids)
-                };
                 let total = if fields
                     .iter()
                     .any(|s| matches!(s.field, ListField::TotalCount))
@@ -284,14 +271,23 @@ async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, 
                 } else {
                     None
                 };
+                let (root, ids) = if !reads_page {
+                    (Root::Entities(Page::empty(), total), Vec::new())
+                } else if names_only {
+                    let page = store::entities::page_of_names(reader, filter, window).await;
+                    let page = page.map_err(|_| Bail)?;
+                    let ids = page.items.iter().map(|e| e.0).collect();
+                    (Root::EntityNames(page, total), ids)
+                } else {
+                    let page = store::entities::page(reader, filter, window).await;
+                    let page = page.map_err(|_| Bail)?;
+                    let ids = page.items.iter().map(|e| e.id).collect();
+                    (Root::Entities(page, total), ids)
+                };
                 for node in nodes() {
                     frontier.push((node, ids.clone(), false));
                 }
-                match root {
-                    Root::EntityNames(page, _) => Root::EntityNames(page, total),
-                    Root::Entities(page, _) => Root::Entities(page, total),
-                    _ => return Err(Bail),
-                }
+                root
             }
         };
         data.roots.push(root);

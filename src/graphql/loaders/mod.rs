@@ -62,7 +62,11 @@ impl Loaders {
     /// Fresh loaders whose batches go to `queue` (shared by the operations
     /// of one batched HTTP request, which run together).
     pub fn with_queue(store: &Store, visibility: Visibility, queue: BatchQueue) -> Self {
-        let reader = Reader::new(store);
+        Self::with_reader(Reader::new(store), visibility, queue)
+    }
+
+    /// Fresh loaders that read through `reader`.
+    pub fn with_reader(reader: Reader, visibility: Visibility, queue: BatchQueue) -> Self {
         let s = || reader.clone();
         // The queue starts a batch once the request's resolvers are all
         // waiting (see `batch`).
