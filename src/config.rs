@@ -200,6 +200,48 @@ pub struct ServeArgs {
     /// For comparison, or to rule it out when in doubt.
     #[arg(long, env = "RELGATE_DISABLE_COMPILED_READS", global = true)]
     pub disable_compiled_reads: bool,
+    /// An origin whose pages may call relgate from a browser (CORS):
+    /// `https://app.example.com`, or `*` for every origin without
+    /// credentials. Repeatable; the environment variable takes a
+    /// comma-separated list. None: same-origin only.
+    #[arg(
+        long = "cors-origin",
+        env = "RELGATE_CORS_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub cors_origins: Vec<String>,
+    /// A persisted-documents manifest (GraphQL Code Generator's
+    /// `persisted-documents.json`: document ids to document texts); requests
+    /// may then send only a `documentId`.
+    #[arg(long, env = "RELGATE_TRUSTED_DOCUMENTS", global = true)]
+    pub trusted_documents: Option<std::path::PathBuf>,
+    /// Run only the documents of the `--trusted-documents` manifest; any
+    /// other document is refused (`TRUSTED_DOCUMENT_REQUIRED`).
+    #[arg(
+        long,
+        env = "RELGATE_ONLY_TRUSTED_DOCUMENTS",
+        requires = "trusted_documents",
+        global = true
+    )]
+    pub only_trusted_documents: bool,
+    /// With `--only-trusted-documents`, still let admins run any document
+    /// (for the playground and operators' scripts).
+    #[arg(
+        long,
+        env = "RELGATE_EXEMPT_ADMINS_FROM_TRUSTED_DOCUMENTS",
+        global = true
+    )]
+    pub exempt_admins_from_trusted_documents: bool,
+    /// Most documents kept for automatic persisted queries (Apollo's
+    /// `extensions.persistedQuery`); 0 turns them off.
+    #[arg(
+        long,
+        env = "RELGATE_PERSISTED_QUERY_CACHE_SIZE",
+        default_value_t = 512,
+        global = true
+    )]
+    pub persisted_query_cache_size: usize,
 }
 
 impl Default for ServeArgs {
@@ -219,6 +261,11 @@ impl Default for ServeArgs {
             disable_introspection: false,
             disable_suggestions: false,
             disable_compiled_reads: false,
+            cors_origins: Vec::new(),
+            trusted_documents: None,
+            only_trusted_documents: false,
+            exempt_admins_from_trusted_documents: false,
+            persisted_query_cache_size: 512,
         }
     }
 }

@@ -78,7 +78,7 @@ pub async fn open_service(db: &DatabaseArgs) -> Result<Service, StartError> {
 /// The server, bound and ready to run.
 pub struct Application {
     listener: TcpListener,
-    router: axum::Router,
+    app: http::App,
     service: Service,
 }
 
@@ -122,7 +122,24 @@ impl Application {
                 compiled_reads: !serve.disable_compiled_reads,
             },
         );
-        let router = http::router(AppState {
+        let cors = http::CorsPolicy::parse(&serve.cors_origins)?;
+        let mut persisted = http::PersistedDocuments::new(serve.persisted_query_cache_size);
+        if let Some(path) = &serve.trusted_documents {
+            persisted = persisted.with_manifest(
+                path,
+                serve.only_trusted_documents,
+                serve.exempt_admins_from_trusted_documents,
+            )?;
+            tracing::info!(
+                documents = persisted.manifest_len(),
+                only_trusted = serve.only_trusted_documents,
+                "trusted documents loaded from {}",
+                path.display()
+            );
+        } else if serve.only_trusted_documents {
+            return Err("--only-trusted-documents needs --trusted-documents FILE".into());
+        }
+        let app = http::app(AppState {
             schema,
             service: service.clone(),
             auth: std::sync::Arc::new(auth),
@@ -132,13 +149,15 @@ impl Application {
                 max_batch: serve.max_batch,
             },
             executions: http::Executions::new(serve.max_concurrent_requests),
+            cors,
+            persisted: std::sync::Arc::new(persisted),
         });
         let listener = TcpListener::bind(serve.bind)
             .await
             .map_err(|e| format!("binding {}: {e}", serve.bind))?;
         Ok(Self {
             listener,
-            router,
+            app,
             service,
         })
     }
@@ -154,7 +173,8 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        let app = axum::ServiceExt::<axum::extract::Request>::into_make_service(self.app);
+        axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await?;
         if let Err(error::AppError::Internal(cause)) = self.service.store().clone().close().await {

@@ -31,6 +31,10 @@ use crate::store::pages::EdgeFilter;
 /// The most related records one list returns (Copper's API does not page).
 const MAX_RELATED: u64 = 1000;
 
+/// URLs under this path get this dialect's error envelope, also when
+/// they match no route.
+pub const PREFIX: &str = "/copper";
+
 /// The OpenAPI description of this dialect.
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -46,7 +50,6 @@ pub fn routes() -> Router<AppState> {
             "/{entity}/{id}/related",
             get(list_all).post(relate).delete(unrelate),
         )
-        .route("/{entity}/{id}/related/", get(list_all))
         .route("/{entity}/{id}/related/{related}", get(list_of_kind))
 }
 
@@ -89,10 +92,15 @@ fn error(err: AppError) -> Response {
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
+    envelope(status, &err.public_message())
+}
+
+/// An error in Copper's envelope: `{"success": false, "status", "message"}`.
+pub fn envelope(status: StatusCode, message: &str) -> Response {
     let body = CopperError {
         success: false,
         status: status.as_u16(),
-        message: err.public_message(),
+        message: message.to_owned(),
     };
     (status, axum::Json(body)).into_response()
 }

@@ -36,6 +36,10 @@ use crate::store::relations::{RelationChanges, RelationFilter};
 /// The most relations one list returns.
 const MAX_LIST: u64 = 1000;
 
+/// URLs under this path get this dialect's error envelope, also when
+/// they match no route.
+pub const PREFIX: &str = "/kanka";
+
 /// The OpenAPI description of this dialect.
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -63,16 +67,43 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// Kanka's error envelope.
+/// Kanka's error envelope. `code`, `error` and `fields` are the seed's;
+/// `message` and `errors` are what Kanka's framework (Laravel) sends, so
+/// clients written for either read it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KankaErrorBody {
     /// The HTTP status again.
     code: u16,
     /// What went wrong.
     error: String,
+    /// What went wrong: for 422, the first field's message (and how many
+    /// more there are), as Laravel words it.
+    message: String,
     /// For 422: the messages per body field.
     #[serde(skip_serializing_if = "Option::is_none")]
     fields: Option<BTreeMap<&'static str, Vec<String>>>,
+    /// For 422: the same messages per field, under Laravel's key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<BTreeMap<&'static str, Vec<String>>>,
+}
+
+/// An error in Kanka's envelope with this status and message.
+pub fn envelope(status: StatusCode, message: &str) -> Response {
+    KankaError::Status(status, message.to_owned()).into_response()
+}
+
+/// Laravel's summary of validation messages: the first, and how many more.
+fn summary(fields: &BTreeMap<&'static str, Vec<String>>) -> String {
+    let mut all = fields.values().flatten();
+    let first = all
+        .next()
+        .cloned()
+        .unwrap_or_else(|| "The given data was invalid.".to_owned());
+    match all.count() {
+        0 => first,
+        1 => format!("{first} (and 1 more error)"),
+        n => format!("{first} (and {n} more errors)"),
+    }
 }
 
 /// An error in Kanka's envelope.
@@ -91,6 +122,8 @@ impl IntoResponse for KankaError {
                 KankaErrorBody {
                     code: 422,
                     error: "The given data was invalid.".to_owned(),
+                    message: summary(&fields),
+                    errors: Some(fields.clone()),
                     fields: Some(fields),
                 },
             ),
@@ -98,8 +131,10 @@ impl IntoResponse for KankaError {
                 status,
                 KankaErrorBody {
                     code: status.as_u16(),
+                    message: message.clone(),
                     error: message,
                     fields: None,
+                    errors: None,
                 },
             ),
         };

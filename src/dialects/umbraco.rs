@@ -32,6 +32,10 @@ use crate::store::relations::RelationFilter;
 /// The most relations one list returns (Umbraco's API does not page).
 const MAX_LIST: u64 = 1000;
 
+/// URLs under this path get this dialect's error envelope, also when
+/// they match no route.
+pub const PREFIX: &str = "/umbraco";
+
 /// The OpenAPI description of this dialect.
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -60,12 +64,10 @@ pub struct Api;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/relation/type", get(types))
-        .route("/relation/type/", get(types))
         .route("/relation/type/{alias}", get(type_by_alias))
         .route("/relation/parent/{guid}", get(by_parent))
         .route("/relation/child/{guid}", get(by_child))
         .route("/relation", axum::routing::post(create))
-        .route("/relation/", axum::routing::post(create))
         .route("/relation/{key}", get(by_id_or_alias).delete(delete))
 }
 
@@ -126,17 +128,40 @@ impl IntoResponse for UmbracoError {
                 "Internal server error.".to_owned(),
             ),
         };
-        (
-            status,
-            axum::Json(UmbracoErrorBody {
-                error: ErrorDetails {
-                    code: code.to_owned(),
-                    message,
-                },
-            }),
-        )
-            .into_response()
+        coded(status, code, message)
     }
+}
+
+fn coded(status: StatusCode, code: &str, message: String) -> Response {
+    (
+        status,
+        axum::Json(UmbracoErrorBody {
+            error: ErrorDetails {
+                code: code.to_owned(),
+                message,
+            },
+        }),
+    )
+        .into_response()
+}
+
+/// An error in Umbraco's envelope, `{"error": {"code", "message"}}`, its
+/// code named after the status as Heartcore names them.
+pub fn envelope(status: StatusCode, message: &str) -> Response {
+    let code = match status {
+        StatusCode::BAD_REQUEST => "BadRequest",
+        StatusCode::UNAUTHORIZED => "Unauthorized",
+        StatusCode::FORBIDDEN => "Forbidden",
+        StatusCode::NOT_FOUND => "NotFound",
+        StatusCode::METHOD_NOT_ALLOWED => "MethodNotAllowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "RequestEntityTooLarge",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "UnsupportedMediaType",
+        StatusCode::UNPROCESSABLE_ENTITY => "ValidationFailed",
+        StatusCode::SERVICE_UNAVAILABLE => "ServiceUnavailable",
+        s if s.is_client_error() => "BadRequest",
+        _ => "InternalServerError",
+    };
+    coded(status, code, message.to_owned())
 }
 
 /// Maps a service error; `not_found` is the 404 message for this request.

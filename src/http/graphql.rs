@@ -1,0 +1,643 @@
+//! `/graphql` over HTTP, as the GraphQL-over-HTTP specification asks.
+//!
+//! - **Requests.** POST with `Content-Type: application/json` (415
+//!   otherwise: a form or a "simple" cross-site request cannot reach a
+//!   resolver) and a body `{query, operationName, variables, extensions,
+//!   documentId}`, or an array of those (a batch); GET with the same
+//!   parameters in the query string (`variables` and `extensions` as JSON),
+//!   for queries only (405 for a mutation). A parameter of the wrong type,
+//!   or a body that is not JSON, is 400 `BAD_REQUEST`. A document may be
+//!   named by `documentId` or an APQ hash instead of its text
+//!   ([`super::persisted`]).
+//! - **Answers.** `application/graphql-response+json` to clients that accept
+//!   it (at least as much as `application/json`), `application/json` to
+//!   everyone else. With `application/graphql-response+json`, a request that
+//!   fails before execution (a document that does not parse or validate,
+//!   variables that do not coerce, a limit, no query) is HTTP 400 with no
+//!   `data` key; with `application/json` it is 200 with `data: null`, as
+//!   before. Errors relgate refuses a request with (401, 403, 405, 413, 415,
+//!   400, 404, 503) are GraphQL-shaped bodies with `extensions.code`, in the
+//!   negotiated media type.
+//! - **WebSocket upgrades** are refused with a reason: 403
+//!   `ORIGIN_NOT_ALLOWED` for an origin the CORS policy does not allow, 400
+//!   `WEBSOCKET_NOT_SUPPORTED` otherwise (the schema has no subscriptions).
+//! - A GET without a query is 400 `BAD_REQUEST` saying what to send.
+
+use std::collections::HashMap;
+
+use async_graphql::{BatchRequest, BatchResponse, ServerError, Variables};
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::persisted::{DocumentRef, Refusal};
+use super::{AppState, EXECUTOR, REQUEST_ID, SQL_STATEMENTS};
+use crate::auth::{Principal, Role, bearer};
+use crate::error::AppError;
+use crate::graphql::errors::with_code;
+use crate::graphql::loaders::{BatchQueue, Loaders};
+use crate::graphql::{RelgateSchema, RequestData};
+use crate::service::visibility;
+use crate::store::Reader;
+
+/// The media type of a GraphQL answer, from the request's `Accept`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaType {
+    /// `application/graphql-response+json`: request errors are HTTP 4xx.
+    GraphqlResponse,
+    /// `application/json`: every GraphQL answer is HTTP 200.
+    Json,
+}
+
+impl MediaType {
+    /// The type `headers` ask for: `application/graphql-response+json` when
+    /// accepted with at least the weight of `application/json` (or of
+    /// `*/*`), else `application/json` (also with no `Accept`, or one that
+    /// lists neither).
+    pub fn of(headers: &HeaderMap) -> Self {
+        let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+            return Self::Json;
+        };
+        let (mut graphql, mut json) = (0.0f32, 0.0f32);
+        for range in accept.split(',') {
+            let mut parts = range.split(';');
+            let ty = parts.next().unwrap_or_default().trim();
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse().ok())
+                .unwrap_or(1.0f32);
+            if ty.eq_ignore_ascii_case("application/graphql-response+json") {
+                graphql = graphql.max(q);
+            } else if ["application/json", "application/*", "*/*"]
+                .iter()
+                .any(|t| ty.eq_ignore_ascii_case(t))
+            {
+                json = json.max(q);
+            }
+        }
+        if graphql > 0.0 && graphql >= json {
+            Self::GraphqlResponse
+        } else {
+            Self::Json
+        }
+    }
+
+    /// The `Content-Type` of answers in this media type.
+    pub fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Self::GraphqlResponse => "application/graphql-response+json",
+            Self::Json => "application/json",
+        })
+    }
+}
+
+/// A GraphQL-shaped error body: `{"errors": [{message, extensions: {code}}]}`.
+pub fn error_body(code: &str, message: &str) -> String {
+    serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
+        .to_string()
+}
+
+/// A GraphQL-shaped error response in `media`.
+pub fn error_response(media: MediaType, status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, media.content_type())],
+        error_body(code, message),
+    )
+        .into_response()
+}
+
+/// The response of an [`AppError`] met before execution (authentication).
+fn app_error_response(media: MediaType, err: &AppError) -> Response {
+    match err {
+        AppError::Unauthenticated(m) => {
+            let mut res = error_response(media, StatusCode::UNAUTHORIZED, err.code(), m);
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"relgate\""),
+            );
+            res
+        }
+        AppError::Forbidden(m) => error_response(media, StatusCode::FORBIDDEN, err.code(), m),
+        AppError::Internal(cause) => {
+            tracing::error!(error = %cause, "internal error");
+            error_response(
+                media,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                err.code(),
+                &err.public_message(),
+            )
+        }
+        other => error_response(
+            media,
+            StatusCode::BAD_REQUEST,
+            other.code(),
+            &other.public_message(),
+        ),
+    }
+}
+
+/// The response of a persisted-document refusal.
+fn refusal_response(media: MediaType, refusal: &Refusal) -> Response {
+    let (status, code, message) = refusal.parts();
+    let mut res = error_response(media, status, code, &message);
+    if *refusal == Refusal::NotFound {
+        // A hash-only GET must not be cached as "not found" by a CDN: the
+        // client sends the text next.
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache, must-revalidate"),
+        );
+    }
+    res
+}
+
+/// The caller of a request, from its `Authorization` header. In open
+/// development mode any header is ignored: there is no token to check it
+/// against.
+async fn principal(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: MediaType,
+) -> Result<Principal, Response> {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if header.is_some() && bearer(header).is_none() {
+        return match state.auth.ignores_credentials().await {
+            Ok(true) => Ok(Principal::open_mode()),
+            Ok(false) => Err(app_error_response(
+                media,
+                &AppError::Unauthenticated("use Authorization: Bearer <token>".to_owned()),
+            )),
+            Err(e) => Err(app_error_response(media, &e)),
+        };
+    }
+    state
+        .auth
+        .authenticate(bearer(header))
+        .await
+        .map_err(|e| app_error_response(media, &e))
+}
+
+/// The parameters of one GraphQL request, as sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Params {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<Variables>,
+    extensions: Option<HashMap<String, serde_json::Value>>,
+    document_id: Option<String>,
+}
+
+/// `extensions.persistedQuery.sha256Hash` of `params`, if it has one.
+fn persisted_hash(params: &Params) -> Result<Option<String>, Refusal> {
+    let Some(pq) = params
+        .extensions
+        .as_ref()
+        .and_then(|e| e.get("persistedQuery"))
+    else {
+        return Ok(None);
+    };
+    let invalid = |m: &str| Refusal::Invalid(m.to_owned());
+    let pq = pq
+        .as_object()
+        .ok_or_else(|| invalid("extensions.persistedQuery must be an object"))?;
+    if pq.get("version").is_some_and(|v| v.as_i64() != Some(1)) {
+        return Err(invalid("only version 1 of persisted queries is supported"));
+    }
+    let hash = pq
+        .get("sha256Hash")
+        .and_then(|h| h.as_str())
+        .ok_or_else(|| invalid("extensions.persistedQuery needs a sha256Hash string"))?;
+    Ok(Some(hash.to_ascii_lowercase()))
+}
+
+/// The async-graphql request of `params`, its document found by text, id or
+/// hash; `Ok(None)` when it names no document at all.
+fn request_of(
+    state: &AppState,
+    params: Params,
+    principal: &Principal,
+) -> Result<Option<async_graphql::Request>, Refusal> {
+    let sha256_hash = persisted_hash(&params)?;
+    let doc = DocumentRef {
+        query: params.query.filter(|q| !q.trim().is_empty()),
+        document_id: params.document_id,
+        sha256_hash,
+    };
+    let Some(text) = state
+        .persisted
+        .resolve(doc, principal.role >= Role::Admin)?
+    else {
+        return Ok(None);
+    };
+    let mut request = async_graphql::Request::new(text);
+    request.operation_name = params.operation_name;
+    request.variables = params.variables.unwrap_or_default();
+    Ok(Some(request))
+}
+
+/// The answer to a request that named no document.
+fn no_query() -> async_graphql::Response {
+    async_graphql::Response::from_errors(vec![with_code(
+        ServerError::new(
+            "the request has no query: send `query` (the document's text) or a `documentId`",
+            None,
+        ),
+        "GRAPHQL_PARSE_FAILED",
+    )])
+}
+
+/// A refusal as the answer of one request of a batch.
+fn refused(refusal: &Refusal) -> async_graphql::Response {
+    let (_, code, message) = refusal.parts();
+    async_graphql::Response::from_errors(vec![with_code(ServerError::new(message, None), code)])
+}
+
+/// One operation of a request: runnable, or answered already.
+enum Operation {
+    Run(async_graphql::Request),
+    Answered(async_graphql::Response),
+}
+
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn with_request_id(mut response: async_graphql::Response, id: &str) -> async_graphql::Response {
+    for err in &mut response.errors {
+        let ext = err.extensions.get_or_insert_with(Default::default);
+        let internal = matches!(ext.get("code"), Some(async_graphql::Value::String(c)) if c == "INTERNAL_SERVER_ERROR");
+        if internal {
+            ext.set("requestId", id.to_owned());
+        }
+    }
+    response
+}
+
+/// Whether `response` is a request error: it failed before execution (no
+/// field ran, so no error has a path, and there is no data).
+fn is_request_error(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// What a GraphQL request was answered with.
+enum Answer {
+    /// A body the compiled executor wrote.
+    Compiled(String),
+    /// async-graphql's response(s).
+    Executed(BatchResponse),
+}
+
+/// Runs one operation or a batch as `principal`: each operation gets its own
+/// loaders, all of them feeding one batch queue that the request's task
+/// drives; the whole thing is bounded by the request timeout and its SQL
+/// statements are counted.
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: MediaType,
+    principal: Principal,
+    operations: Vec<Operation>,
+    batched: bool,
+) -> Response {
+    let schema: &RelgateSchema = &state.schema;
+    let queue = BatchQueue::default();
+    let reader_for = |r: &async_graphql::Request| {
+        let reader = Reader::new(state.service.store());
+        // A query's reads share one connection; a mutation's writes take
+        // their own, so its reads go through the pool (see `store::Reader`).
+        if !schema.may_write(r) {
+            reader.pin();
+        }
+        reader
+    };
+    let with_data = |r: async_graphql::Request, reader: Reader, p: Principal| {
+        let loaders = Loaders::with_reader(reader, visibility(&p), queue.clone());
+        r.data(RequestData {
+            loaders,
+            principal: p,
+        })
+    };
+    let work = crate::store::count_statements(async {
+        let _turn = state.executions.turn().await;
+        let mut operations = operations;
+        let single = if !batched && matches!(operations.as_slice(), [Operation::Run(_)]) {
+            operations.pop()
+        } else {
+            None
+        };
+        if let Some(Operation::Run(r)) = single {
+            // Plain reads first go to the compiled executor; what it does
+            // not answer, async-graphql does, on the same reader (the
+            // loaders are built only then).
+            let reader = reader_for(&r);
+            let compiled = schema
+                .execute_compiled(&r, &reader, visibility(&principal), &state.service)
+                .await;
+            if let Some(body) = compiled {
+                return Answer::Compiled(body);
+            }
+            let request = BatchRequest::Single(with_data(r, reader, principal));
+            return Answer::Executed(queue.drive(schema.execute_batch(request)).await);
+        }
+        let mut out = Vec::with_capacity(operations.len());
+        for op in operations {
+            out.push(match op {
+                Operation::Answered(response) => response,
+                Operation::Run(r) => {
+                    let reader = reader_for(&r);
+                    let request = BatchRequest::Single(with_data(r, reader, principal.clone()));
+                    match queue.drive(schema.execute_batch(request)).await {
+                        BatchResponse::Single(response) => response,
+                        BatchResponse::Batch(mut rs) => rs.pop().unwrap_or_default(),
+                    }
+                }
+            });
+        }
+        Answer::Executed(if batched {
+            BatchResponse::Batch(out)
+        } else {
+            BatchResponse::Single(out.pop().unwrap_or_default())
+        })
+    });
+    let Ok((answer, statements)) = tokio::time::timeout(state.options.request_timeout, work).await
+    else {
+        return error_response(
+            media,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "REQUEST_TIMEOUT",
+            "the request took longer than the server allows",
+        );
+    };
+    let (status, body, executor) = match answer {
+        Answer::Compiled(body) => (StatusCode::OK, body, "compiled"),
+        Answer::Executed(response) => {
+            let id = request_id(headers);
+            let (status, body) = match response {
+                BatchResponse::Single(r) => {
+                    let r = with_request_id(r, &id);
+                    if media == MediaType::GraphqlResponse && is_request_error(&r) {
+                        // No `data` key: nothing was executed.
+                        let body = serde_json::json!({ "errors": r.errors }).to_string();
+                        (StatusCode::BAD_REQUEST, body)
+                    } else {
+                        (StatusCode::OK, serialize(&r))
+                    }
+                }
+                BatchResponse::Batch(rs) => {
+                    let rs: Vec<_> = rs.into_iter().map(|r| with_request_id(r, &id)).collect();
+                    (StatusCode::OK, serialize(&rs))
+                }
+            };
+            (status, body, "async-graphql")
+        }
+    };
+    let mut res = (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response();
+    let h = res.headers_mut();
+    h.insert(SQL_STATEMENTS, HeaderValue::from(statements));
+    h.insert(EXECUTOR, HeaderValue::from_static(executor));
+    res
+}
+
+fn serialize(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "serializing a GraphQL response");
+        error_body("INTERNAL_SERVER_ERROR", "Internal server error")
+    })
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| v == "application/json" || v == "application/graphql-response+json")
+}
+
+/// `POST /graphql`.
+pub(super) async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let media = MediaType::of(&headers);
+    if !is_json(&headers) {
+        return error_response(
+            media,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "POST /graphql needs Content-Type: application/json",
+        );
+    }
+    let principal = match principal(&state, &headers, media).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let bad_request = |e: serde_json::Error| {
+        error_response(
+            media,
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            &format!("not a GraphQL request: {e}"),
+        )
+    };
+    let batched = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let all: Vec<Params> = if batched {
+        match serde_json::from_slice(&body) {
+            Ok(all) => all,
+            Err(e) => return bad_request(e),
+        }
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(one) => vec![one],
+            Err(e) => return bad_request(e),
+        }
+    };
+    if batched {
+        let max = state.options.max_batch;
+        if max == 0 || all.len() > max {
+            return error_response(
+                media,
+                StatusCode::BAD_REQUEST,
+                "BATCH_LIMIT_EXCEEDED",
+                &if max == 0 {
+                    "batched requests are turned off".to_owned()
+                } else {
+                    format!("at most {max} operations in one batch; got {}", all.len())
+                },
+            );
+        }
+    }
+    let mut operations = Vec::with_capacity(all.len());
+    for params in all {
+        operations.push(match request_of(&state, params, &principal) {
+            Ok(Some(r)) => Operation::Run(r),
+            Ok(None) => Operation::Answered(no_query()),
+            Err(refusal) if !batched => return refusal_response(media, &refusal),
+            Err(refusal) => Operation::Answered(refused(&refusal)),
+        });
+    }
+    if let [Operation::Answered(r)] = operations.as_slice()
+        && !batched
+    {
+        let status = if media == MediaType::GraphqlResponse {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        let body = match media {
+            MediaType::GraphqlResponse => serde_json::json!({ "errors": r.errors }).to_string(),
+            MediaType::Json => serialize(r),
+        };
+        return (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response();
+    }
+    execute(&state, &headers, media, principal, operations, batched).await
+}
+
+/// Whether `headers` ask to upgrade the connection to a WebSocket.
+fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("websocket"))
+}
+
+/// The query-string parameters of a GET request.
+fn get_params(query: &str) -> Result<Params, String> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query).map_err(|e| format!("a malformed query string: {e}"))?;
+    let mut params = Params::default();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "query" => params.query = Some(value),
+            "operationName" => params.operation_name = Some(value).filter(|v| !v.is_empty()),
+            "documentId" => params.document_id = Some(value),
+            "variables" if !value.is_empty() => {
+                params.variables = Some(
+                    serde_json::from_str(&value)
+                        .map_err(|e| format!("`variables` must be a JSON object: {e}"))?,
+                );
+            }
+            "extensions" if !value.is_empty() => {
+                params.extensions = Some(
+                    serde_json::from_str(&value)
+                        .map_err(|e| format!("`extensions` must be a JSON object: {e}"))?,
+                );
+            }
+            _ => {}
+        }
+    }
+    Ok(params)
+}
+
+/// `GET /graphql`: queries only; a mutation over GET would let a link or an
+/// image tag write (405, as the GraphQL-over-HTTP specification says).
+pub(super) async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let media = MediaType::of(&headers);
+    if is_websocket_upgrade(&headers) {
+        if !state.cors.allows_upgrade(&headers) {
+            return error_response(
+                media,
+                StatusCode::FORBIDDEN,
+                "ORIGIN_NOT_ALLOWED",
+                "WebSocket connections from this origin are not allowed (see --cors-origin)",
+            );
+        }
+        return error_response(
+            media,
+            StatusCode::BAD_REQUEST,
+            "WEBSOCKET_NOT_SUPPORTED",
+            "relgate answers GraphQL over HTTP only: its schema has no subscriptions to serve \
+             over a WebSocket. Send queries with GET or POST /graphql.",
+        );
+    }
+    let params = match get_params(query.as_deref().unwrap_or_default()) {
+        Ok(p) => p,
+        Err(m) => return error_response(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", &m),
+    };
+    let principal = match principal(&state, &headers, media).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let req = match request_of(&state, params, &principal) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return error_response(
+                media,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "GET /graphql needs a `query` parameter (or a `documentId`): \
+                 /graphql?query={relationTypes{totalCount}}. To explore the API, open /playground.",
+            );
+        }
+        Err(refusal) => return refusal_response(media, &refusal),
+    };
+    if state.schema.may_write(&req) {
+        let mut res = error_response(
+            media,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations are only accepted over POST",
+        );
+        res.headers_mut().insert(
+            header::ALLOW,
+            HeaderValue::from_static(Method::POST.as_str()),
+        );
+        return res;
+    }
+    execute(
+        &state,
+        &headers,
+        media,
+        principal,
+        vec![Operation::Run(req)],
+        false,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> MediaType {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        MediaType::of(&h)
+    }
+
+    #[test]
+    fn the_media_type_follows_the_accept_weights() {
+        use MediaType::*;
+        assert_eq!(MediaType::of(&HeaderMap::new()), Json);
+        assert_eq!(accept("application/json"), Json);
+        assert_eq!(accept("*/*"), Json);
+        assert_eq!(accept("text/html"), Json);
+        assert_eq!(accept("application/graphql-response+json"), GraphqlResponse);
+        assert_eq!(
+            accept("application/graphql-response+json, application/json;q=0.9"),
+            GraphqlResponse
+        );
+        assert_eq!(
+            accept("application/json, application/graphql-response+json;q=0.5"),
+            Json
+        );
+        assert_eq!(accept("application/graphql-response+json;q=0"), Json);
+    }
+}
