@@ -9,7 +9,8 @@
 //! in results. On update, `two_way: true` applies the change to the mirror
 //! too. The campaign is the space; entity ids are Kanka's. Results are wrapped
 //! in `{"data": ...}` with timestamps as `{date, timezone_type, timezone}`;
-//! errors are `{"code", "error", "fields"}`. Credentials: `Authorization:
+//! errors are `{"code", "error", "fields"}` plus Laravel's `{"message",
+//! "errors"}`. Bodies are JSON or forms. Credentials: `Authorization:
 //! Bearer <token>`.
 
 use std::collections::BTreeMap;
@@ -437,19 +438,58 @@ pub struct RelationBody {
     is_pinned: Option<bool>,
 }
 
-/// Parses a body (an empty one is an empty object).
-fn parse_body(body: &[u8]) -> Result<RelationBody, KankaError> {
+/// Parses a body (an empty one is an empty object): JSON, or, as Kanka's
+/// framework also takes it, a form (`application/x-www-form-urlencoded`),
+/// whose booleans are `1`/`0` or `true`/`false` and numbers are digits.
+fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<RelationBody, KankaError> {
     let body = super::utf8(body)
         .ok_or_else(|| invalid("relation", "The request body must be UTF-8 JSON."))?;
     if body.trim().is_empty() {
         return Ok(RelationBody::default());
     }
-    serde_json::from_str(body).map_err(|e| {
+    let not_valid = |e: &dyn std::fmt::Display| {
         invalid(
             "relation",
             format!("The request body is not a valid relation: {e}"),
         )
-    })
+    };
+    let form = header_value(headers, header::CONTENT_TYPE.as_str())
+        .and_then(|t| t.split(';').next())
+        .is_some_and(|t| {
+            t.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !form {
+        return serde_json::from_str(body).map_err(|e| not_valid(&e));
+    }
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(body).map_err(|e| not_valid(&e))?;
+    let mut object = serde_json::Map::new();
+    for (key, value) in pairs {
+        let json = match key.as_str() {
+            "two_way" | "is_private" | "is_pinned" => match value.to_ascii_lowercase().as_str() {
+                "1" | "true" | "on" => serde_json::Value::Bool(true),
+                "0" | "false" | "off" | "" => serde_json::Value::Bool(false),
+                _ => {
+                    return Err(invalid(
+                        match key.as_str() {
+                            "two_way" => "two_way",
+                            "is_private" => "is_private",
+                            _ => "is_pinned",
+                        },
+                        format!("The {} field must be true or false.", key.replace('_', " ")),
+                    ));
+                }
+            },
+            "attitude" => value
+                .trim()
+                .parse::<i64>()
+                .map_or(serde_json::Value::String(value), serde_json::Value::from),
+            _ => serde_json::Value::String(value),
+        };
+        object.insert(key, json);
+    }
+    serde_json::from_value(serde_json::Value::Object(object)).map_err(|e| not_valid(&e))
 }
 
 #[utoipa::path(post, path = "/kanka/api/1.0/campaigns/{campaign}/entities/{entity}/relations", tag = "kanka",
@@ -473,7 +513,7 @@ async fn create(
     body: axum::body::Bytes,
 ) -> Result<Response, KankaError> {
     let (principal, owner) = context(&state, &headers, &campaign, &entity_id).await?;
-    let m = parse_body(&body)?;
+    let m = parse_body(&headers, &body)?;
     match m.owner_id.as_ref().map(EntityId::text) {
         None => return Err(invalid("owner_id", "The owner id field is required.")),
         Some(o) if o != owner.external_id => {
@@ -541,7 +581,7 @@ async fn update(
 ) -> Result<Response, KankaError> {
     let (principal, owner) = context(&state, &headers, &campaign, &entity_id).await?;
     let current = owned(&state, &principal, &owner, &relation).await?;
-    let m = parse_body(&body)?;
+    let m = parse_body(&headers, &body)?;
     if m.owner_id
         .as_ref()
         .map(EntityId::text)

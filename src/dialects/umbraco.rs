@@ -241,9 +241,33 @@ pub struct UmbracoRelation {
     relation_type_alias: String,
     /// The comment (empty when none).
     comment: String,
+    /// When the relation was created (UTC, ISO 8601).
+    #[serde(rename = "_createDate")]
+    create_date: String,
+    /// When the relation last changed (UTC, ISO 8601).
+    #[serde(rename = "_updateDate")]
+    update_date: String,
     /// Links.
     #[serde(rename = "_links")]
     links: SelfLinks,
+}
+
+/// A time as Heartcore writes it: `2026-12-01T08:40:12.520Z`.
+fn date(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// A stable GUID for a relation type, as Heartcore gives each one: derived
+/// from its source and alias, so every gateway process and store agrees.
+fn type_guid(t: &RelationType) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("relgate:relation-type:{}:{}", t.source, t.alias));
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
 }
 
 /// One link, or several (HAL).
@@ -308,6 +332,8 @@ fn render(
         child_id: child.external_id.clone(),
         relation_type_alias: alias.to_owned(),
         comment: r.comment.clone().unwrap_or_default(),
+        create_date: date(r.created_at),
+        update_date: date(r.updated_at),
         links: SelfLinks {
             self_: link(format!("{base}/relation/{}", r.id)),
         },
@@ -633,6 +659,9 @@ async fn delete(
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UmbracoRelationType {
+    /// A GUID, stable for the type's source and alias.
+    #[serde(rename = "_id")]
+    id: String,
     /// Alias.
     alias: String,
     /// Name.
@@ -645,6 +674,12 @@ pub struct UmbracoRelationType {
     parent_object_type: Option<String>,
     /// The child's kind; null: any.
     child_object_type: Option<String>,
+    /// When the type was created (UTC, ISO 8601).
+    #[serde(rename = "_createDate")]
+    create_date: String,
+    /// When the type last changed (UTC, ISO 8601).
+    #[serde(rename = "_updateDate")]
+    update_date: String,
     /// Links.
     #[serde(rename = "_links")]
     links: SelfLinks,
@@ -672,12 +707,15 @@ pub struct UmbracoRelationTypeList {
 fn render_type(t: &RelationType, base: &str) -> UmbracoRelationType {
     let pair = t.contract.allowed_pairs.first();
     UmbracoRelationType {
+        id: type_guid(t),
         alias: t.alias.clone(),
         name: t.name.clone(),
         is_bidirectional: t.bidirectional,
         is_system_relation_type: t.system_managed,
         parent_object_type: pair.map(|p| p.from.kind.clone()),
         child_object_type: pair.map(|p| p.to.kind.clone()),
+        create_date: date(t.created_at),
+        update_date: date(t.updated_at),
         links: SelfLinks {
             self_: link(format!("{base}/relation/type/{}", t.alias)),
         },

@@ -77,7 +77,13 @@ pub fn build(service: Service, options: &SchemaOptions) -> RelgateSchema {
     RelgateSchema::new(b.finish(), options)
 }
 
-/// The schema's SDL, as checked in at `schema/schema.graphql`.
+/// The schema's SDL, as checked in at `schema/schema.graphql`: what
+/// introspection serves, `@specifiedBy` included. (Not the schema's own
+/// description: async-graphql 7 answers `__schema { description }` with a
+/// fixed text about schemas in general, and SDL parsers that typed clients
+/// use, such as `graphql_client`'s, cannot read a described `schema` block.)
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    builder()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }

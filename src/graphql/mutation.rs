@@ -3,17 +3,19 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 
 use super::context::{principal, service};
 use super::errors::GqlResult;
 use super::types::contract::{AttributeRules, CardinalityLimit, DuplicatePolicyGql, KindPair};
-use super::types::entity::EntityObject;
+use super::types::entity::{EntityObject, EntityRelationEdge};
 use super::types::relation::RelationObject;
-use super::types::relation_type::RelationTypeObject;
+use super::types::relation_type::{RelationTypeObject, load_relation_type};
+use crate::domain::Relation;
 use crate::domain::{self, GlobalId, NodeType};
 use crate::error::AppResult;
 use crate::service::{self, RelationTypeInput, RelationTypePatch};
+use crate::store::pages::Edge;
 use crate::store::relations::RelationChanges;
 
 /// The root of every write.
@@ -169,8 +171,13 @@ pub struct RelateByKeyInput {
     pub two_way: Option<bool>,
 }
 
-/// The result of `relate`.
+/// The result of `relate` and `relateByKey`. Besides the relation, it
+/// carries the edges a client inserts into the lists it shows (Relay's
+/// `@appendEdge`, an Apollo cache update): `fromEdge` for the `from`
+/// entity's `relations`, `toEdge` for the `to` entity's, and, for a two-way
+/// relation, `fromEdges`/`toEdges` with the mirror's edge too.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct RelatePayload {
     /// The relation (for idempotent types, the existing one when the pair
     /// was already related).
@@ -193,7 +200,9 @@ pub struct UnrelateInput {
 /// The result of `unrelate`.
 #[derive(SimpleObject)]
 pub struct UnrelatePayload {
-    /// The ids of the removed relations.
+    /// The ids of the removed relations: the nodes of the edges to drop from
+    /// every list that shows them (Relay's `@deleteEdge(connections:)`; an
+    /// Apollo cache `evict`).
     pub removed_ids: Vec<ID>,
 }
 
@@ -219,8 +228,10 @@ pub struct UpdateRelationInput {
     pub sync_mirror: Option<bool>,
 }
 
-/// The result of `updateRelation`.
+/// The result of `updateRelation`, with the relation's edges as each end
+/// lists them (see `RelatePayload`).
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct UpdateRelationPayload {
     /// The relation as stored now.
     pub relation: RelationObject,
@@ -322,6 +333,78 @@ pub struct DeleteRelationTypePayload {
     /// How many relations were deleted with it.
     pub removed_relation_count: i64,
 }
+
+/// `relation` as entity `anchor` (one of its ends) lists it in
+/// `Entity.relations`: the same edge, cursor and `direction`.
+async fn edge_as(
+    ctx: &Context<'_>,
+    relation: &Arc<Relation>,
+    anchor: i64,
+) -> GqlResult<EntityRelationEdge> {
+    let ty = load_relation_type(ctx, relation.type_id).await?;
+    Ok(EntityRelationEdge::new(
+        anchor,
+        Edge {
+            relation: relation.clone(),
+            bidirectional: ty.0.bidirectional,
+        },
+    ))
+}
+
+/// The edges of `relation` and, if given, `mirror`, as entity `anchor` lists
+/// them (the relation first: lists are oldest first).
+async fn edges_as(
+    ctx: &Context<'_>,
+    relation: &Arc<Relation>,
+    mirror: Option<&RelationObject>,
+    anchor: i64,
+) -> GqlResult<Vec<EntityRelationEdge>> {
+    let mut edges = vec![edge_as(ctx, relation, anchor).await?];
+    if let Some(m) = mirror {
+        edges.push(edge_as(ctx, &m.0, anchor).await?);
+    }
+    Ok(edges)
+}
+
+/// The edge fields of a payload that has a `relation` and maybe a `mirror`.
+macro_rules! edge_fields {
+    ($payload:ty) => {
+        // `fromEdge` names the `from` end, not a conversion.
+        #[allow(clippy::wrong_self_convention)]
+        #[ComplexObject]
+        impl $payload {
+            /// The relation as its `from` entity lists it in
+            /// `Entity.relations` (same cursor and `direction`): the edge to
+            /// insert into that list (Relay's `@appendEdge`, a cache update).
+            async fn from_edge(&self, ctx: &Context<'_>) -> GqlResult<EntityRelationEdge> {
+                edge_as(ctx, &self.relation.0, self.relation.0.from_id).await
+            }
+
+            /// The relation as its `to` entity lists it in `Entity.relations`.
+            async fn to_edge(&self, ctx: &Context<'_>) -> GqlResult<EntityRelationEdge> {
+                edge_as(ctx, &self.relation.0, self.relation.0.to_id).await
+            }
+
+            /// The relation and, when this payload has one, its mirror, as the
+            /// `from` entity lists them: every edge of that list this call
+            /// wrote.
+            async fn from_edges(&self, ctx: &Context<'_>) -> GqlResult<Vec<EntityRelationEdge>> {
+                let anchor = self.relation.0.from_id;
+                edges_as(ctx, &self.relation.0, self.mirror.as_ref(), anchor).await
+            }
+
+            /// The relation and, when this payload has one, its mirror, as the
+            /// `to` entity lists them.
+            async fn to_edges(&self, ctx: &Context<'_>) -> GqlResult<Vec<EntityRelationEdge>> {
+                let anchor = self.relation.0.to_id;
+                edges_as(ctx, &self.relation.0, self.mirror.as_ref(), anchor).await
+            }
+        }
+    };
+}
+
+edge_fields!(RelatePayload);
+edge_fields!(UpdateRelationPayload);
 
 fn relation_id(id: i64) -> ID {
     ID(GlobalId::new(NodeType::Relation, id).encode())

@@ -174,11 +174,6 @@ impl RelgateSchema {
         compiled::run(&plan, reader, service).await.ok()
     }
 
-    /// The schema's SDL.
-    pub fn sdl(&self) -> String {
-        self.inner.sdl()
-    }
-
     /// Whether `request` may write: its document parses and the operation it
     /// may run (the one named, or any when none is) is a mutation or a
     /// subscription. A document that does not parse runs nothing.

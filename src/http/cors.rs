@@ -159,12 +159,14 @@ impl CorsPolicy {
                     }))
             }
             (false, _) => {
-                let policy = self.clone();
+                let (origins, credentials) = (self.clone(), self.clone());
                 layer
                     .allow_origin(AllowOrigin::predicate(move |origin, _| {
-                        policy.is_listed(origin)
+                        origins.is_listed(origin)
                     }))
-                    .allow_credentials(true)
+                    .allow_credentials(AllowCredentials::predicate(move |origin, _| {
+                        credentials.is_listed(origin)
+                    }))
             }
         })
     }

@@ -306,16 +306,30 @@ fn as_refs<'a>(h: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> 
     h.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
-/// The seed's relation shape, for relation `id` on this server.
-fn umbraco_relation(app: &TestApp, id: &Value) -> Value {
+/// The seed's relation shape, for relation `id` on this server, with the
+/// dates Heartcore's client library declares (those of `created`).
+fn umbraco_relation(app: &TestApp, id: &Value, created: &Value) -> Value {
     json!({
         "_id": id,
         "parentId": PARENT,
         "childId": CHILD,
         "relationTypeAlias": "relateDocumentOnCopy",
         "comment": "Testing relations for relateDocumentOnCopy",
+        "_createDate": created["_createDate"],
+        "_updateDate": created["_updateDate"],
         "_links": {"self": {"href": app.url(&format!("/umbraco/relation/{id}"))}}
     })
+}
+
+/// A date as Heartcore writes it: `2026-12-01T08:40:12.520Z`.
+#[track_caller]
+fn assert_umbraco_date(v: &Value) {
+    let d = v.as_str().unwrap_or_else(|| panic!("a date, got {v}"));
+    assert!(
+        d.len() == 24 && d.ends_with('Z') && &d[10..11] == "T" && &d[19..20] == ".",
+        "{d}"
+    );
+    assert!(chrono::DateTime::parse_from_rfc3339(d).is_ok(), "{d}");
 }
 
 async fn umbraco_serves_the_seeds_relation_endpoints(app: TestApp) {
@@ -337,7 +351,9 @@ async fn umbraco_serves_the_seeds_relation_endpoints(app: TestApp) {
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["_id"].clone();
     assert!(id.is_i64());
-    assert_eq!(created, umbraco_relation(&app, &id));
+    assert_umbraco_date(&created["_createDate"]);
+    assert_umbraco_date(&created["_updateDate"]);
+    assert_eq!(created, umbraco_relation(&app, &id, &created));
 
     let (status, body) = call(
         &app,
@@ -348,7 +364,7 @@ async fn umbraco_serves_the_seeds_relation_endpoints(app: TestApp) {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, umbraco_relation(&app, &id));
+    assert_eq!(body, umbraco_relation(&app, &id, &created));
 
     for (path, self_path) in [
         (
@@ -373,7 +389,7 @@ async fn umbraco_serves_the_seeds_relation_endpoints(app: TestApp) {
                     "self": {"href": app.url(&self_path)},
                     "relations": {"href": app.url(&format!("/umbraco/relation/{id}"))}
                 },
-                "_embedded": {"relations": [umbraco_relation(&app, &id)]}
+                "_embedded": {"relations": [umbraco_relation(&app, &id, &created)]}
             }),
             "{path}"
         );
@@ -445,6 +461,13 @@ async fn umbraco_serves_the_seeds_relation_endpoints(app: TestApp) {
     .await;
     assert_eq!(copy["isBidirectional"], true);
     assert_eq!(copy["parentObjectType"], "document");
+    // The fields Heartcore's client library declares: a GUID, stable for the
+    // type, and its dates.
+    let guid = copy["_id"].as_str().unwrap();
+    assert!(uuid::Uuid::parse_str(guid).is_ok(), "{guid}");
+    assert_eq!(types["_embedded"]["relationTypes"][0]["_id"], guid);
+    assert_umbraco_date(&copy["_createDate"]);
+    assert_umbraco_date(&copy["_updateDate"]);
 
     let (status, body) = call(
         &app,
@@ -455,7 +478,7 @@ async fn umbraco_serves_the_seeds_relation_endpoints(app: TestApp) {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, umbraco_relation(&app, &id));
+    assert_eq!(body, umbraco_relation(&app, &id, &created));
     let (status, body) = call(
         &app,
         Method::GET,

@@ -460,8 +460,17 @@ where
     F: FnOnce(TestApp) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
+    run_with(engine, ServeArgs::default(), scenario).await
+}
+
+/// As [`run`], on a server started with `serve` options.
+pub async fn run_with<F, Fut>(engine: Engine, serve: ServeArgs, scenario: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     use futures_util::FutureExt;
-    let Some((app, running)) = TestApp::spawn(engine).await else {
+    let Some((app, running)) = TestApp::spawn_with(engine, serve).await else {
         eprintln!("skipped: TEST_DATABASE_URL is not set, so this scenario ran on SQLite only");
         return;
     };
@@ -474,9 +483,25 @@ where
     }
 }
 
-/// Declares each scenario as two tests, one per engine.
+/// Declares each scenario as two tests, one per engine; with `serve = f;`
+/// first, on servers started with the options `f()` returns.
 #[macro_export]
 macro_rules! engine_tests {
+    (serve = $serve:ident; $($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    $crate::helpers::run_with($crate::helpers::Engine::Sqlite, super::$serve(), super::$name).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    $crate::helpers::run_with($crate::helpers::Engine::Postgres, super::$serve(), super::$name).await
+                }
+            }
+        )*
+    };
     ($($name:ident),* $(,)?) => {
         $(
             mod $name {

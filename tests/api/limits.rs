@@ -180,12 +180,18 @@ async fn timeout_on(engine: Engine) {
     let txn = lock_writes(engine, &db).await;
     let started = std::time::Instant::now();
     let res = app
-        .post(
-            "mutation { upsertEntity(input: {source: \"kanka\", space: \"1\", kind: \"character\", externalId: \"1\"}) { created } }",
-            json!({}),
-        )
-        .await;
+        .client
+        .post(app.url("/graphql"))
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({"query": "mutation { upsertEntity(input: {source: \"kanka\", space: \"1\", kind: \"character\", externalId: \"1\"}) { created } }"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/graphql-response+json"
+    );
     let body: Value = res.json().await.unwrap();
     assert_eq!(code(&body["errors"][0]), "REQUEST_TIMEOUT");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));

@@ -70,6 +70,43 @@ async fn every_type_field_argument_and_enum_value_is_described(app: TestApp) {
     assert!(undocumented.is_empty(), "undocumented: {undocumented:#?}");
 }
 
+engine_tests!(introspection_serves_what_the_schema_file_says_of_dates);
+
+async fn introspection_serves_what_the_schema_file_says_of_dates(app: TestApp) {
+    let data = app
+        .data(
+            "{ __type(name: \"DateTime\") { description specifiedByURL } }",
+            json!({}),
+        )
+        .await;
+    let file = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/schema/schema.graphql"
+    ))
+    .unwrap_or_default();
+    let url = data["__type"]["specifiedByURL"]
+        .as_str()
+        .expect("a specifiedByURL");
+    assert!(
+        file.contains(&format!("scalar DateTime @specifiedBy(url: \"{url}\")")),
+        "the file's DateTime is not specified by {url}"
+    );
+    let description = data["__type"]["description"].as_str().unwrap();
+    assert!(description.contains("RFC 3339") && file.contains(description));
+    // Dates are RFC 3339 in UTC, as the description promises.
+    let data = app
+        .data(
+            "{ relationTypes(first: 1) { edges { node { createdAt } } } }",
+            json!({}),
+        )
+        .await;
+    let at = data["relationTypes"]["edges"][0]["node"]["createdAt"]
+        .as_str()
+        .unwrap();
+    assert!(at.ends_with("+00:00"), "{at}");
+    assert!(chrono::DateTime::parse_from_rfc3339(at).is_ok(), "{at}");
+}
+
 #[test]
 fn the_checked_in_openapi_description_is_what_the_server_serves() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/openapi.json");

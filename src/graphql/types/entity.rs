@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use super::scalars::DateTime;
 use async_graphql::{Context, Enum, ID, InputObject, Object};
-use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
 use super::connection::PageInfo;
@@ -82,13 +82,13 @@ impl EntityObject {
     }
 
     /// When relgate first stored this entity.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.0.created_at)
     }
 
     /// When this entity last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> DateTime {
+        DateTime(self.0.updated_at)
     }
 
     /// This entity's relations, oldest first. Each edge says which way the
@@ -230,6 +230,13 @@ impl EntityRelationConnection {
 pub struct EntityRelationEdge {
     anchor: i64,
     edge: Edge,
+}
+
+impl EntityRelationEdge {
+    /// `edge` as entity `anchor` (one of its ends) lists it.
+    pub fn new(anchor: i64, edge: Edge) -> Self {
+        Self { anchor, edge }
+    }
 }
 
 /// One of an entity's relations.

@@ -6,3 +6,4 @@ pub mod entity;
 pub mod node;
 pub mod relation;
 pub mod relation_type;
+pub mod scalars;

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use super::scalars::DateTime;
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
 use super::connection::PageInfo;
@@ -93,13 +93,13 @@ impl RelationObject {
     }
 
     /// When the relation was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.0.created_at)
     }
 
     /// When the relation last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> DateTime {
+        DateTime(self.0.updated_at)
     }
 }
 

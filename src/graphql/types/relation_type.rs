@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use super::scalars::DateTime;
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
 use super::connection::PageInfo;
@@ -119,13 +119,13 @@ impl RelationTypeObject {
     }
 
     /// When the type was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.0.created_at)
     }
 
     /// When the type last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> DateTime {
+        DateTime(self.0.updated_at)
     }
 }
 
