@@ -21,6 +21,10 @@ const config: CodegenConfig = {
       preset: 'client',
       presetConfig: {
         fragmentMasking: false,
+        // Also writes generated/persisted-documents.json (ids `sha256:<hex>`
+        // to document texts): the manifest relgate loads with
+        // --trusted-documents, and each document's id in its `__meta__.hash`.
+        persistedDocuments: true,
       },
       config: {
         // Custom scalars: DateTime is an RFC 3339 string on the wire.

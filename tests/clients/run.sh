@@ -4,8 +4,21 @@
 #               and schema/operations/*.graphql -> tests/clients/generated/
 #   typecheck   tsc --noEmit over the generated types and src/run-operations.ts
 #   operations  the example operations, in file order, with graphql-request
+#   trusted     the same operations by persisted document id only, against a
+#               server with --trusted-documents (the codegen manifest) and
+#               --only-trusted-documents
 #   python      Python's gql client (python/check.py)
 #   browser     /playground (GraphiQL) in headless Debian Chromium (playwright-core)
+#   cors        pages of two other origins call relgate in Chromium: the listed
+#               one is answered, the other refused (browser/cors.mjs)
+#   audit       graphql-http's GraphQL-over-HTTP server audit (audit/graphql-http.mjs)
+#   relay       relay-compiler over relay/src, then the compiled operations in
+#               relay-runtime's store (relay/check.mjs)
+#   apollo      Apollo Client: persisted queries, relayStylePagination, cache
+#               updates from payload edges (apollo/check.mjs)
+#   vendors     the vendors' client libraries on the dialects: Umbraco's
+#               @umbraco/headless-client, Copper's copper-sdk
+#               (vendors/heartcore-copper.mjs), python-kanka (vendors/python_kanka.py)
 #   schema      schema/schema.graphql against the previous commit (graphql-inspector)
 #
 # Usage: tests/clients/run.sh [path/to/relgate]     (default target/debug/relgate)
@@ -103,6 +116,7 @@ start_server() {
   export RELGATE_BASE="http://127.0.0.1:$port"
   export RELGATE_URL="$RELGATE_BASE/graphql"
   unset RELGATE_TOKEN
+  export RELGATE_TOKEN_NAME="clients-$name"
   if [ "${RELGATE_CLIENTS_TOKEN:-}" = "create" ]; then
     RELGATE_TOKEN="$("$BIN" token create --role admin --name "clients-$name" 2>"$WORK/token-$name.log" | awk 'NF { last = $0 } END { print last }')"
     [ -n "$RELGATE_TOKEN" ] || { cat "$WORK/token-$name.log" >&2; log "relgate token create failed"; return 1; }
@@ -168,11 +182,13 @@ fi
 
 if [ ! -x "$BIN" ]; then
   log "no relgate binary at $BIN (build it with 'cargo build' or pass its path)"
-  for p in codegen typecheck operations python browser; do record "$p" FAIL "no relgate binary at $BIN"; done
+  for p in codegen typecheck operations trusted python browser cors audit relay apollo vendors; do
+    record "$p" FAIL "no relgate binary at $BIN"
+  done
 else
   # --- A: codegen, typecheck, operations ------------------------------------------
   if [ "$npm_ok" -ne 1 ]; then
-    for p in codegen typecheck operations; do record "$p" FAIL "npm ci failed"; done
+    for p in codegen typecheck operations trusted; do record "$p" FAIL "npm ci failed"; done
   else
     # Leftovers of an earlier run must not hide a codegen failure.
     rm -rf "$CLIENTS_DIR/generated"
@@ -184,9 +200,18 @@ else
       else
         record operations FAIL "relgate did not start"
       fi
+      # The codegen manifest as the server's trusted documents; the same
+      # operations by id only.
+      if RELGATE_TRUSTED_DOCUMENTS="$CLIENTS_DIR/generated/persisted-documents.json" \
+          RELGATE_ONLY_TRUSTED_DOCUMENTS=true start_server trusted; then
+        run_part trusted bash -c "cd '$CLIENTS_DIR' && RELGATE_BY_DOCUMENT_ID=1 node generated/js/src/run-operations.js \
+          && echo 'trusted: OK - the example operations by persisted document id'"
+        server_check trusted
+      else
+        record trusted FAIL "relgate did not start"
+      fi
     else
-      record typecheck FAIL "skipped: codegen failed"
-      record operations FAIL "skipped: codegen failed"
+      for p in typecheck operations trusted; do record "$p" FAIL "skipped: codegen failed"; done
     fi
   fi
 
@@ -206,6 +231,36 @@ else
   else
     record python FAIL "relgate did not start"
     record browser FAIL "relgate did not start"
+  fi
+
+  # --- E: other clients, each on a fresh store -------------------------------------
+  # with_server NAME CMD...: runs part NAME against a server of its own.
+  with_server() {
+    local name="$1"; shift
+    if [ "$npm_ok" -ne 1 ]; then record "$name" FAIL "npm ci failed"; return; fi
+    if start_server "$name"; then
+      run_part "$name" "$@"
+      server_check "$name"
+    else
+      record "$name" FAIL "relgate did not start"
+    fi
+  }
+  PAGE_PORT="$(free_port)"
+  OTHER_PORT="$(free_port)"
+  export PAGE_PORT OTHER_PORT
+  RELGATE_CORS_ORIGINS="http://127.0.0.1:$PAGE_PORT" with_server cors node "$CLIENTS_DIR/browser/cors.mjs"
+  with_server audit node "$CLIENTS_DIR/audit/graphql-http.mjs"
+  # Artifacts are rebuilt each run: a stale one must not hide a compile error.
+  rm -rf "$CLIENTS_DIR/relay/__generated__" && mkdir -p "$CLIENTS_DIR/relay/__generated__"
+  with_server relay bash -c "cd '$CLIENTS_DIR/relay' && ../node_modules/.bin/relay-compiler \
+    && node check.mjs"
+  with_server apollo node "$CLIENTS_DIR/apollo/check.mjs"
+  if [ "$py_ok" -eq 1 ]; then
+    with_server vendors bash -c "node '$CLIENTS_DIR/vendors/heartcore-copper.mjs' \
+      && '$VENV/bin/python' '$CLIENTS_DIR/vendors/python_kanka.py' \
+      && echo 'vendors: OK - @umbraco/headless-client, copper-sdk, python-kanka'"
+  else
+    record vendors FAIL "venv install failed"
   fi
   stop_server
 fi

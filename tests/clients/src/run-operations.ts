@@ -5,6 +5,13 @@
 //
 //   RELGATE_URL=http://127.0.0.1:8080/graphql [RELGATE_TOKEN=...] npm run operations
 //
+// With RELGATE_BY_DOCUMENT_ID=1 every operation is sent as its persisted
+// document id only (`{"documentId": "sha256:...", "variables"}`, the id
+// codegen put in the document's `__meta__.hash`), against a server started
+// with `--trusted-documents generated/persisted-documents.json
+// --only-trusted-documents`; one more check then sends a document that is not
+// in the manifest and expects TRUSTED_DOCUMENT_REQUIRED.
+//
 // Every answer is read through the generated result types, so a field that is
 // renamed in an operation or in the schema breaks `tsc --noEmit` (and, for the
 // schema, codegen itself). The list of steps below must match the files in
@@ -42,9 +49,41 @@ if (!url) {
   process.exit(2);
 }
 const token = process.env.RELGATE_TOKEN;
-const client = new GraphQLClient(url, {
-  headers: token ? { Authorization: `Bearer ${token}` } : {},
-});
+const byDocumentId = process.env.RELGATE_BY_DOCUMENT_ID === '1';
+const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+const graphqlRequest = new GraphQLClient(url, { headers });
+
+/** A GraphQL error answer, as graphql-request's ClientError reports it. */
+class ByIdError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errors: { message: string; extensions?: { code?: string } }[],
+  ) {
+    super(`HTTP ${status}: ${errors.map((e) => `${e.message} (${e.extensions?.code})`).join('; ')}`);
+  }
+}
+
+/** `document` by its persisted id only, as a trusted-documents client sends it. */
+async function requestById<R, V>(document: TypedDocumentNode<R, V>, variables?: V): Promise<R> {
+  const id = (document as { __meta__?: { hash?: string } }).__meta__?.hash;
+  assert.ok(id?.startsWith('sha256:'), `codegen gave ${operationName(document as never)} no persisted id`);
+  const res = await fetch(url!, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+    body: JSON.stringify({ documentId: id, variables: variables ?? {} }),
+  });
+  const body = (await res.json()) as { data?: R; errors?: ConstructorParameters<typeof ByIdError>[1] };
+  if (body.errors?.length || !body.data) throw new ByIdError(res.status, body.errors ?? []);
+  return body.data;
+}
+
+/** Runs `document` with graphql-request, or by id (RELGATE_BY_DOCUMENT_ID=1). */
+const client = {
+  request<R, V>(document: TypedDocumentNode<R, V>, ...variables: V extends Record<string, never> ? [] | [V] : [V]): Promise<R> {
+    if (byDocumentId) return requestById(document, variables[0]);
+    return graphqlRequest.request(document as TypedDocumentNode<R, Record<string, unknown>>, variables[0] as Record<string, unknown> | undefined);
+  },
+};
 
 /** The repository's schema/operations/, found upwards from this file. */
 function operationsDir(): string {
@@ -222,9 +261,23 @@ async function rerunCopper(): Promise<string> {
   return 'created: false, same relation';
 }
 
+/** With --only-trusted-documents, a text the manifest lacks is refused. */
+async function refusedUntrusted(): Promise<string> {
+  const res = await fetch(url!, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query: '{ entities { totalCount } }' }),
+  });
+  const body = (await res.json()) as { errors?: { extensions?: { code?: string } }[] };
+  assert.equal(res.status, 403);
+  assert.equal(body.errors?.[0]?.extensions?.code, 'TRUSTED_DOCUMENT_REQUIRED');
+  return 'HTTP 403, TRUSTED_DOCUMENT_REQUIRED';
+}
+
 // --- main ---------------------------------------------------------------------
 
 function describe(err: unknown): string {
+  if (err instanceof ByIdError) return err.message;
   if (err instanceof ClientError) {
     const errors = err.response.errors?.map((e) => e.message).join('; ');
     return `HTTP ${err.response.status}: ${errors ?? String(err.response.error ?? err.message.split('\n')[0])}`;
@@ -246,7 +299,9 @@ async function main(): Promise<number> {
     }
   };
 
-  console.log(`operations: ${OPS_DIR} against ${url}${token ? ' (bearer token)' : ''}`);
+  console.log(
+    `operations: ${OPS_DIR} against ${url}${token ? ' (bearer token)' : ''}${byDocumentId ? ', by persisted document id' : ''}`,
+  );
 
   // The files and the steps must agree, in order.
   const files = readdirSync(OPS_DIR)
@@ -265,6 +320,7 @@ async function main(): Promise<number> {
     await check(file, () => step.run(file));
   }
   await check('RelateCopperRecords again', rerunCopper);
+  if (byDocumentId) await check('a document outside the manifest', refusedUntrusted);
 
   console.log(
     failed === 0
