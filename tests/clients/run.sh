@@ -12,8 +12,9 @@
 #   cors        pages of two other origins call relgate in Chromium: the listed
 #               one is answered, the other refused (browser/cors.mjs)
 #   audit       graphql-http's GraphQL-over-HTTP server audit (audit/graphql-http.mjs)
-#   relay       relay-compiler over relay/src, then the compiled operations in
-#               relay-runtime's store (relay/check.mjs)
+#   relay-compiler  relay-compiler over relay/src, operations persisted
+#   relay       the compiled operations, by persisted id, in relay-runtime's
+#               store (relay/check.mjs)
 #   apollo      Apollo Client: persisted queries, relayStylePagination, cache
 #               updates from payload edges (apollo/check.mjs)
 #   vendors     the vendors' client libraries on the dialects: Umbraco's
@@ -54,7 +55,7 @@ RESULTS=()
 PASSED=0
 FAILED=0
 record() { # part status detail
-  RESULTS+=("$(printf '%-10s %-4s %s' "$1" "$2" "$3")")
+  RESULTS+=("$(printf '%-14s %-4s %s' "$1" "$2" "$3")")
   if [ "$2" = "ok" ]; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); fi
 }
 summary() {
@@ -182,7 +183,7 @@ fi
 
 if [ ! -x "$BIN" ]; then
   log "no relgate binary at $BIN (build it with 'cargo build' or pass its path)"
-  for p in codegen typecheck operations trusted python browser cors audit relay apollo vendors; do
+  for p in codegen typecheck operations trusted python browser cors audit relay-compiler relay apollo vendors; do
     record "$p" FAIL "no relgate binary at $BIN"
   done
 else
@@ -251,9 +252,15 @@ else
   RELGATE_CORS_ORIGINS="http://127.0.0.1:$PAGE_PORT" with_server cors node "$CLIENTS_DIR/browser/cors.mjs"
   with_server audit node "$CLIENTS_DIR/audit/graphql-http.mjs"
   # Artifacts are rebuilt each run: a stale one must not hide a compile error.
-  rm -rf "$CLIENTS_DIR/relay/__generated__" && mkdir -p "$CLIENTS_DIR/relay/__generated__"
-  with_server relay bash -c "cd '$CLIENTS_DIR/relay' && ../node_modules/.bin/relay-compiler \
-    && node check.mjs"
+  # relay-compiler persists the operations; relgate serves them by id.
+  RELAY_GEN="$CLIENTS_DIR/relay/__generated__"
+  rm -rf "$RELAY_GEN" && mkdir -p "$RELAY_GEN" && echo '{}' > "$RELAY_GEN/persisted-queries.json"
+  if [ "$npm_ok" -eq 1 ] && run_part relay-compiler bash -c "cd '$CLIENTS_DIR/relay' \
+      && ../node_modules/.bin/relay-compiler && echo 'relay-compiler: OK - relay/src compiled, operations persisted'"; then
+    RELGATE_TRUSTED_DOCUMENTS="$RELAY_GEN/persisted-queries.json" with_server relay node "$CLIENTS_DIR/relay/check.mjs"
+  else
+    record relay FAIL "skipped: relay-compiler failed"
+  fi
   with_server apollo node "$CLIENTS_DIR/apollo/check.mjs"
   if [ "$py_ok" -eq 1 ]; then
     with_server vendors bash -c "node '$CLIENTS_DIR/vendors/heartcore-copper.mjs' \

@@ -1,8 +1,13 @@
 // Relay against a live relgate: the operations relay-compiler compiled from
 // src/ (artifacts in __generated__/) run through relay-runtime's store, and
-// mutations change the lists on screen without a refetch.
+// mutations change the lists on screen without a refetch. relay-compiler
+// persists the operations (`persistConfig`): the artifacts carry only an id,
+// the texts go to __generated__/persisted-queries.json, which relgate loads
+// as its trusted documents, and the network sends `documentId`.
 //
-//   cd tests/clients/relay && ../node_modules/.bin/relay-compiler
+//   cd tests/clients/relay && mkdir -p __generated__ && echo '{}' > __generated__/persisted-queries.json
+//   ../node_modules/.bin/relay-compiler
+//   relgate serve --trusted-documents tests/clients/relay/__generated__/persisted-queries.json
 //   RELGATE_URL=http://127.0.0.1:8080/graphql [RELGATE_TOKEN=...] node relay/check.mjs
 //
 // Checks: the entity page query fills both connections; `relate` with
@@ -41,10 +46,11 @@ let requests = 0;
 const environment = new Environment({
   network: Network.create(async (params, variables) => {
     requests++;
+    assert.ok(params.id && !params.text, `${params.name} is persisted: an id, no text`);
     const res = await fetch(url, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ query: params.text, variables }),
+      body: JSON.stringify({ documentId: params.id, variables }),
     });
     return res.json();
   }),
@@ -137,7 +143,7 @@ async function main() {
   assert.equal(listed(connA).length, 1, "a's list after");
   assert.equal(listed(connB).length, 1, "b's list after");
   console.log('  ok   UnrelateMutation: @deleteEdge on removedIds, no refetch');
-  console.log('relay: OK - compiled operations run, lists change without refetching');
+  console.log('relay: OK - compiled operations run by persisted id, lists change without refetching');
 }
 
 main().catch((err) => {
