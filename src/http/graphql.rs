@@ -213,6 +213,9 @@ fn persisted_hash(params: &Params) -> Result<Option<String>, Refusal> {
         .get("sha256Hash")
         .and_then(|h| h.as_str())
         .ok_or_else(|| invalid("extensions.persistedQuery needs a sha256Hash string"))?;
+    // Clients that send trusted-document ids as APQ hashes (urql's
+    // persistedExchange with codegen's ids) keep the `sha256:` prefix.
+    let hash = hash.strip_prefix("sha256:").unwrap_or(hash);
     Ok(Some(hash.to_ascii_lowercase()))
 }
 

@@ -172,9 +172,11 @@ async fn manifest_documents_run_by_id(app: TestApp) {
             3
         );
     }
-    // APQ finds manifest documents too.
-    let (status, _, _) = post(&app, json!({ "extensions": persisted(&sha256(TYPES)) })).await;
-    assert_eq!(status, StatusCode::OK);
+    // APQ finds manifest documents too, by hash or by the manifest's id.
+    for hash in [sha256(TYPES), id.clone()] {
+        let (status, _, body) = post(&app, json!({ "extensions": persisted(&hash) })).await;
+        assert_eq!(status, StatusCode::OK, "{hash}: {body:#}");
+    }
     // A GET by id, with the operation's variables.
     let res = app
         .client
