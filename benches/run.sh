@@ -17,6 +17,7 @@ BENCH_THREADS="${BENCH_THREADS:-2}"          # load generator threads (max)
 BENCH_GROWTH="${BENCH_GROWTH:-0}"            # 1: also Q1 at 10k and 1M relations
 BENCH_PEER="${BENCH_PEER:-1}"                # 0: skip PostGraphile
 BENCH_BUILD="${BENCH_BUILD:-1}"              # 0: use the existing release binary
+BENCH_BASELINE="${BENCH_BASELINE:-}"         # another relgate binary, measured side by side
 BENCH_DB="${BENCH_DB:-relgate_bench}"
 PGHOST="${PGHOST:-127.0.0.1}"; PGPORT="${PGPORT:-5432}"; PGUSER="${PGUSER:-postgres}"
 export PGHOST PGPORT PGUSER
@@ -116,7 +117,7 @@ fresh_db() { # name entities relations
 start_relgate() { # db port [extra env...]; sets RELGATE_PID
   local db=$1 port=$2; shift 2
   env "$@" DATABASE_URL="$PG_BASE/$db?$PG_PARAMS" RELGATE_BIND="127.0.0.1:$port" \
-    RELGATE_DB_POOL_SIZE="$BENCH_POOL" "$RELGATE" serve >"$WORK/relgate-$port.log" 2>&1 &
+    RELGATE_DB_POOL_SIZE="$BENCH_POOL" "${RELGATE_BIN:-$RELGATE}" serve >"$WORK/relgate-$port.log" 2>&1 &
   RELGATE_PID=$!; PIDS+=("$RELGATE_PID")
   wait_http "http://127.0.0.1:$port/graphql" "relgate-$port" "$RELGATE_PID" || die "relgate did not start"
 }
@@ -321,6 +322,20 @@ for op in Q1 Q2 Q3; do
 done
 RG_EXECUTORS=${RG_EXECUTORS%,}
 
+# The baseline (BENCH_BASELINE): the same queries on another binary, over the
+# same database, each run right after relgate's.
+BASE_PID=""
+if [ -n "$BENCH_BASELINE" ]; then
+  [ -x "$BENCH_BASELINE" ] || die "BENCH_BASELINE=$BENCH_BASELINE is not an executable"
+  BASE_PORT=$(free_port)
+  RELGATE_BIN="$BENCH_BASELINE" start_relgate "$BENCH_DB" "$BASE_PORT"
+  BASE_PID=$RELGATE_PID
+  BASE_URL="http://127.0.0.1:$BASE_PORT/graphql"
+  for op in Q1 Q2 Q3; do
+    check_body "$BASE_URL" "$WORK/relgate-$op.json" "baseline $op" || die "baseline $op fails"
+  done
+fi
+
 # M1 ids: the Kanka relation type and the two ends, as global ids.
 M1_TYPE=$(gql "$RG_URL" '{"query":"{ relationType(source:\"kanka\", alias:\"relation\"){ id } }"}' | sed -E 's/.*"id":"([^"]+)".*/\1/')
 ent_id() { gql "$RG_URL" "{\"query\":\"{ entity(source:\\\"kanka\\\", space:\\\"$Q1_SPACE\\\", externalId:\\\"$1\\\"){ id } }\"}" | sed -E 's/.*"id":"([^"]+)".*/\1/'; }
@@ -353,6 +368,10 @@ for conc in $BENCH_CONCURRENCY; do
     log "$op c$conc"
     run_wrk "$op" relgate "$conc" "$RG_URL" "$BENCH_DIR/lua/post.lua" "$RG_PID" \
       BENCH_BODY="$WORK/relgate-$op.json"
+    if [ -n "$BASE_PID" ]; then
+      run_wrk "$op" baseline "$conc" "$BASE_URL" "$BENCH_DIR/lua/post.lua" "$BASE_PID" \
+        BENCH_BODY="$WORK/relgate-$op.json"
+    fi
     if [ "$PEER_OK" = 1 ]; then
       run_wrk "$op" postgraphile "$conc" "$PEER_URL" "$BENCH_DIR/lua/post.lua" "$PEER_PID" \
         BENCH_BODY="$WORK/postgraphile-$op.json"
@@ -362,10 +381,14 @@ for conc in $BENCH_CONCURRENCY; do
   log "M1 c$conc"
   run_wrk M1 relgate "$conc" "$RG_URL" "$BENCH_DIR/lua/m1.lua" "$RG_PID" \
     M1_TYPE="$M1_TYPE" M1_FROM="$M1_FROM" M1_TO="$M1_TO"
+  if [ -n "$BASE_PID" ]; then
+    run_wrk M1 baseline "$conc" "$BASE_URL" "$BENCH_DIR/lua/m1.lua" "$BASE_PID" \
+      M1_TYPE="$M1_TYPE" M1_FROM="$M1_FROM" M1_TO="$M1_TO"
+  fi
 done
 LEFTOVER=$(sql "$BENCH_DB" "SELECT count(*) FROM relations WHERE label = 'bench'")
 RG_PEAK_ALL=$(awk -v k="$(hwm_kib "$RG_PID")" 'BEGIN{printf "%.1f", k / 1024}')
-stop "$RG_PID"; [ "$PEER_OK" = 1 ] && stop "$PEER_PID"
+stop "$RG_PID"; [ "$PEER_OK" = 1 ] && stop "$PEER_PID"; [ -n "$BASE_PID" ] && stop "$BASE_PID"
 
 # ----------------------------------------------------------------- growth ---
 MAIN_PICKS="Q1: Kanka entity $Q1_SPACE/$Q1_XID (id $Q1_ID, $Q1_OUT outgoing, $Q1_IN incoming relations); Q3: busiest Kanka entity $BUSY_SPACE/$BUSY_XID (id $BUSY_ID, $BUSY_N relations)."
@@ -400,6 +423,14 @@ RATIOS=$( {
           "$(ratio "$(get $op relgate $conc 4)" "$(get $op postgraphile $conc 4)")" \
           "$(ratio "$(get $op relgate $conc 5)" "$(get $op postgraphile $conc 5)")" \
           "$(ratio "$(get $op relgate $conc 6)" "$(get $op postgraphile $conc 6)")"
+      done
+    fi
+    if [ -n "$BENCH_BASELINE" ]; then
+      for op in Q1 Q2 Q3 M1; do
+        printf '| %s relgate / baseline | %s | %s | %s | %s |\n' "$op" "$conc" \
+          "$(ratio "$(get $op relgate $conc 4)" "$(get $op baseline $conc 4)")" \
+          "$(ratio "$(get $op relgate $conc 5)" "$(get $op baseline $conc 5)")" \
+          "$(ratio "$(get $op relgate $conc 6)" "$(get $op baseline $conc 6)")"
       done
     fi
     printf '| Q1 relgate / floor (pgbench) | %s | %s | %s | %s |\n' "$conc" \
@@ -503,6 +534,7 @@ MEM=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
   echo "- M1: relate (Kanka \`relation\`, contract checked) then unrelate the created relation, counted as one request each; relations left over at the end: $LEFTOVER."
   echo "- errors: responses with \`errors\`, non-200 statuses and socket errors; SQL stmts/req: the mean of relgate's \`x-relgate-sql-statements\` header (for the floor: statements per transaction); peak RSS: VmHWM of the server process, reset before each measured run."
   [ -n "$PEER_NOTE" ] && echo "- PostGraphile: $PEER_NOTE"
+  [ -n "$BENCH_BASELINE" ] && echo "- Baseline: \`$BENCH_BASELINE\` (\`BENCH_BASELINE\`), the same queries over the same database, each run right after relgate's."
   echo
   echo "## Results"
   echo
