@@ -363,15 +363,27 @@ if [ "$BENCH_PEER" = 1 ]; then
   fi
 fi
 
+# relgate's run of op at conc, and the baseline's (if any) beside it; the two
+# take turns going first, so neither always meets the colder caches.
+BASE_FIRST=0
+side_by_side() { # op conc script [env...]
+  local op=$1 conc=$2 script=$3; shift 3
+  if [ -z "$BASE_PID" ]; then
+    run_wrk "$op" relgate "$conc" "$RG_URL" "$script" "$RG_PID" "$@"
+  elif [ "$BASE_FIRST" = 1 ]; then
+    run_wrk "$op" baseline "$conc" "$BASE_URL" "$script" "$BASE_PID" "$@"
+    run_wrk "$op" relgate "$conc" "$RG_URL" "$script" "$RG_PID" "$@"
+  else
+    run_wrk "$op" relgate "$conc" "$RG_URL" "$script" "$RG_PID" "$@"
+    run_wrk "$op" baseline "$conc" "$BASE_URL" "$script" "$BASE_PID" "$@"
+  fi
+  BASE_FIRST=$(( 1 - BASE_FIRST ))
+}
+
 for conc in $BENCH_CONCURRENCY; do
   for op in Q1 Q2 Q3; do
     log "$op c$conc"
-    run_wrk "$op" relgate "$conc" "$RG_URL" "$BENCH_DIR/lua/post.lua" "$RG_PID" \
-      BENCH_BODY="$WORK/relgate-$op.json"
-    if [ -n "$BASE_PID" ]; then
-      run_wrk "$op" baseline "$conc" "$BASE_URL" "$BENCH_DIR/lua/post.lua" "$BASE_PID" \
-        BENCH_BODY="$WORK/relgate-$op.json"
-    fi
+    side_by_side "$op" "$conc" "$BENCH_DIR/lua/post.lua" BENCH_BODY="$WORK/relgate-$op.json"
     if [ "$PEER_OK" = 1 ]; then
       run_wrk "$op" postgraphile "$conc" "$PEER_URL" "$BENCH_DIR/lua/post.lua" "$PEER_PID" \
         BENCH_BODY="$WORK/postgraphile-$op.json"
@@ -379,12 +391,7 @@ for conc in $BENCH_CONCURRENCY; do
     if [ "$op" = Q1 ]; then run_pgbench "$BENCH_DB" "$conc"; fi
   done
   log "M1 c$conc"
-  run_wrk M1 relgate "$conc" "$RG_URL" "$BENCH_DIR/lua/m1.lua" "$RG_PID" \
-    M1_TYPE="$M1_TYPE" M1_FROM="$M1_FROM" M1_TO="$M1_TO"
-  if [ -n "$BASE_PID" ]; then
-    run_wrk M1 baseline "$conc" "$BASE_URL" "$BENCH_DIR/lua/m1.lua" "$BASE_PID" \
-      M1_TYPE="$M1_TYPE" M1_FROM="$M1_FROM" M1_TO="$M1_TO"
-  fi
+  side_by_side M1 "$conc" "$BENCH_DIR/lua/m1.lua" M1_TYPE="$M1_TYPE" M1_FROM="$M1_FROM" M1_TO="$M1_TO"
 done
 LEFTOVER=$(sql "$BENCH_DB" "SELECT count(*) FROM relations WHERE label = 'bench'")
 RG_PEAK_ALL=$(awk -v k="$(hwm_kib "$RG_PID")" 'BEGIN{printf "%.1f", k / 1024}')
@@ -534,7 +541,7 @@ MEM=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
   echo "- M1: relate (Kanka \`relation\`, contract checked) then unrelate the created relation, counted as one request each; relations left over at the end: $LEFTOVER."
   echo "- errors: responses with \`errors\`, non-200 statuses and socket errors; SQL stmts/req: the mean of relgate's \`x-relgate-sql-statements\` header (for the floor: statements per transaction); peak RSS: VmHWM of the server process, reset before each measured run."
   [ -n "$PEER_NOTE" ] && echo "- PostGraphile: $PEER_NOTE"
-  [ -n "$BENCH_BASELINE" ] && echo "- Baseline: \`$BENCH_BASELINE\` (\`BENCH_BASELINE\`), the same queries over the same database, each run right after relgate's."
+  [ -n "$BENCH_BASELINE" ] && echo "- Baseline: \`$BENCH_BASELINE\` (\`BENCH_BASELINE\`), the same queries over the same database, its runs and relgate's taking turns going first."
   echo
   echo "## Results"
   echo

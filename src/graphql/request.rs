@@ -15,9 +15,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
-use async_graphql::{
-    BatchRequest, BatchResponse, EmptySubscription, Request, Response, Schema, ServerError,
-};
+use async_graphql::{EmptySubscription, Request, Response, Schema, ServerError};
 
 use super::compiled;
 use super::errors::{aliases, code_the_rest, with_code};
@@ -222,19 +220,5 @@ impl RelgateSchema {
         reorder_response(doc, operation.as_deref(), &mut response.data);
         code_the_rest(&mut response.errors);
         response
-    }
-
-    /// Runs the requests of a batch one after the other.
-    pub async fn execute_batch(&self, batch: BatchRequest) -> BatchResponse {
-        match batch {
-            BatchRequest::Single(r) => BatchResponse::Single(self.execute(r).await),
-            BatchRequest::Batch(rs) => {
-                let mut out = Vec::with_capacity(rs.len());
-                for r in rs {
-                    out.push(self.execute(r).await);
-                }
-                BatchResponse::Batch(out)
-            }
-        }
     }
 }

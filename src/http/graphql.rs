@@ -25,7 +25,7 @@
 
 use std::collections::HashMap;
 
-use async_graphql::{BatchRequest, BatchResponse, ServerError, Variables};
+use async_graphql::{ServerError, Variables};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -298,8 +298,22 @@ fn is_request_error(response: &async_graphql::Response) -> bool {
 enum Answer {
     /// A body the compiled executor wrote.
     Compiled(String),
-    /// async-graphql's response(s).
-    Executed(BatchResponse),
+    /// async-graphql's response to one operation.
+    Single(async_graphql::Response),
+    /// The responses to a batch, in order.
+    Batch(Vec<async_graphql::Response>),
+}
+
+/// The status and body of the answer to one (unbatched) operation: a
+/// request error is 400 without a `data` key in
+/// `application/graphql-response+json`, anything else 200.
+fn single(media: MediaType, r: &async_graphql::Response) -> (StatusCode, String) {
+    if media == MediaType::GraphqlResponse && is_request_error(r) {
+        let body = serde_json::json!({ "errors": r.errors }).to_string();
+        (StatusCode::BAD_REQUEST, body)
+    } else {
+        (StatusCode::OK, serialize(r))
+    }
 }
 
 /// Runs one operation or a batch as `principal`: each operation gets its own
@@ -351,28 +365,23 @@ async fn execute(
             if let Some(body) = compiled {
                 return Answer::Compiled(body);
             }
-            let request = BatchRequest::Single(with_data(r, reader, principal));
-            return Answer::Executed(queue.drive(schema.execute_batch(request)).await);
+            let request = with_data(r, reader, principal);
+            return Answer::Single(queue.drive(schema.execute(request)).await);
         }
+        // A batch: one operation after the other, each with its own reader
+        // and loaders.
         let mut out = Vec::with_capacity(operations.len());
         for op in operations {
             out.push(match op {
                 Operation::Answered(response) => response,
                 Operation::Run(r) => {
                     let reader = reader_for(&r);
-                    let request = BatchRequest::Single(with_data(r, reader, principal.clone()));
-                    match queue.drive(schema.execute_batch(request)).await {
-                        BatchResponse::Single(response) => response,
-                        BatchResponse::Batch(mut rs) => rs.pop().unwrap_or_default(),
-                    }
+                    let request = with_data(r, reader, principal.clone());
+                    queue.drive(schema.execute(request)).await
                 }
             });
         }
-        Answer::Executed(if batched {
-            BatchResponse::Batch(out)
-        } else {
-            BatchResponse::Single(out.pop().unwrap_or_default())
-        })
+        Answer::Batch(out)
     });
     let Ok((answer, statements)) = tokio::time::timeout(state.options.request_timeout, work).await
     else {
@@ -383,27 +392,16 @@ async fn execute(
             "the request took longer than the server allows",
         );
     };
+    let id = request_id(headers);
     let (status, body, executor) = match answer {
         Answer::Compiled(body) => (StatusCode::OK, body, "compiled"),
-        Answer::Executed(response) => {
-            let id = request_id(headers);
-            let (status, body) = match response {
-                BatchResponse::Single(r) => {
-                    let r = with_request_id(r, &id);
-                    if media == MediaType::GraphqlResponse && is_request_error(&r) {
-                        // No `data` key: nothing was executed.
-                        let body = serde_json::json!({ "errors": r.errors }).to_string();
-                        (StatusCode::BAD_REQUEST, body)
-                    } else {
-                        (StatusCode::OK, serialize(&r))
-                    }
-                }
-                BatchResponse::Batch(rs) => {
-                    let rs: Vec<_> = rs.into_iter().map(|r| with_request_id(r, &id)).collect();
-                    (StatusCode::OK, serialize(&rs))
-                }
-            };
+        Answer::Single(r) => {
+            let (status, body) = single(media, &with_request_id(r, &id));
             (status, body, "async-graphql")
+        }
+        Answer::Batch(rs) => {
+            let rs: Vec<_> = rs.into_iter().map(|r| with_request_id(r, &id)).collect();
+            (StatusCode::OK, serialize(&rs), "async-graphql")
         }
     };
     let mut res = (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response();
@@ -495,15 +493,7 @@ pub(super) async fn post(
     if let [Operation::Answered(r)] = operations.as_slice()
         && !batched
     {
-        let status = if media == MediaType::GraphqlResponse {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        };
-        let body = match media {
-            MediaType::GraphqlResponse => serde_json::json!({ "errors": r.errors }).to_string(),
-            MediaType::Json => serialize(r),
-        };
+        let (status, body) = single(media, r);
         return (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response();
     }
     execute(&state, &headers, media, principal, operations, batched).await
