@@ -359,44 +359,22 @@ async fn open_mode_ignores_any_presented_credential(app: TestApp) {
                 ("X-PW-Application", "developer_api"),
                 ("X-PW-UserEmail", "someone@example.com"),
             ];
-            vec![
-                call(
-                    &app,
-                    Method::GET,
-                    &format!("{COPPER}/people/1/related"),
-                    &copper,
-                    None,
-                )
-                .await
-                .0,
-                call(
-                    &app,
-                    Method::GET,
+            let kanka = format!("{KANKA}/entities/168/relations");
+            let copper_path = format!("{COPPER}/people/1/related");
+            let calls: [(&str, &[(&str, &str)]); 4] = [
+                (&copper_path, &copper),
+                (
                     "/umbraco/relation/type",
                     &[("Authorization", bearer.as_str())],
-                    None,
-                )
-                .await
-                .0,
-                call(
-                    &app,
-                    Method::GET,
-                    "/umbraco/relation/type",
-                    &[("Api-Key", token.as_str())],
-                    None,
-                )
-                .await
-                .0,
-                call(
-                    &app,
-                    Method::GET,
-                    &format!("{KANKA}/entities/168/relations"),
-                    &[("Authorization", bearer.as_str())],
-                    None,
-                )
-                .await
-                .0,
-            ]
+                ),
+                ("/umbraco/relation/type", &[("Api-Key", token.as_str())]),
+                (&kanka, &[("Authorization", bearer.as_str())]),
+            ];
+            let mut statuses = Vec::new();
+            for (path, headers) in calls {
+                statuses.push(call(&app, Method::GET, path, headers, None).await.0);
+            }
+            statuses
         }
     };
     // No token exists: every credential is ignored, every call answered.

@@ -13,18 +13,14 @@
 //
 // Browser: Debian's Chromium (CHROMIUM, default /usr/bin/chromium), driven by
 // playwright-core.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-import { chromium } from 'playwright-core';
+import { CHROMIUM, launch } from './chromium.mjs';
 
 const URL_ = process.env.RELGATE_URL ?? '';
 const TOKEN = process.env.RELGATE_TOKEN ?? '';
 const PAGE_PORT = Number(process.env.PAGE_PORT);
 const OTHER_PORT = Number(process.env.OTHER_PORT);
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 function done(ok, msg) {
   console.log(`cors: ${ok ? 'OK' : 'FAILED'} - ${msg}`);
@@ -81,24 +77,9 @@ async function exists(externalId) {
 }
 
 const servers = [await serve(PAGE_PORT, 'listed origin'), await serve(OTHER_PORT, 'unlisted origin')];
-const userDataDir = mkdtempSync(join(tmpdir(), 'relgate-chromium-'));
-let context;
 const results = [];
+const { context, close } = await launch();
 try {
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
   const page = await context.newPage();
 
   // The listed origin: a query and a mutation go through.
@@ -124,13 +105,11 @@ try {
   if (await exists('502')) throw new Error('unlisted origin: the mutation reached relgate and wrote');
   results.push('unlisted origin: query and mutation refused by the browser, nothing written');
 } catch (err) {
-  await context?.close().catch(() => {});
-  rmSync(userDataDir, { recursive: true, force: true });
+  await close();
   servers.forEach((s) => s.close());
   done(false, err instanceof Error ? err.message : String(err));
 }
-await context.close();
-rmSync(userDataDir, { recursive: true, force: true });
+await close();
 servers.forEach((s) => s.close());
 for (const r of results) console.log(`  ok   ${r}`);
 done(true, results.join('; '));

@@ -13,18 +13,16 @@
 //
 // Browser: Debian's Chromium (CHROMIUM, default /usr/bin/chromium; install
 // with `apt-get install -y chromium`), driven by playwright-core.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { chromium } from 'playwright-core';
+import { CHROMIUM, launch } from './chromium.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BASE = (process.env.RELGATE_BASE ?? '').replace(/\/+$/, '');
 const TOKEN = process.env.RELGATE_TOKEN ?? '';
 const SCREENSHOT = resolve(process.env.SCREENSHOT ?? join(HERE, '..', 'playground.png'));
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const TIMEOUT_MS = Number(process.env.BROWSER_TIMEOUT_MS ?? 60000);
 
 function fail(msg) {
@@ -59,27 +57,15 @@ async function step(name, fn) {
   }
 }
 
-const userDataDir = mkdtempSync(join(tmpdir(), 'relgate-chromium-'));
 let context;
+let close = async () => {};
 try {
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+  ({ context, close } = await launch({
     viewport: { width: 1400, height: 860 },
     // With a token, the playground's own requests need it; GraphiQL's
     // header editor would be the person's way, this is the test's.
     extraHTTPHeaders: TOKEN ? { Authorization: `Bearer ${TOKEN}` } : {},
-  });
+  }));
 
   // Every request of the pages and their workers: the server's origin goes
   // through, anything else is refused and recorded.
@@ -204,8 +190,7 @@ try {
     );
   }
 } finally {
-  await context?.close().catch(() => {});
-  rmSync(userDataDir, { recursive: true, force: true });
+  await close();
 }
 
 // --- verdict -------------------------------------------------------------------
