@@ -186,8 +186,17 @@ const steps: Step[] = [
       assert.ok(r.mirror, 'twoWay: the mirror is written too');
       assert.deepEqual([r.mirror.from.name, r.mirror.to.name], ['Brom', 'Ilsa']);
       assert.notEqual(r.mirror.id, r.relation.id);
+      // The edges Ilsa's list gains: the relation (outgoing), its mirror (incoming).
+      assert.deepEqual(
+        r.fromEdges.map((e) => [e.node.id, e.direction, e.other.name]),
+        [
+          [r.relation.id, 'OUTGOING', 'Brom'],
+          [r.mirror.id, 'INCOMING', 'Brom'],
+        ],
+      );
+      assert.ok(r.fromEdges.every((e) => e.cursor.length > 0), 'each edge has its cursor');
       kanka = r;
-      return `relation ${r.relation.id} with mirror ${r.mirror.id}`;
+      return `relation ${r.relation.id} with mirror ${r.mirror.id}, and both edges of Ilsa's list`;
     },
   },
   {
