@@ -392,14 +392,14 @@ async fn execute(
             "the request took longer than the server allows",
         );
     };
-    let id = request_id(headers);
     let (status, body, executor) = match answer {
         Answer::Compiled(body) => (StatusCode::OK, body, "compiled"),
         Answer::Single(r) => {
-            let (status, body) = single(media, &with_request_id(r, &id));
+            let (status, body) = single(media, &with_request_id(r, &request_id(headers)));
             (status, body, "async-graphql")
         }
         Answer::Batch(rs) => {
+            let id = request_id(headers);
             let rs: Vec<_> = rs.into_iter().map(|r| with_request_id(r, &id)).collect();
             (StatusCode::OK, serialize(&rs), "async-graphql")
         }
