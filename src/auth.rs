@@ -15,7 +15,9 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::domain::Origin;
 use crate::error::{AppError, AppResult};
+use crate::store::events::Actor;
 use crate::store::{self, Store};
 
 /// What a caller may do; each role includes the ones before it.
@@ -59,6 +61,10 @@ pub struct Principal {
     pub role: Role,
     /// The email bound to the token, if any (Copper's `X-PW-UserEmail`).
     pub email: Option<String>,
+    /// The API the request came through (for the journal).
+    pub origin: Origin,
+    /// The request's id (`x-request-id`), for the journal.
+    pub request_id: Option<String>,
 }
 
 impl Principal {
@@ -68,6 +74,26 @@ impl Principal {
             name: "open-mode".to_owned(),
             role: Role::Admin,
             email: None,
+            origin: Origin::default(),
+            request_id: None,
+        }
+    }
+
+    /// This caller, calling through `origin` in request `request_id`.
+    pub fn via(self, origin: Origin, request_id: Option<String>) -> Self {
+        Self {
+            origin,
+            request_id,
+            ..self
+        }
+    }
+
+    /// What the journal records of this caller.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            name: self.name.clone(),
+            request_id: self.request_id.clone(),
+            origin: self.origin,
         }
     }
 
@@ -348,6 +374,8 @@ impl Authenticator {
             name: row.name,
             role,
             email: row.email,
+            origin: Origin::default(),
+            request_id: None,
         }))
     }
 }

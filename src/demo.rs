@@ -170,7 +170,7 @@ async fn entity_id(service: &Service, key: Key) -> AppResult<i64> {
 
 /// Writes the demo data; returns a one-line summary.
 pub async fn seed(service: &Service) -> AppResult<String> {
-    let admin = Principal::open_mode();
+    let admin = Principal::open_mode().via(crate::domain::Origin::Seed, None);
     let mut created_entities = 0;
     for ((source, space, kind, external_id), name) in ENTITIES {
         let (_, created) = service
@@ -455,6 +455,7 @@ pub async fn seed_at_scale(
         written += flush(&mut rows).await?;
     }
     bulk::after_explicit_ids(db).await?;
+    bulk::record_created(db, first_relation).await?;
     progress(done + written, total);
     Ok(format!(
         "demo data at scale: {} entities and {written} relations added",

@@ -4,6 +4,9 @@
 //! own. Each write runs in one transaction: it checks the caller's role, loads
 //! what the decision depends on, checks it, writes, and commits, so a refused
 //! write changes nothing and a two-way pair is written whole or not at all.
+//! Each write also appends its events to the journal (`store::events`) in
+//! that transaction: a committed write always leaves them, a refused or
+//! rolled-back one never does.
 //! Reads go to the store directly through [`Service::store`] (with the
 //! caller's [`Visibility`]).
 
@@ -14,14 +17,16 @@ use futures_util::future::BoxFuture;
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 
 use crate::auth::{Principal, Role};
+use crate::domain::RelationState;
 use crate::domain::rules::{self, Attributes, Facts, Holder, Proposal, Verdict};
 use crate::domain::source::check_name;
 use crate::domain::{
-    AttributeRules, CardinalityLimit, Contract, DuplicatePolicy, Entity, EntityKey, KindPair,
-    Relation, RelationType,
+    AttributeRules, CardinalityLimit, Contract, DuplicatePolicy, EndKey, Entity, EntityKey,
+    EventKind, KindPair, NewEvent, Relation, RelationType, Subject,
 };
 use crate::error::{AppError, AppResult, Rule, Violation};
 use crate::sources;
+use crate::store::entities::Upserted;
 use crate::store::relation_types::RelationTypeFields;
 use crate::store::relations::{NewRelation, RelationChanges};
 use crate::store::{self, Store, Visibility};
@@ -165,19 +170,34 @@ impl Service {
         &self.store
     }
 
-    /// Runs `body` in a write transaction and commits it. A transaction that
-    /// lost a race (PostgreSQL serialization failure or deadlock, SQLite
-    /// busy) is rolled back and run again, a bounded number of times.
-    async fn write<T, F>(&self, mut body: F) -> AppResult<T>
+    /// Runs `body` in a write transaction, appends the events it returns to
+    /// the journal as `who`'s, and commits. A transaction that lost a race
+    /// (PostgreSQL serialization failure or deadlock, SQLite busy) is rolled
+    /// back and run again, a bounded number of times.
+    async fn write<T, F>(&self, who: &Principal, mut body: F) -> AppResult<T>
     where
-        F: for<'t> FnMut(&'t DatabaseTransaction) -> BoxFuture<'t, AppResult<T>>,
+        F: for<'t> FnMut(&'t DatabaseTransaction) -> BoxFuture<'t, AppResult<(T, Vec<NewEvent>)>>,
     {
+        let actor = who.actor();
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
             let outcome = match self.store.begin_write().await {
                 Ok(txn) => match body(&txn).await {
-                    Ok(value) => txn.commit().await.map(|()| value).map_err(AppError::from),
+                    Ok((value, events)) => {
+                        let journaled = if events.is_empty() {
+                            Ok(())
+                        } else {
+                            store::events::append(&txn, &events, &actor).await
+                        };
+                        match journaled {
+                            Ok(()) => txn.commit().await.map(|()| value).map_err(AppError::from),
+                            Err(err) => {
+                                let _ = txn.rollback().await;
+                                Err(err)
+                            }
+                        }
+                    }
                     Err(err) => {
                         let _ = txn.rollback().await;
                         Err(err)
@@ -247,10 +267,13 @@ impl Service {
     ) -> AppResult<(Entity, bool)> {
         who.require(Role::Write, "upsertEntity")?;
         let key = self.upsert_key(&input)?;
-        self.write(|txn| {
+        self.write(who, |txn| {
             let (key, input) = (key.clone(), input.clone());
             Box::pin(async move {
-                store::entities::upsert(txn, &key, &input.kind, input.name.as_deref()).await
+                let (entity, done) =
+                    store::entities::upsert(txn, &key, &input.kind, input.name.as_deref()).await?;
+                let events = entity_event(&entity, &done).into_iter().collect();
+                Ok(((entity, done == Upserted::Created), events))
             })
         })
         .await
@@ -261,19 +284,31 @@ impl Service {
     pub async fn delete_entity(&self, who: &Principal, id: i64) -> AppResult<Vec<i64>> {
         who.require(Role::Write, "deleteEntity")?;
         let vis = visibility(who);
-        self.write(|txn| {
+        self.write(who, |txn| {
             Box::pin(async move {
                 store::entities::lock(txn, &[id]).await?;
-                if store::entities::by_ids(txn, &[id]).await?.is_empty() {
+                let Some(entity) = store::entities::by_ids(txn, &[id]).await?.pop() else {
                     return Err(AppError::not_found(format!("no entity with id {id}")));
-                }
+                };
                 let touching = store::relations::ids_touching(txn, id).await?;
-                let visible = store::relations::by_ids(txn, &touching, vis).await?;
+                let all = store::relations::by_ids(txn, &touching, EVERYTHING).await?;
+                let mut events = deletion_events(txn, &all).await?;
+                events.push(NewEvent {
+                    kind: EventKind::EntityDeleted,
+                    subject: Subject::Entity {
+                        before_name: entity.name.clone(),
+                        entity: EndKey::from(&entity),
+                    },
+                });
                 store::relations::delete(txn, &touching).await?;
                 store::entities::delete(txn, id).await?;
-                let mut ids: Vec<i64> = visible.into_iter().map(|r| r.id).collect();
+                let mut ids: Vec<i64> = all
+                    .iter()
+                    .filter(|r| vis.include_private || !r.is_private)
+                    .map(|r| r.id)
+                    .collect();
                 ids.sort_unstable();
-                Ok(ids)
+                Ok((ids, events))
             })
         })
         .await
@@ -283,7 +318,7 @@ impl Service {
     pub async fn relate(&self, who: &Principal, input: Relate) -> AppResult<Related> {
         who.require(Role::Write, "relate")?;
         let vis = visibility(who);
-        self.write(|txn| Box::pin(relate_in(txn, input.clone(), vis)))
+        self.write(who, |txn| Box::pin(relate_in(txn, input.clone(), vis)))
             .await
     }
 
@@ -302,7 +337,7 @@ impl Service {
         let to_key = self.upsert_key(&to)?;
         let vis = visibility(who);
         let (type_source, type_alias) = (type_source.to_owned(), type_alias.to_owned());
-        self.write(|txn| {
+        self.write(who, |txn| {
             let (from_key, to_key, from, to, attributes) = (
                 from_key.clone(),
                 to_key.clone(),
@@ -319,12 +354,19 @@ impl Service {
                             "{type_source} has no relation type with alias {type_alias}"
                         ))
                     })?;
-                let (from_entity, _) =
+                let (from_entity, from_done) =
                     store::entities::upsert(txn, &from_key, &from.kind, from.name.as_deref())
                         .await?;
-                let (to_entity, _) =
+                let (to_entity, to_done) =
                     store::entities::upsert(txn, &to_key, &to.kind, to.name.as_deref()).await?;
-                relate_in(
+                let mut events: Vec<NewEvent> = [
+                    entity_event(&from_entity, &from_done),
+                    entity_event(&to_entity, &to_done),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                let (related, relation_events) = relate_in(
                     txn,
                     Relate {
                         type_id: ty.id,
@@ -334,7 +376,9 @@ impl Service {
                     },
                     vis,
                 )
-                .await
+                .await?;
+                events.extend(relation_events);
+                Ok((related, events))
             })
         })
         .await
@@ -364,7 +408,7 @@ impl Service {
     ) -> AppResult<Vec<i64>> {
         who.require(Role::Write, "unrelate")?;
         let vis = visibility(who);
-        self.write(|txn| {
+        self.write(who, |txn| {
             Box::pin(async move {
                 let relation = load_relation(txn, id, vis).await?;
                 store::entities::lock(txn, &[relation.from_id, relation.to_id]).await?;
@@ -372,14 +416,49 @@ impl Service {
                 let relation = load_relation(txn, id, vis).await?;
                 let ty = load_type(txn, relation.type_id).await?;
                 refuse(rules::check_removal(&ty))?;
+                let ends = load_ends(txn, relation.from_id, relation.to_id).await?;
+                let ends = (&ends.0, &ends.1);
+                let mirror = match relation.mirror_id {
+                    Some(m) => store::relations::by_ids(txn, &[m], EVERYTHING).await?.pop(),
+                    None => None,
+                };
                 let mut ids = vec![relation.id];
-                if include_mirror && let Some(m) = relation.mirror_id {
-                    ids.push(m);
+                let deleted = |r: &Relation| {
+                    NewEvent::relation(
+                        EventKind::RelationDeleted,
+                        &ty,
+                        ends_of(ends, r),
+                        r.id,
+                        Some(r),
+                        None,
+                    )
+                };
+                let mut events = vec![deleted(&relation)];
+                match mirror {
+                    Some(m) if include_mirror => {
+                        ids.push(m.id);
+                        events.push(deleted(&m));
+                    }
+                    Some(m) => {
+                        let cleared = Relation {
+                            mirror_id: None,
+                            ..m.clone()
+                        };
+                        events.push(NewEvent::relation(
+                            EventKind::MirrorCleared,
+                            &ty,
+                            ends_of(ends, &m),
+                            m.id,
+                            Some(&m),
+                            Some(&cleared),
+                        ));
+                    }
+                    None => {}
                 }
                 // The survivor of a pair loses its mirror through the foreign key.
                 store::relations::delete(txn, &ids).await?;
                 ids.sort_unstable();
-                Ok(ids)
+                Ok((ids, events))
             })
         })
         .await
@@ -399,7 +478,7 @@ impl Service {
             ));
         }
         let vis = visibility(who);
-        self.write(|txn| {
+        self.write(who, |txn| {
             let input = input.clone();
             Box::pin(async move {
                 let relation = load_relation(txn, input.id, vis).await?;
@@ -412,14 +491,35 @@ impl Service {
                     Some(m) => store::relations::by_ids(txn, &[m], vis).await?.pop(),
                     None => None,
                 };
-                let mirror = match mirror {
+                let (mirror, mirror_before) = match mirror {
                     Some(m) if input.sync_mirror => {
                         refuse(rules::check_update(&ty, &after(&m, &input.changes)))?;
-                        Some(store::relations::update(txn, m.id, &input.changes).await?)
+                        let synced = store::relations::update(txn, m.id, &input.changes).await?;
+                        (Some(synced), Some(m))
                     }
-                    other => other,
+                    other => (other, None),
                 };
-                Ok((updated, mirror))
+                let ends = load_ends(txn, relation.from_id, relation.to_id).await?;
+                let ends = (&ends.0, &ends.1);
+                let mut events = Vec::new();
+                for (before, now) in [
+                    (Some(&relation), Some(&updated)),
+                    (mirror_before.as_ref(), mirror.as_ref()),
+                ] {
+                    if let (Some(before), Some(now)) = (before, now)
+                        && RelationState::from(before) != RelationState::from(now)
+                    {
+                        events.push(NewEvent::relation(
+                            EventKind::RelationUpdated,
+                            &ty,
+                            ends_of(ends, now),
+                            now.id,
+                            Some(before),
+                            Some(now),
+                        ));
+                    }
+                }
+                Ok(((updated, mirror), events))
             })
         })
         .await
@@ -437,20 +537,27 @@ impl Service {
         check_name("source", source)?;
         check_alias(alias)?;
         check_definition(&input)?;
-        let txn = self.store.begin_write().await?;
-        if store::relation_types::by_alias(&txn, source, alias)
-            .await?
-            .is_some()
-        {
-            return Err(AppError::constraint(
-                Rule::NameTaken,
-                format!("{source} already has a relation type with alias {alias}"),
-            ));
-        }
-        ensure_name_free(&txn, source, &input.name, None).await?;
-        let ty = store::relation_types::insert(&txn, source, alias, &fields(input)).await?;
-        txn.commit().await?;
-        Ok(ty)
+        let (source, alias) = (source.to_owned(), alias.to_owned());
+        self.write(who, |txn| {
+            let (source, alias, input) = (source.clone(), alias.clone(), input.clone());
+            Box::pin(async move {
+                if store::relation_types::by_alias(txn, &source, &alias)
+                    .await?
+                    .is_some()
+                {
+                    return Err(AppError::constraint(
+                        Rule::NameTaken,
+                        format!("{source} already has a relation type with alias {alias}"),
+                    ));
+                }
+                ensure_name_free(txn, &source, &input.name, None).await?;
+                let ty =
+                    store::relation_types::insert(txn, &source, &alias, &fields(input)).await?;
+                let event = type_event(EventKind::TypeCreated, &ty, None, Some(&ty.name));
+                Ok((ty, vec![event]))
+            })
+        })
+        .await
     }
 
     /// Changes a custom relation type: the fields given in `patch` replace
@@ -462,29 +569,40 @@ impl Service {
         patch: RelationTypePatch,
     ) -> AppResult<RelationType> {
         who.require(Role::Admin, "updateRelationType")?;
-        let txn = self.store.begin_write().await?;
-        let ty = load_type(&txn, id).await?;
-        refuse_built_in(&ty)?;
-        let c = ty.contract;
-        let merged = RelationTypeInput {
-            name: patch.name.unwrap_or(ty.name),
-            bidirectional: patch.bidirectional.unwrap_or(ty.bidirectional),
-            updatable: patch.updatable.unwrap_or(ty.updatable),
-            contract: Contract {
-                allowed_pairs: patch.allowed_pairs.unwrap_or(c.allowed_pairs),
-                limits: patch.limits.unwrap_or(c.limits),
-                duplicates: patch.duplicates.unwrap_or(c.duplicates),
-                same_space: patch.same_space.unwrap_or(c.same_space),
-                allow_self: patch.allow_self.unwrap_or(c.allow_self),
-                symmetric: patch.symmetric.unwrap_or(c.symmetric),
-                attributes: patch.attributes.unwrap_or(c.attributes),
-            },
-        };
-        check_definition(&merged)?;
-        ensure_name_free(&txn, &ty.source, &merged.name, Some(ty.id)).await?;
-        let ty = store::relation_types::update(&txn, id, &fields(merged)).await?;
-        txn.commit().await?;
-        Ok(ty)
+        self.write(who, |txn| {
+            let patch = patch.clone();
+            Box::pin(async move {
+                let ty = load_type(txn, id).await?;
+                refuse_built_in(&ty)?;
+                let before_name = ty.name.clone();
+                let c = ty.contract;
+                let merged = RelationTypeInput {
+                    name: patch.name.unwrap_or(ty.name),
+                    bidirectional: patch.bidirectional.unwrap_or(ty.bidirectional),
+                    updatable: patch.updatable.unwrap_or(ty.updatable),
+                    contract: Contract {
+                        allowed_pairs: patch.allowed_pairs.unwrap_or(c.allowed_pairs),
+                        limits: patch.limits.unwrap_or(c.limits),
+                        duplicates: patch.duplicates.unwrap_or(c.duplicates),
+                        same_space: patch.same_space.unwrap_or(c.same_space),
+                        allow_self: patch.allow_self.unwrap_or(c.allow_self),
+                        symmetric: patch.symmetric.unwrap_or(c.symmetric),
+                        attributes: patch.attributes.unwrap_or(c.attributes),
+                    },
+                };
+                check_definition(&merged)?;
+                ensure_name_free(txn, &ty.source, &merged.name, Some(ty.id)).await?;
+                let ty = store::relation_types::update(txn, id, &fields(merged)).await?;
+                let event = type_event(
+                    EventKind::TypeUpdated,
+                    &ty,
+                    Some(&before_name),
+                    Some(&ty.name),
+                );
+                Ok((ty, vec![event]))
+            })
+        })
+        .await
     }
 
     /// Deletes a custom relation type. If it has relations, `delete_relations`
@@ -496,24 +614,128 @@ impl Service {
         delete_relations: bool,
     ) -> AppResult<u64> {
         who.require(Role::Admin, "deleteRelationType")?;
-        let txn = self.store.begin_write().await?;
-        let ty = load_type(&txn, id).await?;
-        refuse_built_in(&ty)?;
-        let n = store::relations::count_of_type(&txn, id).await?;
-        if n > 0 && !delete_relations {
-            return Err(AppError::constraint(
-                Rule::InUse,
-                format!(
-                    "relation type {} has {n} relation(s); pass deleteRelations: true to delete them with it",
-                    ty.alias
-                ),
-            ));
-        }
-        let removed = store::relations::delete_of_type(&txn, id).await?;
-        store::relation_types::delete(&txn, id).await?;
-        txn.commit().await?;
-        Ok(removed)
+        self.write(who, |txn| {
+            Box::pin(async move {
+                let ty = load_type(txn, id).await?;
+                refuse_built_in(&ty)?;
+                let n = store::relations::count_of_type(txn, id).await?;
+                if n > 0 && !delete_relations {
+                    return Err(AppError::constraint(
+                        Rule::InUse,
+                        format!(
+                            "relation type {} has {n} relation(s); pass deleteRelations: true to delete them with it",
+                            ty.alias
+                        ),
+                    ));
+                }
+                let doomed = store::relations::of_type(txn, id).await?;
+                let mut events = deletion_events(txn, &doomed).await?;
+                events.push(type_event(EventKind::TypeDeleted, &ty, Some(&ty.name), None));
+                let removed = store::relations::delete_of_type(txn, id).await?;
+                store::relation_types::delete(txn, id).await?;
+                Ok((removed, events))
+            })
+        })
+        .await
     }
+}
+
+/// Every relation, private ones too: what the journal records of a change.
+const EVERYTHING: Visibility = Visibility {
+    include_private: true,
+};
+
+/// The event of an upsert, if it changed anything.
+fn entity_event(entity: &Entity, done: &Upserted) -> Option<NewEvent> {
+    let (kind, before_name) = match done {
+        Upserted::Created => (EventKind::EntityCreated, None),
+        Upserted::Renamed(before) => (EventKind::EntityRenamed, before.clone()),
+        Upserted::Unchanged => return None,
+    };
+    Some(NewEvent {
+        kind,
+        subject: Subject::Entity {
+            entity: EndKey::from(entity),
+            before_name,
+        },
+    })
+}
+
+/// The event of a relation type change.
+fn type_event(
+    kind: EventKind,
+    ty: &RelationType,
+    before_name: Option<&str>,
+    after_name: Option<&str>,
+) -> NewEvent {
+    NewEvent {
+        kind,
+        subject: Subject::Type {
+            id: ty.id,
+            source: ty.source.clone(),
+            alias: ty.alias.clone(),
+            before_name: before_name.map(str::to_owned),
+            after_name: after_name.map(str::to_owned),
+        },
+    }
+}
+
+/// `relation`'s ends, from the two entities a relation between them has.
+fn ends_of<'a>((a, b): (&'a Entity, &'a Entity), relation: &Relation) -> (&'a Entity, &'a Entity) {
+    if relation.from_id == a.id {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+/// The `RELATION_DELETED` events of `relations` (about to be deleted with
+/// an entity or a type): their types and ends read in one statement each.
+async fn deletion_events<C: ConnectionTrait>(
+    db: &C,
+    relations: &[Relation],
+) -> AppResult<Vec<NewEvent>> {
+    if relations.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut type_ids: Vec<i64> = relations.iter().map(|r| r.type_id).collect();
+    type_ids.sort_unstable();
+    type_ids.dedup();
+    let mut entity_ids: Vec<i64> = relations
+        .iter()
+        .flat_map(|r| [r.from_id, r.to_id])
+        .collect();
+    entity_ids.sort_unstable();
+    entity_ids.dedup();
+    let types = store::relation_types::by_ids(db, &type_ids).await?;
+    let entities = store::entities::by_ids(db, &entity_ids).await?;
+    let missing =
+        || AppError::internal(std::io::Error::other("a relation's type or end is missing"));
+    relations
+        .iter()
+        .map(|r| {
+            let ty = types
+                .iter()
+                .find(|t| t.id == r.type_id)
+                .ok_or_else(missing)?;
+            let from = entities
+                .iter()
+                .find(|e| e.id == r.from_id)
+                .ok_or_else(missing)?;
+            let to = entities
+                .iter()
+                .find(|e| e.id == r.to_id)
+                .ok_or_else(missing)?;
+            Ok(NewEvent::relation(
+                EventKind::RelationDeleted,
+                ty,
+                (from, to),
+                r.id,
+                Some(r),
+                None,
+            ))
+        })
+        .collect()
 }
 
 /// Refuses with every violation, if there are any.
@@ -623,7 +845,7 @@ async fn relate_in(
     txn: &DatabaseTransaction,
     input: Relate,
     vis: Visibility,
-) -> AppResult<Related> {
+) -> AppResult<(Related, Vec<NewEvent>)> {
     if input.is_private == Some(true) && !vis.include_private {
         return Err(AppError::Forbidden(
             "only admins may create private relations (they could not see them)".to_owned(),
@@ -648,12 +870,28 @@ async fn relate_in(
         two_way: input.two_way,
     };
     let (relation, created) = relate_one(txn, &forward, vis).await?;
+    let created_event = |r: &Relation| {
+        NewEvent::relation(
+            EventKind::RelationCreated,
+            &ty,
+            ends_of((&from, &to), r),
+            r.id,
+            None,
+            Some(r),
+        )
+    };
     if !input.two_way || !created {
-        return Ok(Related {
+        let events = if created {
+            vec![created_event(&relation)]
+        } else {
+            Vec::new()
+        };
+        let related = Related {
             relation,
             mirror: None,
             created,
-        });
+        };
+        return Ok((related, events));
     }
     let backward = Proposal {
         from: &to,
@@ -663,11 +901,13 @@ async fn relate_in(
     let (back, _) = relate_one(txn, &backward, vis).await?;
     let back = store::relations::set_mirror(txn, back.id, Some(relation.id)).await?;
     let relation = store::relations::set_mirror(txn, relation.id, Some(back.id)).await?;
-    Ok(Related {
+    let events = vec![created_event(&relation), created_event(&back)];
+    let related = Related {
         relation,
         mirror: Some(back),
         created,
-    })
+    };
+    Ok((related, events))
 }
 
 /// What `who` may read.

@@ -9,6 +9,9 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_relation_store;
 mod m20261123_000002_create_api_tokens;
+mod m20261201_000001_create_relation_events;
+
+pub use m20261201_000001_create_relation_events::created_events_sql;
 
 /// Every migration of relgate's store, oldest first.
 pub struct Migrator;
@@ -19,6 +22,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_create_relation_store::Migration),
             Box::new(m20261123_000002_create_api_tokens::Migration),
+            Box::new(m20261201_000001_create_relation_events::Migration),
         ]
     }
 }

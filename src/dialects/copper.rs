@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 
 use super::{authenticate, entity, header_value, log_internal};
 use crate::auth::Principal;
-use crate::domain::{Direction, Entity, PageWindow};
+use crate::domain::{Direction, Entity, Origin, PageWindow};
 use crate::error::{AppError, AppResult};
 use crate::http::AppState;
 use crate::service::{Relate, visibility};
@@ -112,7 +112,13 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> AppResult<Principal> {
             "X-PW-Application must be developer_api".to_owned(),
         ));
     }
-    let principal = authenticate(state, header_value(headers, "x-pw-accesstoken")).await?;
+    let principal = authenticate(
+        state,
+        header_value(headers, "x-pw-accesstoken"),
+        headers,
+        Origin::Copper,
+    )
+    .await?;
     if state.auth.open_mode().await? {
         return Ok(principal);
     }

@@ -26,7 +26,7 @@ use utoipa::ToSchema;
 
 use super::{authenticate, entity, header_value, log_internal};
 use crate::auth::{Principal, bearer};
-use crate::domain::{Entity, PageWindow, Relation};
+use crate::domain::{Entity, Origin, PageWindow, Relation};
 use crate::error::{AppError, AppResult, Rule};
 use crate::http::AppState;
 use crate::service::{Relate, UpdateRelation, visibility};
@@ -279,7 +279,9 @@ async fn context(
     entity_id: &str,
 ) -> Result<(Principal, Entity), KankaError> {
     let token = bearer(header_value(headers, header::AUTHORIZATION.as_str()));
-    let principal = authenticate(state, token).await.map_err(from_app)?;
+    let principal = authenticate(state, token, headers, Origin::Kanka)
+        .await
+        .map_err(from_app)?;
     let owner = entity(state, SOURCE, campaign, None, entity_id)
         .await
         .map_err(from_app)?;

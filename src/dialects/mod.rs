@@ -13,7 +13,7 @@ use axum::Router;
 use axum::http::{HeaderMap, header};
 
 use crate::auth::Principal;
-use crate::domain::Entity;
+use crate::domain::{Entity, Origin};
 use crate::error::{AppError, AppResult};
 use crate::http::AppState;
 use crate::store;
@@ -60,12 +60,19 @@ pub fn routes() -> Router<AppState> {
         .nest("/kanka/api/1.0/campaigns/{campaign}", kanka::routes())
 }
 
-/// The caller presenting `token` (or none, in open mode).
-async fn authenticate(state: &AppState, token: Option<&str>) -> AppResult<Principal> {
-    state
+/// The caller presenting `token` (or none, in open mode), calling through
+/// dialect `origin` in the request of `headers`.
+async fn authenticate(
+    state: &AppState,
+    token: Option<&str>,
+    headers: &HeaderMap,
+    origin: Origin,
+) -> AppResult<Principal> {
+    let principal = state
         .auth
         .authenticate(token.filter(|t| !t.is_empty()))
-        .await
+        .await?;
+    Ok(principal.via(origin, crate::http::request_id(headers)))
 }
 
 fn header_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 
 use super::{authenticate, base_url, entity, header_value, log_internal};
 use crate::auth::Principal;
-use crate::domain::{DEFAULT_SPACE, Entity, PageWindow, Relation, RelationType};
+use crate::domain::{DEFAULT_SPACE, Entity, Origin, PageWindow, Relation, RelationType};
 use crate::error::{AppError, AppResult};
 use crate::http::AppState;
 use crate::service::{Relate, visibility};
@@ -193,7 +193,7 @@ async fn request(state: &AppState, headers: &HeaderMap) -> Result<Request, Umbra
         Some(v) => Some(crate::auth::bearer(Some(v)).unwrap_or(v)),
         None => header_value(headers, "api-key"),
     };
-    let principal = authenticate(state, token)
+    let principal = authenticate(state, token, headers, Origin::Umbraco)
         .await
         .map_err(|e| from_app(e, ""))?;
     let space = header_value(headers, "umb-project-alias")

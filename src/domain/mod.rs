@@ -5,6 +5,7 @@
 //! source profiles' shape.
 
 pub mod contract;
+pub mod event;
 pub mod ids;
 pub mod model;
 pub mod page;
@@ -15,6 +16,7 @@ pub use contract::{
     AttributeRules, CardinalityLimit, Contract, DuplicatePolicy, EndpointKind, IntRange, KindPair,
     TextRule,
 };
+pub use event::{EndKey, Event, EventCursor, EventKind, NewEvent, Origin, RelationState, Subject};
 pub use ids::{GlobalId, NodeType};
 pub use model::{Direction, Entity, EntityKey, Relation, RelationType};
 pub use page::{Cursor, PageArgs, PageWindow};

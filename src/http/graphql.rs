@@ -33,8 +33,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::persisted::{DocumentRef, Refusal};
-use super::{AppState, EXECUTOR, REQUEST_ID, SQL_STATEMENTS};
+use super::{AppState, EXECUTOR, SQL_STATEMENTS};
 use crate::auth::{Principal, Role, bearer};
+use crate::domain::Origin;
 use crate::error::AppError;
 use crate::graphql::errors::with_code;
 use crate::graphql::loaders::{BatchQueue, Loaders};
@@ -167,7 +168,7 @@ async fn principal(
         .and_then(|v| v.to_str().ok());
     if header.is_some() && bearer(header).is_none() {
         return match state.auth.ignores_credentials().await {
-            Ok(true) => Ok(Principal::open_mode()),
+            Ok(true) => Ok(Principal::open_mode().via(Origin::Graphql, super::request_id(headers))),
             Ok(false) => Err(app_error_response(
                 media,
                 &AppError::Unauthenticated("use Authorization: Bearer <token>".to_owned()),
@@ -179,6 +180,7 @@ async fn principal(
         .auth
         .authenticate(bearer(header))
         .await
+        .map(|p| p.via(Origin::Graphql, super::request_id(headers)))
         .map_err(|e| app_error_response(media, &e))
 }
 
@@ -268,11 +270,7 @@ enum Operation {
 }
 
 fn request_id(headers: &HeaderMap) -> String {
-    headers
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
+    super::request_id(headers).unwrap_or_default()
 }
 
 fn with_request_id(mut response: async_graphql::Response, id: &str) -> async_graphql::Response {

@@ -65,6 +65,15 @@ pub struct AppState {
     pub persisted: Arc<PersistedDocuments>,
 }
 
+/// The request's id (`x-request-id`, set for every request before any
+/// handler runs).
+pub fn request_id(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// How many GraphQL requests execute at once. Past the limit, requests wait
 /// for a turn in arrival order. The server is CPU-bound under load, so more
 /// concurrent executions add no throughput, only memory (each holds its

@@ -161,3 +161,16 @@ pub async fn after_explicit_ids<C: ConnectionTrait>(db: &C) -> AppResult<()> {
     }
     Ok(())
 }
+
+/// Appends a `RELATION_CREATED` event (origin `seed`) for every relation
+/// with an id from `first_id` on: the journal of a bulk seed, in one
+/// statement.
+pub async fn record_created<C: ConnectionTrait>(db: &C, first_id: i64) -> AppResult<()> {
+    let sql = migration::created_events_sql(
+        db.get_database_backend(),
+        &format!("r.id >= {first_id}"),
+        crate::domain::Origin::Seed.as_str(),
+    );
+    db.execute_unprepared(&sql).await?;
+    Ok(())
+}

@@ -143,15 +143,26 @@ pub async fn count<C: ConnectionTrait>(db: &C, filter: &EntityFilter) -> AppResu
     Ok(filtered(filter).count(db).await?)
 }
 
+/// What [`upsert`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upserted {
+    /// The entity was created.
+    Created,
+    /// The entity existed, and its name changed from this one.
+    Renamed(Option<String>),
+    /// The entity existed as it is.
+    Unchanged,
+}
+
 /// Inserts the entity with `key`, or finds it (setting `name` when given).
-/// Returns the entity and whether it was created. An entity with the same id
-/// but another kind (per-space sources) is a `KIND_MISMATCH`.
+/// Returns the entity and what was done. An entity with the same id but
+/// another kind (per-space sources) is a `KIND_MISMATCH`.
 pub async fn upsert<C: ConnectionTrait>(
     db: &C,
     key: &EntityKey,
     kind: &str,
     name: Option<&str>,
-) -> AppResult<(Entity, bool)> {
+) -> AppResult<(Entity, Upserted)> {
     let any_kind = EntityKey {
         kind: None,
         ..key.clone()
@@ -208,9 +219,10 @@ pub async fn upsert<C: ConnectionTrait>(
                 ..Default::default()
             };
             let updated = entity::Entity::update(row).exec(db).await?;
-            Ok((Entity::from(updated), false))
+            Ok((Entity::from(updated), Upserted::Renamed(existing.name)))
         }
-        _ => Ok((existing, created)),
+        _ if created => Ok((existing, Upserted::Created)),
+        _ => Ok((existing, Upserted::Unchanged)),
     }
 }
 

@@ -23,6 +23,7 @@ use crate::error::{AppError, AppResult};
 
 pub mod bulk;
 pub mod entities;
+pub mod events;
 pub mod models;
 pub mod pages;
 mod reader;

@@ -146,6 +146,19 @@ pub async fn ids_touching<C: ConnectionTrait>(db: &C, entity_id: i64) -> AppResu
         .await?)
 }
 
+/// Every relation of a relation type, private ones included, by id (for
+/// the journal, before they are deleted with their type).
+pub async fn of_type<C: ConnectionTrait>(db: &C, type_id: i64) -> AppResult<Vec<Relation>> {
+    Ok(relation::Entity::find()
+        .filter(Column::TypeId.eq(type_id))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Relation::from)
+        .collect())
+}
+
 /// How many relations a relation type has.
 pub async fn count_of_type<C: ConnectionTrait>(db: &C, type_id: i64) -> AppResult<u64> {
     Ok(relation::Entity::find()

@@ -1,0 +1,411 @@
+//! The journal, `relation_events`: appended in each write's transaction,
+//! read in order by followers.
+//!
+//! **Never skipping an event.** An event's id comes from a sequence, taken
+//! before its transaction commits: on PostgreSQL a slow transaction can
+//! commit an event with a lower id after a reader has passed a higher one.
+//! So every event also carries its transaction's id (`txid`,
+//! `pg_current_xact_id()`), the journal is ordered by `(txid, id)`, and a
+//! reader is handed only events whose transaction is older than the oldest
+//! transaction still running (`pg_snapshot_xmin(pg_current_snapshot())`):
+//! those have all committed or rolled back, and every later commit has a
+//! larger `txid`, so it sorts after anything already read. A long write
+//! transaction holds later events back until it ends; it never lets a
+//! follower skip it. On SQLite writers commit one at a time (`BEGIN
+//! IMMEDIATE`), ids grow in commit order, and `txid` is 0.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult};
+use serde::{Deserialize, Serialize};
+
+use super::Visibility;
+use super::sql::Sql;
+use crate::domain::{
+    EndKey, Event, EventCursor, EventKind, NewEvent, Origin, RelationState, Subject,
+};
+use crate::error::{AppError, AppResult};
+
+/// Who made a change, and through what: what each event records of it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Actor {
+    /// The token's name, or `open-mode`.
+    pub name: String,
+    /// The HTTP request, if the change came through one.
+    pub request_id: Option<String>,
+    /// The API it came through.
+    pub origin: Origin,
+}
+
+/// Which events a read returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct EventFilter {
+    /// Only events about this entity: as either end of a relation, or itself.
+    pub entity_id: Option<i64>,
+    /// Only events about this relation.
+    pub relation_id: Option<i64>,
+    /// Only events about relations (or the type) of this relation type.
+    pub type_id: Option<i64>,
+    /// Only these kinds (all when empty).
+    pub kinds: Vec<EventKind>,
+    /// Only these origins (all when empty).
+    pub origins: Vec<Origin>,
+    /// Only events at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only events before this time.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// The ends of a relation event, or the entity of an entity event.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Ends {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    from: Option<EndKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    to: Option<EndKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    entity: Option<EndKey>,
+}
+
+/// A name before or after an entity or type event.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Named {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+fn json(value: &impl Serialize) -> AppResult<String> {
+    serde_json::to_string(value).map_err(AppError::internal)
+}
+
+/// The columns of one event row, as bound values.
+struct Row {
+    kind: &'static str,
+    relation_id: Option<i64>,
+    type_id: Option<i64>,
+    type_source: Option<String>,
+    type_alias: Option<String>,
+    from_id: Option<i64>,
+    to_id: Option<i64>,
+    entity_id: Option<i64>,
+    is_private: bool,
+    ends: Option<String>,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+fn row_of(event: &NewEvent) -> AppResult<Row> {
+    let mut row = Row {
+        kind: event.kind.as_str(),
+        relation_id: None,
+        type_id: None,
+        type_source: None,
+        type_alias: None,
+        from_id: None,
+        to_id: None,
+        entity_id: None,
+        is_private: event.is_private(),
+        ends: None,
+        before: None,
+        after: None,
+    };
+    match &event.subject {
+        Subject::Relation {
+            id,
+            type_id,
+            type_source,
+            type_alias,
+            from,
+            to,
+            before,
+            after,
+        } => {
+            row.relation_id = Some(*id);
+            row.type_id = Some(*type_id);
+            row.type_source = Some(type_source.clone());
+            row.type_alias = Some(type_alias.clone());
+            row.from_id = Some(from.id);
+            row.to_id = Some(to.id);
+            row.ends = Some(json(&Ends {
+                from: Some(from.clone()),
+                to: Some(to.clone()),
+                entity: None,
+            })?);
+            row.before = before.as_ref().map(json).transpose()?;
+            row.after = after.as_ref().map(json).transpose()?;
+        }
+        Subject::Entity {
+            entity,
+            before_name,
+        } => {
+            row.entity_id = Some(entity.id);
+            row.ends = Some(json(&Ends {
+                entity: Some(entity.clone()),
+                ..Ends::default()
+            })?);
+            if matches!(
+                event.kind,
+                EventKind::EntityRenamed | EventKind::EntityDeleted
+            ) {
+                row.before = Some(json(&Named {
+                    name: before_name.clone(),
+                })?);
+            }
+            if event.kind != EventKind::EntityDeleted {
+                row.after = Some(json(&Named {
+                    name: entity.name.clone(),
+                })?);
+            }
+        }
+        Subject::Type {
+            id,
+            source,
+            alias,
+            before_name,
+            after_name,
+        } => {
+            row.type_id = Some(*id);
+            row.type_source = Some(source.clone());
+            row.type_alias = Some(alias.clone());
+            row.before = before_name
+                .as_ref()
+                .map(|n| {
+                    json(&Named {
+                        name: Some(n.clone()),
+                    })
+                })
+                .transpose()?;
+            row.after = after_name
+                .as_ref()
+                .map(|n| {
+                    json(&Named {
+                        name: Some(n.clone()),
+                    })
+                })
+                .transpose()?;
+        }
+    }
+    Ok(row)
+}
+
+/// The SQL of the writing transaction's id.
+fn txid_expr(backend: DatabaseBackend) -> &'static str {
+    match backend {
+        DatabaseBackend::Postgres => "pg_current_xact_id()::text::bigint",
+        _ => "0",
+    }
+}
+
+/// Rows per INSERT statement (17 values each, well within both engines'
+/// limit on bound values).
+const CHUNK: usize = 500;
+
+/// Appends `events`, made by `actor`, in the caller's transaction.
+pub async fn append<C: ConnectionTrait>(
+    db: &C,
+    events: &[NewEvent],
+    actor: &Actor,
+) -> AppResult<()> {
+    let at = Utc::now();
+    let txid = txid_expr(db.get_database_backend());
+    for chunk in events.chunks(CHUNK) {
+        let mut sql = Sql::new(db);
+        sql.push(
+            "INSERT INTO relation_events (txid, at, kind, relation_id, type_id, type_source, \
+             type_alias, from_id, to_id, entity_id, is_private, ends, before, after, actor, \
+             request_id, origin) VALUES ",
+        );
+        for (i, event) in chunk.iter().enumerate() {
+            let r = row_of(event)?;
+            if i > 0 {
+                sql.push(", ");
+            }
+            let values = [
+                sql.bind(at),
+                sql.bind(r.kind),
+                sql.bind(r.relation_id),
+                sql.bind(r.type_id),
+                sql.bind(r.type_source),
+                sql.bind(r.type_alias),
+                sql.bind(r.from_id),
+                sql.bind(r.to_id),
+                sql.bind(r.entity_id),
+                sql.bind(r.is_private),
+                sql.bind(r.ends),
+                sql.bind(r.before),
+                sql.bind(r.after),
+                sql.bind(actor.name.clone()),
+                sql.bind(actor.request_id.clone()),
+                sql.bind(actor.origin.as_str()),
+            ];
+            sql.push(&format!("({txid}, {})", values.join(", ")));
+        }
+        db.execute_raw(sql.statement()).await?;
+    }
+    Ok(())
+}
+
+/// The condition of `filter` and `vis` (and of what may be read yet), with
+/// its values bound.
+fn condition(
+    sql: &mut Sql,
+    backend: DatabaseBackend,
+    filter: &EventFilter,
+    vis: Visibility,
+) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if backend == DatabaseBackend::Postgres {
+        parts.push("txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint".to_owned());
+    }
+    if !vis.include_private {
+        parts.push("NOT is_private".to_owned());
+    }
+    if let Some(id) = filter.entity_id {
+        let p = sql.bind(id);
+        parts.push(format!("(from_id = {p} OR to_id = {p} OR entity_id = {p})"));
+    }
+    if let Some(id) = filter.relation_id {
+        parts.push(format!("relation_id = {}", sql.bind(id)));
+    }
+    if let Some(id) = filter.type_id {
+        parts.push(format!("type_id = {}", sql.bind(id)));
+    }
+    if !filter.kinds.is_empty() {
+        let list: Vec<String> = filter.kinds.iter().map(|k| sql.bind(k.as_str())).collect();
+        parts.push(format!("kind IN ({})", list.join(", ")));
+    }
+    if !filter.origins.is_empty() {
+        let list: Vec<String> = filter
+            .origins
+            .iter()
+            .map(|o| sql.bind(o.as_str()))
+            .collect();
+        parts.push(format!("origin IN ({})", list.join(", ")));
+    }
+    if let Some(t) = filter.since {
+        parts.push(format!("at >= {}", sql.bind(t)));
+    }
+    if let Some(t) = filter.until {
+        parts.push(format!("at < {}", sql.bind(t)));
+    }
+    if parts.is_empty() {
+        "TRUE".to_owned()
+    } else {
+        parts.join(" AND ")
+    }
+}
+
+const COLUMNS: &str = "txid, id, at, kind, relation_id, type_id, type_source, type_alias, \
+                       from_id, to_id, entity_id, ends, before, after, actor, request_id, origin";
+
+/// Up to `limit` events after `after` (from the start without it) that
+/// `filter` and `vis` keep, oldest first, and whether more follow.
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    after: Option<EventCursor>,
+    limit: u64,
+    filter: &EventFilter,
+    vis: Visibility,
+) -> AppResult<(Vec<Event>, bool)> {
+    let backend = db.get_database_backend();
+    let mut sql = Sql::new(db);
+    let mut cond = condition(&mut sql, backend, filter, vis);
+    if let Some(c) = after {
+        let (t, i) = (sql.bind(c.txid), sql.bind(c.id));
+        cond = format!("{cond} AND (txid > {t} OR (txid = {t} AND id > {i}))");
+    }
+    let n = sql.bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+    sql.push(&format!(
+        "SELECT {COLUMNS} FROM relation_events WHERE {cond} ORDER BY txid, id LIMIT {n}"
+    ));
+    let rows = db.query_all_raw(sql.statement()).await?;
+    let mut events = rows.iter().map(decode).collect::<AppResult<Vec<_>>>()?;
+    let more = events.len() as u64 > limit;
+    events.truncate(limit as usize);
+    Ok((events, more))
+}
+
+/// How many events `filter` and `vis` keep (of those that may be read yet).
+pub async fn count<C: ConnectionTrait>(
+    db: &C,
+    filter: &EventFilter,
+    vis: Visibility,
+) -> AppResult<u64> {
+    let backend = db.get_database_backend();
+    let mut sql = Sql::new(db);
+    let cond = condition(&mut sql, backend, filter, vis);
+    sql.push(&format!(
+        "SELECT COUNT(*) FROM relation_events WHERE {cond}"
+    ));
+    let row = db.query_one_raw(sql.statement()).await?;
+    let n: i64 = match row {
+        Some(r) => r.try_get_by_index(0)?,
+        None => 0,
+    };
+    Ok(n.max(0) as u64)
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(text: Option<String>) -> AppResult<Option<T>> {
+    text.map(|t| serde_json::from_str(&t).map_err(AppError::internal))
+        .transpose()
+}
+
+fn bad_row(what: &str) -> AppError {
+    AppError::internal(std::io::Error::other(format!("journal row: {what}")))
+}
+
+/// An event row (columns in [`COLUMNS`] order).
+fn decode(row: &QueryResult) -> AppResult<Event> {
+    let get_i64 = |i: usize| -> AppResult<Option<i64>> { Ok(row.try_get_by_index(i)?) };
+    let txid: i64 = row.try_get_by_index(0)?;
+    let id: i64 = row.try_get_by_index(1)?;
+    let at: DateTime<Utc> = row.try_get_by_index(2)?;
+    let kind_text: String = row.try_get_by_index(3)?;
+    let kind = EventKind::parse(&kind_text).ok_or_else(|| bad_row("unknown kind"))?;
+    let relation_id = get_i64(4)?;
+    let type_id = get_i64(5)?;
+    let type_source: Option<String> = row.try_get_by_index(6)?;
+    let type_alias: Option<String> = row.try_get_by_index(7)?;
+    let ends: Ends = parse(row.try_get_by_index(11)?)?.unwrap_or_default();
+    let before: Option<String> = row.try_get_by_index(12)?;
+    let after: Option<String> = row.try_get_by_index(13)?;
+    let actor: String = row.try_get_by_index(14)?;
+    let request_id: Option<String> = row.try_get_by_index(15)?;
+    let origin_text: String = row.try_get_by_index(16)?;
+    let subject = if kind.is_relation() {
+        Subject::Relation {
+            id: relation_id.ok_or_else(|| bad_row("no relation id"))?,
+            type_id: type_id.unwrap_or_default(),
+            type_source: type_source.unwrap_or_default(),
+            type_alias: type_alias.unwrap_or_default(),
+            from: ends.from.ok_or_else(|| bad_row("no from end"))?,
+            to: ends.to.ok_or_else(|| bad_row("no to end"))?,
+            before: parse::<RelationState>(before)?,
+            after: parse::<RelationState>(after)?,
+        }
+    } else if matches!(
+        kind,
+        EventKind::EntityCreated | EventKind::EntityRenamed | EventKind::EntityDeleted
+    ) {
+        Subject::Entity {
+            entity: ends.entity.ok_or_else(|| bad_row("no entity"))?,
+            before_name: parse::<Named>(before)?.and_then(|n| n.name),
+        }
+    } else {
+        Subject::Type {
+            id: type_id.unwrap_or_default(),
+            source: type_source.unwrap_or_default(),
+            alias: type_alias.unwrap_or_default(),
+            before_name: parse::<Named>(before)?.and_then(|n| n.name),
+            after_name: parse::<Named>(after)?.and_then(|n| n.name),
+        }
+    };
+    Ok(Event {
+        cursor: EventCursor { txid, id },
+        at,
+        kind,
+        subject,
+        actor,
+        request_id,
+        origin: Origin::parse(&origin_text).ok_or_else(|| bad_row("unknown origin"))?,
+    })
+}
