@@ -8,6 +8,7 @@ use super::context::{self, page_cost, service};
 use super::errors::GqlResult;
 use super::mutation::RelateInput;
 use super::types::entity::{EntityConnection, EntityFilterInput, EntityObject};
+use super::types::event::{EventConnection, EventWindow, RelationEventFilterInput};
 use super::types::node::{Node, load_node};
 use super::types::relation::{RelationConnection, RelationFilterInput};
 use super::types::relation_type::{RelationTypeConnection, RelationTypeObject};
@@ -184,6 +185,32 @@ impl Query {
         let window = context::window(ctx, first, after, last, before)?;
         let filter = filter.unwrap_or_default().decode()?;
         Ok(RelationConnection::new(
+            filter,
+            context::visibility(ctx),
+            window,
+        ))
+    }
+
+    /// The journal: every committed change to the relation graph, oldest
+    /// first, from `after` on (the start without it). Changes to private
+    /// relations are listed for admins only. Follow it by passing the last
+    /// `endCursor` as `after`; no event is ever skipped (see the README).
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn relation_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Return events after this cursor (an event's `cursor`, or a page's `endCursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(desc = "Return the first n events (after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Which events; all when omitted.")] filter: Option<
+            RelationEventFilterInput,
+        >,
+    ) -> GqlResult<EventConnection> {
+        let window = EventWindow::new(ctx, first, after)?;
+        let filter = filter.unwrap_or_default().decode()?;
+        Ok(EventConnection::new(
             filter,
             context::visibility(ctx),
             window,

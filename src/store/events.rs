@@ -7,9 +7,9 @@
 //! So every event also carries its transaction's id (`txid`,
 //! `pg_current_xact_id()`), the journal is ordered by `(txid, id)`, and a
 //! reader is handed only events whose transaction is older than the oldest
-//! transaction still running (`pg_snapshot_xmin(pg_current_snapshot())`):
-//! those have all committed or rolled back, and every later commit has a
-//! larger `txid`, so it sorts after anything already read. A long write
+//! transaction still running in its snapshot ([`HORIZON`]): those have all
+//! committed or rolled back, and every later commit has a larger `txid`, so
+//! it sorts after anything already read. A long write
 //! transaction holds later events back until it ends; it never lets a
 //! follower skip it. On SQLite writers commit one at a time (`BEGIN
 //! IMMEDIATE`), ids grow in commit order, and `txid` is 0.
@@ -244,6 +244,20 @@ pub async fn append<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The oldest transaction whose events may not be read yet (PostgreSQL): the
+/// statement's snapshot's lowest in-progress transaction id, or its `xmax`
+/// when none runs. In-progress transactions of other databases of the
+/// cluster (as `pg_stat_activity` shows them, compared on their low 32
+/// bits) are left out, so that a long transaction elsewhere does not hold
+/// the journal back; one that is not shown, or that ended meanwhile, counts,
+/// which can only delay an event, never skip it.
+const HORIZON: &str = "WITH snap AS (SELECT pg_current_snapshot() AS s) \
+    SELECT LEAST((SELECT pg_snapshot_xmax(s)::text::bigint FROM snap), \
+      COALESCE((SELECT MIN(x::text::bigint) FROM snap, pg_snapshot_xip(s) AS x \
+        WHERE x::text::bigint % 4294967296 NOT IN (SELECT backend_xid::text::bigint \
+          FROM pg_stat_activity WHERE backend_xid IS NOT NULL \
+          AND datname IS DISTINCT FROM current_database())), 9223372036854775807))";
+
 /// The condition of `filter` and `vis` (and of what may be read yet), with
 /// its values bound.
 fn condition(
@@ -254,7 +268,7 @@ fn condition(
 ) -> String {
     let mut parts: Vec<String> = Vec::new();
     if backend == DatabaseBackend::Postgres {
-        parts.push("txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint".to_owned());
+        parts.push(format!("txid < ({HORIZON})"));
     }
     if !vis.include_private {
         parts.push("NOT is_private".to_owned());

@@ -15,6 +15,7 @@ mod entities;
 mod errors;
 mod graphql_over_http;
 mod http_surface;
+mod journal;
 mod limits;
 mod model;
 mod nodes;

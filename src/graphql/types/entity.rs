@@ -7,6 +7,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object};
 use tokio::sync::OnceCell;
 
 use super::connection::PageInfo;
+use super::event::{EventConnection, EventWindow};
 use super::relation::RelationObject;
 use crate::domain::page::Page;
 use crate::domain::{Cursor, Entity, GlobalId, NodeType, PageWindow};
@@ -89,6 +90,28 @@ impl EntityObject {
     /// When this entity last changed.
     async fn updated_at(&self) -> DateTime {
         DateTime(self.0.updated_at)
+    }
+
+    /// This entity's events in the journal, oldest first: its creation and
+    /// renames, and every change to a relation it is an end of (private
+    /// ones for admins only).
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n events (after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Return events after this cursor.")] after: Option<String>,
+    ) -> GqlResult<EventConnection> {
+        let window = EventWindow::new(ctx, first, after)?;
+        let filter = crate::store::events::EventFilter {
+            entity_id: Some(self.0.id),
+            ..Default::default()
+        };
+        Ok(EventConnection::new(
+            filter,
+            context::visibility(ctx),
+            window,
+        ))
     }
 
     /// This entity's relations, oldest first. Each edge says which way the

@@ -8,12 +8,14 @@ use tokio::sync::OnceCell;
 
 use super::connection::PageInfo;
 use super::entity::{EntityObject, load_entity};
+use super::event::{EventConnection, EventWindow};
 use super::relation_type::{RelationTypeObject, load_relation_type};
 use crate::domain::page::Page;
 use crate::domain::{Cursor, GlobalId, NodeType, PageWindow, Relation};
 use crate::graphql::context::{self, loaders};
 use crate::graphql::errors::GqlResult;
 use crate::store::Visibility;
+use crate::store::events::EventFilter;
 use crate::store::relations::RelationFilter;
 
 /// A typed link from one entity to another.
@@ -90,6 +92,27 @@ impl RelationObject {
                 .map(RelationObject)),
             None => Ok(None),
         }
+    }
+
+    /// This relation's own events in the journal, oldest first: its
+    /// creation, each change, its mirror's removal.
+    #[graphql(complexity = "context::page_cost(first, None, child_complexity)")]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n events (after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Return events after this cursor.")] after: Option<String>,
+    ) -> GqlResult<EventConnection> {
+        let window = EventWindow::new(ctx, first, after)?;
+        let filter = EventFilter {
+            relation_id: Some(self.0.id),
+            ..EventFilter::default()
+        };
+        Ok(EventConnection::new(
+            filter,
+            context::visibility(ctx),
+            window,
+        ))
     }
 
     /// When the relation was created.
