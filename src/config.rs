@@ -233,6 +233,11 @@ pub struct ServeArgs {
         global = true
     )]
     pub exempt_admins_from_trusted_documents: bool,
+    /// How long the journal keeps events (`90d`, `12h`...): older ones are
+    /// pruned in the background, but for each live relation's latest state.
+    /// Everything is kept when omitted.
+    #[arg(long, env = "RELGATE_EVENT_RETENTION", value_parser = crate::auth::parse_duration, global = true)]
+    pub event_retention: Option<Duration>,
     /// Most documents kept for automatic persisted queries (Apollo's
     /// `extensions.persistedQuery`); 0 turns them off.
     #[arg(
@@ -266,6 +271,7 @@ impl Default for ServeArgs {
             only_trusted_documents: false,
             exempt_admins_from_trusted_documents: false,
             persisted_query_cache_size: 512,
+            event_retention: None,
         }
     }
 }

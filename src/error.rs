@@ -108,6 +108,9 @@ pub enum AppError {
     Unauthenticated(String),
     /// Valid credentials without the role the operation needs.
     Forbidden(String),
+    /// The journal no longer holds what was asked for (a cursor or a time
+    /// older than the events it keeps).
+    Expired(String),
     /// Anything else. The cause is logged, never sent to a client.
     Internal(Arc<dyn std::error::Error + Send + Sync>),
 }
@@ -144,6 +147,7 @@ impl AppError {
             AppError::Constraint(_) => "CONSTRAINT_VIOLATION",
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
             AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::Expired(_) => "HISTORY_EXPIRED",
             AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -154,7 +158,8 @@ impl AppError {
             AppError::BadInput(m)
             | AppError::NotFound(m)
             | AppError::Unauthenticated(m)
-            | AppError::Forbidden(m) => m.clone(),
+            | AppError::Forbidden(m)
+            | AppError::Expired(m) => m.clone(),
             AppError::Constraint(violations) => violations
                 .iter()
                 .map(|v| v.message.as_str())

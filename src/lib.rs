@@ -80,6 +80,8 @@ pub struct Application {
     listener: TcpListener,
     app: http::App,
     service: Service,
+    /// How long the journal keeps events (`--event-retention`).
+    event_retention: Option<std::time::Duration>,
 }
 
 impl Application {
@@ -159,6 +161,7 @@ impl Application {
             listener,
             app,
             service,
+            event_retention: serve.event_retention,
         })
     }
 
@@ -173,14 +176,44 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let pruner = self
+            .event_retention
+            .map(|keep| tokio::spawn(prune_journal(self.service.clone(), keep)));
         let app = axum::ServiceExt::<axum::extract::Request>::into_make_service(self.app);
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await?;
+        if let Some(p) = pruner {
+            p.abort();
+        }
         if let Err(error::AppError::Internal(cause)) = self.service.store().clone().close().await {
             tracing::warn!(error = %cause, "closing the database pool");
         }
         Ok(())
+    }
+}
+
+/// Prunes the journal's events older than `keep`, now and then: every tenth
+/// of `keep`, at least every second and at most every hour.
+async fn prune_journal(service: Service, keep: std::time::Duration) {
+    let every = (keep / 10).clamp(
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(3600),
+    );
+    let Ok(keep) = chrono::Duration::from_std(keep) else {
+        tracing::error!("--event-retention is too long; nothing is pruned");
+        return;
+    };
+    loop {
+        match service.prune_journal(chrono::Utc::now() - keep).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(events = n, "pruned the journal"),
+            Err(error::AppError::Internal(cause)) => {
+                tracing::warn!(error = %cause, "pruning the journal");
+            }
+            Err(_) => {}
+        }
+        tokio::time::sleep(every).await;
     }
 }
 

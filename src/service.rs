@@ -215,6 +215,15 @@ impl Service {
         }
     }
 
+    /// Prunes the journal's events from before `cutoff` (see
+    /// `store::events::prune`), in one transaction; returns how many went.
+    pub async fn prune_journal(&self, cutoff: chrono::DateTime<chrono::Utc>) -> AppResult<u64> {
+        let txn = self.store.begin_write().await?;
+        let n = store::events::prune(&txn, cutoff).await?;
+        txn.commit().await?;
+        Ok(n)
+    }
+
     /// Writes the built-in relation types of every source profile. Idempotent.
     pub async fn install_built_in_types(&self) -> AppResult<()> {
         let txn = self.store.begin_write().await?;

@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_relation_store;
 mod m20261123_000002_create_api_tokens;
 mod m20261201_000001_create_relation_events;
+mod m20261201_000002_create_journal_state;
 
 pub use m20261201_000001_create_relation_events::created_events_sql;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_relation_store::Migration),
             Box::new(m20261123_000002_create_api_tokens::Migration),
             Box::new(m20261201_000001_create_relation_events::Migration),
+            Box::new(m20261201_000002_create_journal_state::Migration),
         ]
     }
 }

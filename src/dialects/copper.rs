@@ -90,6 +90,7 @@ fn error(err: AppError) -> Response {
         AppError::Constraint(_) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::Expired(_) => StatusCode::GONE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     envelope(status, &err.public_message())

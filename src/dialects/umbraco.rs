@@ -172,6 +172,7 @@ fn from_app(err: AppError, not_found: &str) -> UmbracoError {
         AppError::NotFound(_) => UmbracoError::NotFound(not_found.to_owned()),
         AppError::Unauthenticated(_) => UmbracoError::Unauthorized,
         AppError::Forbidden(_) => UmbracoError::Forbidden,
+        AppError::Expired(_) => UmbracoError::NotFound(not_found.to_owned()),
         AppError::Internal(_) => UmbracoError::Internal,
     }
 }

@@ -311,8 +311,75 @@ fn condition(
 const COLUMNS: &str = "txid, id, at, kind, relation_id, type_id, type_source, type_alias, \
                        from_id, to_id, entity_id, ends, before, after, actor, request_id, origin";
 
+/// How far the journal has been pruned: the greatest cursor of a pruned
+/// event, and the time before which events were pruned.
+pub async fn pruned<C: ConnectionTrait>(db: &C) -> AppResult<(EventCursor, Option<DateTime<Utc>>)> {
+    let mut sql = Sql::new(db);
+    sql.push("SELECT pruned_txid, pruned_id, pruned_before FROM journal_state WHERE id = 1");
+    let Some(row) = db.query_one_raw(sql.statement()).await? else {
+        return Ok((EventCursor::default(), None));
+    };
+    Ok((
+        EventCursor {
+            txid: row.try_get_by_index(0)?,
+            id: row.try_get_by_index(1)?,
+        },
+        row.try_get_by_index(2)?,
+    ))
+}
+
+/// `EXPIRED` if `after` names events the journal no longer holds.
+async fn check_cursor<C: ConnectionTrait>(db: &C, after: EventCursor) -> AppResult<()> {
+    let (watermark, before) = pruned(db).await?;
+    if after < watermark {
+        return Err(AppError::Expired(format!(
+            "this cursor is older than the journal's retention: events before {} are pruned; \
+             read again from the start (no `after`)",
+            before.map_or_else(|| "now".to_owned(), |t| t.to_rfc3339())
+        )));
+    }
+    Ok(())
+}
+
+/// Prunes the events before `cutoff`, but for each relation that still
+/// existed then, its latest state (so reads of later moments keep working).
+/// Returns how many went. One transaction; writers go on meanwhile.
+pub async fn prune<C: ConnectionTrait>(db: &C, cutoff: DateTime<Utc>) -> AppResult<u64> {
+    // Each relation's latest event before the cutoff, if it is not its
+    // deletion: the state the journal keeps.
+    const KEPT: &str = "SELECT id FROM (SELECT id, kind, ROW_NUMBER() OVER \
+        (PARTITION BY relation_id ORDER BY txid DESC, id DESC) AS rn FROM relation_events \
+        WHERE at < $1 AND relation_id IS NOT NULL) latest \
+        WHERE rn = 1 AND kind <> 'RELATION_DELETED'";
+    let mut sql = Sql::new(db);
+    sql.bind(cutoff);
+    sql.push(&format!(
+        "SELECT txid, id FROM relation_events WHERE at < $1 AND id NOT IN ({KEPT}) \
+         ORDER BY txid DESC, id DESC LIMIT 1"
+    ));
+    let Some(last) = db.query_one_raw(sql.statement()).await? else {
+        return Ok(0);
+    };
+    let (txid, id): (i64, i64) = (last.try_get_by_index(0)?, last.try_get_by_index(1)?);
+    let mut sql = Sql::new(db);
+    let (t, i, c) = (sql.bind(txid), sql.bind(id), sql.bind(cutoff));
+    sql.push(&format!(
+        "UPDATE journal_state SET pruned_before = {c}, \
+         pruned_id = CASE WHEN pruned_txid < {t} OR (pruned_txid = {t} AND pruned_id < {i}) THEN {i} ELSE pruned_id END, \
+         pruned_txid = CASE WHEN pruned_txid < {t} THEN {t} ELSE pruned_txid END WHERE id = 1"
+    ));
+    db.execute_raw(sql.statement()).await?;
+    let mut sql = Sql::new(db);
+    sql.bind(cutoff);
+    sql.push(&format!(
+        "DELETE FROM relation_events WHERE at < $1 AND id NOT IN ({KEPT})"
+    ));
+    Ok(db.execute_raw(sql.statement()).await?.rows_affected())
+}
+
 /// Up to `limit` events after `after` (from the start without it) that
-/// `filter` and `vis` keep, oldest first, and whether more follow.
+/// `filter` and `vis` keep, oldest first, and whether more follow. A cursor
+/// of pruned events is `EXPIRED`.
 pub async fn page<C: ConnectionTrait>(
     db: &C,
     after: Option<EventCursor>,
@@ -320,6 +387,9 @@ pub async fn page<C: ConnectionTrait>(
     filter: &EventFilter,
     vis: Visibility,
 ) -> AppResult<(Vec<Event>, bool)> {
+    if let Some(c) = after {
+        check_cursor(db, c).await?;
+    }
     let backend = db.get_database_backend();
     let mut sql = Sql::new(db);
     let mut cond = condition(&mut sql, backend, filter, vis);

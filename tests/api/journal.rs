@@ -594,3 +594,67 @@ async fn a_follower_never_skips_an_event_a_slow_transaction_commits_late(app: Te
     db.close().await.unwrap();
     let _ = StatusCode::OK;
 }
+
+fn short_retention() -> relgate::config::ServeArgs {
+    relgate::config::ServeArgs {
+        event_retention: Some(std::time::Duration::from_secs(2)),
+        ..relgate::config::ServeArgs::default()
+    }
+}
+
+engine_tests!(serve = short_retention; retention_prunes_old_events_keeps_live_states_and_refuses_old_cursors);
+
+async fn retention_prunes_old_events_keeps_live_states_and_refuses_old_cursors(app: TestApp) {
+    let ty = app.type_id("kanka", "relation").await;
+    let a = app.entity("kanka", "1", "character", "1").await;
+    let b = app.entity("kanka", "1", "character", "2").await;
+    let kept = app.relate_ok(&ty, &a, &b, json!({"label": "kept"})).await;
+    let gone = app.relate_ok(&ty, &a, &b, json!({"label": "gone"})).await;
+    app.data(
+        "mutation($i: UnrelateInput!) { unrelate(input: $i) { removedIds } }",
+        json!({ "i": { "id": gone } }),
+    )
+    .await;
+    app.data(
+        "mutation($i: UpdateRelationInput!) { updateRelation(input: $i) { relation { id } } }",
+        json!({ "i": { "id": kept, "label": "kept, renamed" } }),
+    )
+    .await;
+    let early = all_events(&app, 100).await;
+    assert_eq!(early.len(), 6);
+    let first_cursor = early[0]["cursor"].as_str().unwrap().to_owned();
+    // Past the retention, the pruner (every second) leaves only the live
+    // relation's latest state.
+    let mut left = early.clone();
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        left = all_events(&app, 100).await;
+        if left.len() == 1 {
+            break;
+        }
+    }
+    assert_eq!(kinds(&left), ["RELATION_UPDATED"], "{left:#?}");
+    assert_eq!(left[0]["relationId"], kept.as_str());
+    assert_eq!(left[0]["after"]["label"], "kept, renamed");
+    // A cursor from before is refused, never answered with a shorter list.
+    let err = app
+        .error(
+            "query($a: String) { relationEvents(after: $a) { totalCount edges { cursor } } }",
+            json!({ "a": first_cursor }),
+        )
+        .await;
+    assert_eq!(code(&err), "HISTORY_EXPIRED");
+    // New events are followed as before, also from the kept state's cursor.
+    let from = left[0]["cursor"].as_str().unwrap().to_owned();
+    app.relate_ok(&ty, &b, &a, json!({"label": "new"})).await;
+    let data = app
+        .data(
+            "query($a: String) { relationEvents(after: $a) { edges { node { kind after { label } } } } }",
+            json!({ "a": from }),
+        )
+        .await;
+    assert_eq!(
+        data["relationEvents"]["edges"][0]["node"]["after"]["label"],
+        "new"
+    );
+}
