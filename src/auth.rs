@@ -265,8 +265,19 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{s:?} is too long"))
 }
 
+/// The names of the tokens that no longer authenticate, as last read.
+pub type Ended = std::sync::Arc<std::collections::HashSet<String>>;
+
+/// How often long-lived connections (subscriptions) look at whether their
+/// token was revoked or expired.
+pub const REVOCATION_CHECK: Duration = Duration::from_secs(1);
+
 /// Authenticates requests against the store's tokens.
 pub struct Authenticator {
+    /// The store's tokens; also watched for revocations while subscriptions
+    /// need it (see [`Authenticator::ended_tokens`]).
+    ended: tokio::sync::watch::Sender<Ended>,
+    watching: std::sync::atomic::AtomicBool,
     store: Store,
     /// Open mode as last seen, and when. Once a token exists the answer is
     /// final (tokens are revoked, never deleted).
@@ -282,9 +293,50 @@ impl Authenticator {
     /// An authenticator over `store`.
     pub fn new(store: Store) -> Self {
         Self {
+            ended: tokio::sync::watch::Sender::new(Ended::default()),
+            watching: std::sync::atomic::AtomicBool::new(false),
             store,
             open: Mutex::new(None),
         }
+    }
+
+    /// The names of the tokens that no longer authenticate (revoked or
+    /// expired), read every [`REVOCATION_CHECK`] while anyone watches: long
+    /// connections end when theirs appears.
+    pub fn ended_tokens(self: &std::sync::Arc<Self>) -> tokio::sync::watch::Receiver<Ended> {
+        let rx = self.ended.subscribe();
+        if !self
+            .watching
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            let me = self.clone();
+            tokio::spawn(async move {
+                // Stops once no connection watches; the next one starts it again.
+                while me.ended.receiver_count() > 0 {
+                    match store::tokens::ended(me.store.db(), Utc::now()).await {
+                        Ok(names) => {
+                            let names: std::collections::HashSet<String> =
+                                names.into_iter().collect();
+                            me.ended.send_if_modified(|old| {
+                                let changed = **old != names;
+                                if changed {
+                                    *old = std::sync::Arc::new(names);
+                                }
+                                changed
+                            });
+                        }
+                        Err(AppError::Internal(e)) => {
+                            tracing::warn!(error = %e, "reading revoked tokens");
+                        }
+                        Err(_) => {}
+                    }
+                    tokio::time::sleep(REVOCATION_CHECK).await;
+                }
+                me.watching
+                    .store(false, std::sync::atomic::Ordering::SeqCst);
+            });
+        }
+        rx
     }
 
     /// Is the server in open development mode (no token in the store)?

@@ -233,6 +233,23 @@ pub struct ServeArgs {
         global = true
     )]
     pub exempt_admins_from_trusted_documents: bool,
+    /// Most WebSocket connections for subscriptions one process holds; more
+    /// are refused (503) until one closes.
+    #[arg(
+        long,
+        env = "RELGATE_MAX_SUBSCRIPTION_CONNECTIONS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub max_subscription_connections: usize,
+    /// Most subscriptions one WebSocket connection holds at once.
+    #[arg(
+        long,
+        env = "RELGATE_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        default_value_t = 32,
+        global = true
+    )]
+    pub max_subscriptions_per_connection: usize,
     /// How long the journal keeps events (`90d`, `12h`...): older ones are
     /// pruned in the background, but for each live relation's latest state.
     /// Everything is kept when omitted.
@@ -272,6 +289,8 @@ impl Default for ServeArgs {
             exempt_admins_from_trusted_documents: false,
             persisted_query_cache_size: 512,
             event_retention: None,
+            max_subscription_connections: 10_000,
+            max_subscriptions_per_connection: 32,
         }
     }
 }

@@ -4,7 +4,8 @@
 //! - [`http`] serves `/graphql`, the playground and health checks;
 //! - [`dialects`] speak the Copper, Umbraco and Kanka REST APIs over the same service;
 //! - [`graphql`] is the schema: types, resolvers, per-request dataloaders;
-//! - [`service`] is the one place where writes happen, checking each source's rules;
+//! - [`service`] is the one place where writes happen, checking each source's rules
+//!   and appending every change to the journal, whose tail [`feed`] serves live;
 //! - [`store`] is the only code that talks SQL (SQLite or PostgreSQL, via SeaORM);
 //! - [`domain`] holds the pure model and rules; [`sources`] the three source profiles as data.
 //!
@@ -23,6 +24,8 @@ pub mod dialects;
 pub mod domain;
 /// The one error type and its stable codes.
 pub mod error;
+/// The journal's live feed: its tail, shared by this process's subscribers.
+pub mod feed;
 /// The GraphQL schema.
 pub mod graphql;
 /// The axum router and tower layers.
@@ -153,6 +156,10 @@ impl Application {
             executions: http::Executions::new(serve.max_concurrent_requests),
             cors,
             persisted: std::sync::Arc::new(persisted),
+            subscriptions: http::subscriptions::SubscriptionLimits::new(
+                serve.max_subscription_connections,
+                serve.max_subscriptions_per_connection,
+            ),
         });
         let listener = TcpListener::bind(serve.bind)
             .await

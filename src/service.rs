@@ -38,6 +38,8 @@ const MAX_ATTEMPTS: u32 = 5;
 #[derive(Clone)]
 pub struct Service {
     store: Store,
+    /// The journal's live feed in this process, woken after each commit.
+    feed: crate::feed::Feed,
     /// The built-in relation types by id, read once they are written (see
     /// [`Service::built_in_types`]).
     built_in_types: Arc<std::sync::OnceLock<BuiltInTypes>>,
@@ -150,6 +152,7 @@ impl Service {
     /// A service over `store`.
     pub fn new(store: Store) -> Self {
         Self {
+            feed: crate::feed::Feed::new(store.clone()),
             store,
             built_in_types: Arc::default(),
         }
@@ -168,6 +171,11 @@ impl Service {
     /// The store, for reads.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The journal's live feed (`Subscription.relationEvents`).
+    pub fn feed(&self) -> &crate::feed::Feed {
+        &self.feed
     }
 
     /// Runs `body` in a write transaction, appends the events it returns to
@@ -190,8 +198,15 @@ impl Service {
                         } else {
                             store::events::append(&txn, &events, &actor).await
                         };
+                        let woke = !events.is_empty();
                         match journaled {
-                            Ok(()) => txn.commit().await.map(|()| value).map_err(AppError::from),
+                            Ok(()) => {
+                                let committed = txn.commit().await.map_err(AppError::from);
+                                if committed.is_ok() && woke {
+                                    self.feed.wake();
+                                }
+                                committed.map(|()| value)
+                            }
                             Err(err) => {
                                 let _ = txn.rollback().await;
                                 Err(err)

@@ -1,7 +1,7 @@
 //! The GraphQL schema: types, resolvers, per-request loaders, and the one
 //! place errors get their codes.
 
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{Schema, SchemaBuilder};
 
 use crate::service::Service;
 
@@ -13,6 +13,7 @@ pub mod mutation;
 pub mod ordering;
 pub mod query;
 pub mod request;
+pub mod subscription;
 pub mod types;
 
 pub use context::{PageLimits, RequestData};
@@ -56,8 +57,8 @@ impl Default for SchemaOptions {
 
 /// The schema's types. No async-graphql extension is installed: see
 /// [`errors`] for why, and [`request`] for what is done instead.
-fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, EmptySubscription> {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Subscription> {
+    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
 }
 
 /// The schema served at `/graphql`.

@@ -15,19 +15,20 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
-use async_graphql::{EmptySubscription, Request, Response, Schema, ServerError};
+use async_graphql::{Request, Response, Schema, ServerError};
 
 use super::compiled;
 use super::errors::{aliases, code_the_rest, with_code};
 use super::mutation::Mutation;
 use super::ordering::reorder_response;
 use super::query::Query;
+use super::subscription::Subscription;
 use super::{PageLimits, SchemaOptions};
 use crate::service::Service;
 use crate::store::{Reader, Visibility};
 
 /// async-graphql's schema for relgate's root types.
-pub type InnerSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type InnerSchema = Schema<Query, Mutation, Subscription>;
 
 /// The GraphQL schema, with the checks relgate makes around each execution.
 #[derive(Clone)]
@@ -188,29 +189,45 @@ impl RelgateSchema {
         })
     }
 
-    /// Runs one request.
-    pub async fn execute(&self, mut request: Request) -> Response {
+    /// The checks made before execution (see the module docs): the parsed
+    /// document, set on `request`, or the response that refuses it (a
+    /// refusal is rare, and built once: its size does not matter).
+    #[allow(clippy::result_large_err)]
+    fn prepare(&self, request: &mut Request) -> Result<Arc<Parsed>, Response> {
         let parsed = match self.documents.parse(&request.query) {
             Ok(parsed) => parsed,
             Err(e) => {
-                return Response::from_errors(vec![with_code(e, "GRAPHQL_PARSE_FAILED")]);
+                return Err(Response::from_errors(vec![with_code(
+                    e,
+                    "GRAPHQL_PARSE_FAILED",
+                )]));
             }
         };
-        let (doc, n) = (&parsed.doc, parsed.aliases);
+        let n = parsed.aliases;
         if n > self.max_aliases {
-            return failed(
+            return Err(failed(
                 format!(
                     "at most {} aliases per document; this one has {n}",
                     self.max_aliases
                 ),
                 "ALIAS_LIMIT_EXCEEDED",
-            );
+            ));
         }
+        if let Err(message) = check_operation(&parsed.doc, request.operation_name.as_deref()) {
+            return Err(failed(message, "BAD_USER_INPUT"));
+        }
+        request.set_parsed_query(parsed.doc.clone());
+        Ok(parsed)
+    }
+
+    /// Runs one request.
+    pub async fn execute(&self, mut request: Request) -> Response {
+        let parsed = match self.prepare(&mut request) {
+            Ok(parsed) => parsed,
+            Err(refused) => return refused,
+        };
+        let doc = &parsed.doc;
         let operation = request.operation_name.clone();
-        if let Err(message) = check_operation(doc, operation.as_deref()) {
-            return failed(message, "BAD_USER_INPUT");
-        }
-        request.set_parsed_query(doc.clone());
         let mut response = self.inner.execute(request).await;
         // Validation errors leave no data; with data, the document passed
         // every validation rule.
@@ -220,5 +237,32 @@ impl RelgateSchema {
         reorder_response(doc, operation.as_deref(), &mut response.data);
         code_the_rest(&mut response.errors);
         response
+    }
+}
+
+/// Subscriptions (over the WebSocket) run through the same checks, and
+/// their errors get codes the same way.
+impl async_graphql::Executor for RelgateSchema {
+    fn execute(&self, request: Request) -> impl std::future::Future<Output = Response> + Send {
+        RelgateSchema::execute(self, request)
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: Request,
+        session_data: Option<Arc<async_graphql::Data>>,
+    ) -> futures_util::stream::BoxStream<'static, Response> {
+        use futures_util::StreamExt;
+        match self.prepare(&mut request) {
+            Err(refused) => futures_util::stream::once(async move { refused }).boxed(),
+            Ok(_) => self
+                .inner
+                .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+                .map(|mut r| {
+                    code_the_rest(&mut r.errors);
+                    r
+                })
+                .boxed(),
+        }
     }
 }

@@ -18,16 +18,17 @@
 //!   before. Errors relgate refuses a request with (401, 403, 405, 413, 415,
 //!   400, 404, 503) are GraphQL-shaped bodies with `extensions.code`, in the
 //!   negotiated media type.
-//! - **WebSocket upgrades** are refused with a reason: 403
-//!   `ORIGIN_NOT_ALLOWED` for an origin the CORS policy does not allow, 400
-//!   `WEBSOCKET_NOT_SUPPORTED` otherwise (the schema has no subscriptions).
+//! - **WebSocket upgrades** serve subscriptions ([`super::subscriptions`])
+//!   once the `Origin` passes the CORS policy (403 `ORIGIN_NOT_ALLOWED`
+//!   otherwise).
 //! - A GET without a query is 400 `BAD_REQUEST` saying what to send.
 
 use std::collections::HashMap;
 
 use async_graphql::{ServerError, Variables};
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{RawQuery, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -539,6 +540,7 @@ pub(super) async fn get(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let media = MediaType::of(&headers);
     if is_websocket_upgrade(&headers) {
@@ -550,13 +552,15 @@ pub(super) async fn get(
                 "WebSocket connections from this origin are not allowed (see --cors-origin)",
             );
         }
-        return error_response(
-            media,
-            StatusCode::BAD_REQUEST,
-            "WEBSOCKET_NOT_SUPPORTED",
-            "relgate answers GraphQL over HTTP only: its schema has no subscriptions to serve \
-             over a WebSocket. Send queries with GET or POST /graphql.",
-        );
+        return match ws {
+            Ok(ws) => super::subscriptions::upgrade(state, headers, ws, media).await,
+            Err(rejection) => error_response(
+                media,
+                StatusCode::BAD_REQUEST,
+                "WEBSOCKET_NOT_SUPPORTED",
+                &format!("not a WebSocket upgrade relgate can answer: {rejection}"),
+            ),
+        };
     }
     let params = match get_params(query.as_deref().unwrap_or_default()) {
         Ok(p) => p,

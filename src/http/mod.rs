@@ -37,6 +37,7 @@ pub mod envelope;
 pub mod graphql;
 pub mod persisted;
 pub mod playground;
+pub mod subscriptions;
 
 pub use cors::CorsPolicy;
 pub use persisted::PersistedDocuments;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub cors: CorsPolicy,
     /// Documents requests may name by id or hash.
     pub persisted: Arc<PersistedDocuments>,
+    /// How many subscription connections, and subscriptions per connection.
+    pub subscriptions: subscriptions::SubscriptionLimits,
 }
 
 /// The request's id (`x-request-id`, set for every request before any

@@ -199,16 +199,27 @@ fn txid_expr(backend: DatabaseBackend) -> &'static str {
 /// limit on bound values).
 const CHUNK: usize = 500;
 
-/// Appends `events`, made by `actor`, in the caller's transaction.
+/// The channel PostgreSQL notifies at each commit that appended events.
+pub const CHANNEL: &str = "relgate_journal";
+
+/// Appends `events`, made by `actor`, in the caller's transaction. On
+/// PostgreSQL the same statement notifies [`CHANNEL`] (delivered when the
+/// transaction commits, and only then).
 pub async fn append<C: ConnectionTrait>(
     db: &C,
     events: &[NewEvent],
     actor: &Actor,
 ) -> AppResult<()> {
     let at = Utc::now();
-    let txid = txid_expr(db.get_database_backend());
-    for chunk in events.chunks(CHUNK) {
+    let backend = db.get_database_backend();
+    let txid = txid_expr(backend);
+    let chunks = events.chunks(CHUNK).count();
+    for (n, chunk) in events.chunks(CHUNK).enumerate() {
+        let notify = backend == DatabaseBackend::Postgres && n + 1 == chunks;
         let mut sql = Sql::new(db);
+        if notify {
+            sql.push("WITH appended AS (");
+        }
         sql.push(
             "INSERT INTO relation_events (txid, at, kind, relation_id, type_id, type_source, \
              type_alias, from_id, to_id, entity_id, is_private, ends, before, after, actor, \
@@ -239,9 +250,51 @@ pub async fn append<C: ConnectionTrait>(
             ];
             sql.push(&format!("({txid}, {})", values.join(", ")));
         }
-        db.execute_raw(sql.statement()).await?;
+        if notify {
+            sql.push(&format!(
+                " RETURNING 1) SELECT pg_notify('{CHANNEL}', ''), (SELECT COUNT(*) FROM appended)"
+            ));
+            db.query_all_raw(sql.statement()).await?;
+        } else {
+            db.execute_raw(sql.statement()).await?;
+        }
     }
     Ok(())
+}
+
+/// PostgreSQL: a connection of its own that listens on [`CHANNEL`].
+pub async fn listen(store: &super::Store) -> AppResult<sea_orm::sqlx::postgres::PgListener> {
+    let pool = store.db().get_postgres_connection_pool();
+    let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool)
+        .await
+        .map_err(AppError::internal)?;
+    listener.listen(CHANNEL).await.map_err(AppError::internal)?;
+    Ok(listener)
+}
+
+impl EventFilter {
+    /// Whether `event` is one this filter keeps (what [`page`] selects,
+    /// for events already read).
+    pub fn matches(&self, event: &Event) -> bool {
+        let (relation, entity_ends, type_id) = match &event.subject {
+            Subject::Relation {
+                id,
+                type_id,
+                from,
+                to,
+                ..
+            } => (Some(*id), vec![from.id, to.id], Some(*type_id)),
+            Subject::Entity { entity, .. } => (None, vec![entity.id], None),
+            Subject::Type { id, .. } => (None, Vec::new(), Some(*id)),
+        };
+        self.entity_id.is_none_or(|e| entity_ends.contains(&e))
+            && self.relation_id.is_none_or(|r| relation == Some(r))
+            && self.type_id.is_none_or(|t| type_id == Some(t))
+            && (self.kinds.is_empty() || self.kinds.contains(&event.kind))
+            && (self.origins.is_empty() || self.origins.contains(&event.origin))
+            && self.since.is_none_or(|t| event.at >= t)
+            && self.until.is_none_or(|t| event.at < t)
+    }
 }
 
 /// The oldest transaction whose events may not be read yet (PostgreSQL): the

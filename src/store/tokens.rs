@@ -105,3 +105,19 @@ pub async fn touch<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<()> {
         .await?;
     Ok(())
 }
+
+/// The names of the tokens that no longer authenticate: revoked, or
+/// expired by `now`.
+pub async fn ended<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> AppResult<Vec<String>> {
+    Ok(api_token::Entity::find()
+        .select_only()
+        .column(Column::Name)
+        .filter(
+            sea_orm::Condition::any()
+                .add(Column::RevokedAt.is_not_null())
+                .add(Column::ExpiresAt.lte(now)),
+        )
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
+}

@@ -387,37 +387,56 @@ async fn a_get_without_a_query_says_what_to_send(app: TestApp) {
 }
 
 async fn websocket_upgrades_are_refused_with_a_reason(app: TestApp) {
-    let upgrade = |origin: Option<&str>| {
+    let upgrade = |origin: Option<&str>, protocol: Option<&str>| {
         let mut req = app
             .client
             .get(app.url("/graphql"))
             .header("connection", "Upgrade")
             .header("upgrade", "websocket")
             .header("sec-websocket-version", "13")
-            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
-            .header("sec-websocket-protocol", "graphql-transport-ws");
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==");
+        if let Some(p) = protocol {
+            req = req.header("sec-websocket-protocol", p);
+        }
         if let Some(o) = origin {
             req = req.header("origin", o);
         }
-        async move { answer(req.send().await.unwrap()).await }
+        async move { req.send().await.unwrap() }
     };
     // A page of another origin (none is allowed by default).
-    let a = upgrade(Some("https://elsewhere.example")).await;
+    let a = answer(
+        upgrade(
+            Some("https://elsewhere.example"),
+            Some("graphql-transport-ws"),
+        )
+        .await,
+    )
+    .await;
     assert_error(
         &a,
         StatusCode::FORBIDDEN,
         "ORIGIN_NOT_ALLOWED",
         "application/json",
     );
-    // A non-browser client, or the server's own origin: told why.
-    let own = format!("http://{}", app.addr);
-    for origin in [None, Some(own.as_str())] {
-        let a = upgrade(origin).await;
+    // Another protocol (the legacy subscriptions-transport-ws), or none.
+    for protocol in [Some("graphql-ws"), None] {
+        let a = answer(upgrade(None, protocol).await).await;
         assert_error(
             &a,
             StatusCode::BAD_REQUEST,
             "WEBSOCKET_NOT_SUPPORTED",
             "application/json",
+        );
+    }
+    // graphql-transport-ws, from a non-browser client or the server's own
+    // origin: switched.
+    let own = format!("http://{}", app.addr);
+    for origin in [None, Some(own.as_str())] {
+        let res = upgrade(origin, Some("graphql-transport-ws")).await;
+        assert_eq!(res.status(), StatusCode::SWITCHING_PROTOCOLS);
+        assert_eq!(
+            res.headers()["sec-websocket-protocol"],
+            "graphql-transport-ws"
         );
     }
 }

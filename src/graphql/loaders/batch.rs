@@ -97,14 +97,16 @@ where
     pub async fn load_one(&self, key: K) -> AppResult<Option<Arc<L::Value>>> {
         let reply = {
             let mut state = self.inner.state();
-            if let Some(value) = state.cache.get(&key) {
+            if let Some(value) = state.cache.get(&key).filter(|_| !self.queue.immediate) {
                 return Ok(value.clone());
             }
             let (tx, rx) = oneshot::channel();
             let first = state.pending.is_empty();
             state.pending.push((key, tx));
             if first {
-                self.queue.push(Box::pin(Self::run(self.inner.clone())));
+                let cache = !self.queue.immediate;
+                self.queue
+                    .push(Box::pin(Self::run(self.inner.clone(), cache)));
             }
             rx
         };
@@ -115,8 +117,9 @@ where
         })
     }
 
-    /// One batch: every key pending when it starts, loaded in one call.
-    async fn run(inner: Arc<LoaderInner<K, L>>) {
+    /// One batch: every key pending when it starts, loaded in one call;
+    /// kept in the cache when `cache`.
+    async fn run(inner: Arc<LoaderInner<K, L>>, cache: bool) {
         let pending = std::mem::take(&mut inner.state().pending);
         let mut seen = HashSet::with_capacity(pending.len());
         let keys: Vec<K> = pending
@@ -128,14 +131,20 @@ where
         let mut state = inner.state();
         match loaded {
             Ok(mut values) => {
-                for key in keys {
-                    let value = values.remove(&key).map(Arc::new);
-                    state.cache.insert(key, value);
-                }
+                let values: HashMap<K, Option<Arc<L::Value>>> = keys
+                    .into_iter()
+                    .map(|key| {
+                        let value = values.remove(&key).map(Arc::new);
+                        (key, value)
+                    })
+                    .collect();
                 for (key, reply) in pending {
-                    let value = state.cache.get(&key).cloned().flatten();
+                    let value = values.get(&key).cloned().flatten();
                     // The resolver may have gone (its request failed): fine.
                     let _ = reply.send(Ok(value));
+                }
+                if cache {
+                    state.cache.extend(values);
                 }
             }
             Err(e) => {
@@ -149,17 +158,34 @@ where
 
 /// Where the loaders of one request put their batch futures.
 #[derive(Clone, Default)]
-pub struct BatchQueue(Arc<Mutex<Vec<BoxFuture<'static, ()>>>>);
+pub struct BatchQueue {
+    batches: Arc<Mutex<Vec<BoxFuture<'static, ()>>>>,
+    /// Each batch starts at once, on a task of its own, and nothing is
+    /// cached: for subscriptions, whose events resolve outside any driven
+    /// request, one after the other, each with the store as it is then.
+    immediate: bool,
+}
 
 impl BatchQueue {
+    /// A queue that starts each batch at once and caches nothing (see
+    /// [`BatchQueue::immediate`]'s field).
+    pub fn immediate() -> Self {
+        Self {
+            batches: Arc::default(),
+            immediate: true,
+        }
+    }
+
     fn push(&self, batch: BoxFuture<'static, ()>) {
-        if let Ok(mut q) = self.0.lock() {
+        if self.immediate {
+            tokio::spawn(batch);
+        } else if let Ok(mut q) = self.batches.lock() {
             q.push(batch);
         }
     }
 
     fn drain(&self) -> Vec<BoxFuture<'static, ()>> {
-        self.0
+        self.batches
             .lock()
             .map(|mut q| std::mem::take(&mut *q))
             .unwrap_or_default()
@@ -241,7 +267,14 @@ impl<F: Future> Future for Driven<F> {
             }
             // A finished batch wakes resolvers: poll them again at once.
             // Otherwise every batch in flight waits on IO with our waker.
-            if !finished && (!started || self.queue.0.lock().map(|q| q.is_empty()).unwrap_or(true))
+            if !finished
+                && (!started
+                    || self
+                        .queue
+                        .batches
+                        .lock()
+                        .map(|q| q.is_empty())
+                        .unwrap_or(true))
             {
                 return Poll::Pending;
             }

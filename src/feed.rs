@@ -1,0 +1,287 @@
+//! Live events: the journal's tail, read once per process and handed to
+//! every subscriber in it.
+//!
+//! One task (started with the first subscription) follows the journal from
+//! its end: it reads what is new whenever this process commits a write, when
+//! PostgreSQL notifies a commit of another gateway process (`LISTEN
+//! relgate_journal`; a wake-up only, the events are read from the journal),
+//! and at least every [`POLL`], so a lost notification costs a second at
+//! most. It broadcasts each event to the process's subscribers, which filter
+//! them by their caller's visibility and their filter.
+//!
+//! A subscriber given a cursor first replays the journal from it, then goes
+//! live: it listens to the broadcast before it replays, and skips what it
+//! has already sent, so nothing falls between the two and nothing comes
+//! twice. A subscriber that falls behind the broadcast's buffer replays from
+//! its last event again. Memory does not grow with subscribers: the
+//! broadcast keeps [`BROADCAST`] events in all, each subscriber at most
+//! [`QUEUE`] on their way to its socket.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures_util::Stream;
+use tokio::sync::{broadcast, mpsc, watch};
+
+use crate::domain::{Event, EventCursor};
+use crate::error::{AppError, AppResult};
+use crate::store::events::{self, EventFilter};
+use crate::store::{Store, Visibility};
+
+/// The longest the tail waits before it looks at the journal again.
+pub const POLL: Duration = Duration::from_secs(1);
+/// Events the broadcast keeps for subscribers that are a little behind.
+pub const BROADCAST: usize = 1024;
+/// Events on their way from the feed to one subscriber's socket.
+pub const QUEUE: usize = 64;
+/// Events read from the journal per statement.
+const PAGE: u64 = 500;
+
+/// Everything the store holds: the tail reads all, subscribers filter.
+const EVERYTHING: Visibility = Visibility {
+    include_private: true,
+};
+
+/// The live feed of one process (cheap to clone).
+#[derive(Clone)]
+pub struct Feed {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    /// Bumped when something may have been committed.
+    wake: watch::Sender<u64>,
+    /// The tail's events.
+    tail: broadcast::Sender<Arc<Event>>,
+    /// Where the tail is: every event up to here has been broadcast.
+    position: watch::Sender<Option<EventCursor>>,
+    started: AtomicBool,
+}
+
+impl Feed {
+    /// The feed of `store`; its tail starts with the first subscription.
+    pub fn new(store: Store) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                wake: watch::Sender::new(0),
+                tail: broadcast::Sender::new(BROADCAST),
+                position: watch::Sender::new(None),
+                started: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Tells the tail that this process committed events.
+    pub fn wake(&self) {
+        self.inner.wake.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Starts the tail (once), and waits until it knows where the journal
+    /// ends.
+    async fn start(&self) -> AppResult<EventCursor> {
+        if !self.inner.started.swap(true, Ordering::SeqCst) {
+            let end = end_of_journal(&self.inner.store).await;
+            let end = match end {
+                Ok(end) => end,
+                Err(e) => {
+                    self.inner.started.store(false, Ordering::SeqCst);
+                    return Err(e);
+                }
+            };
+            self.inner.position.send_replace(Some(end));
+            tokio::spawn(follow(self.inner.clone(), end));
+            if self.inner.store.backend() == sea_orm::DatabaseBackend::Postgres {
+                tokio::spawn(listen(self.inner.clone()));
+            }
+        }
+        let mut position = self.inner.position.subscribe();
+        let at = position
+            .wait_for(Option::is_some)
+            .await
+            .map_err(AppError::internal)?;
+        Ok(at.unwrap_or_default())
+    }
+
+    /// The events after `after` (from now on without it) that `filter` and
+    /// `vis` keep: replayed from the journal, then live.
+    pub async fn subscribe(
+        &self,
+        after: Option<EventCursor>,
+        filter: EventFilter,
+        vis: Visibility,
+    ) -> AppResult<impl Stream<Item = AppResult<Arc<Event>>> + Send + use<>> {
+        // Listen first: what the tail sends from now on is not missed.
+        let live = self.inner.tail.subscribe();
+        let now = self.start().await?;
+        if let Some(c) = after {
+            // A pruned cursor is refused before the subscription starts.
+            events::page(self.inner.store.db(), Some(c), 0, &filter, vis).await?;
+        }
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let store = self.inner.store.clone();
+        tokio::spawn(async move {
+            let sub = Subscriber {
+                store,
+                filter,
+                vis,
+                tx,
+            };
+            if let Err(e) = sub.run(after.unwrap_or(now), after.is_some(), live).await {
+                let _ = sub.tx.send(Err(e)).await;
+            }
+        });
+        Ok(tokio_stream_of(rx))
+    }
+}
+
+/// The receiving half of `rx` as a stream.
+fn tokio_stream_of<T: Send + 'static>(
+    rx: mpsc::Receiver<T>,
+) -> impl Stream<Item = T> + Send + 'static {
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|v| (v, rx)) })
+}
+
+/// The cursor of the journal's newest readable event (the start when empty).
+async fn end_of_journal(store: &Store) -> AppResult<EventCursor> {
+    let mut at = EventCursor::default();
+    // Page to the end: the journal is read in order anyway.
+    loop {
+        let (page, more) = events::page(
+            store.db(),
+            Some(at).filter(|c| *c != EventCursor::default()),
+            PAGE,
+            &EventFilter::default(),
+            EVERYTHING,
+        )
+        .await?;
+        if let Some(last) = page.last() {
+            at = last.cursor;
+        }
+        if !more {
+            return Ok(at);
+        }
+    }
+}
+
+/// The tail: reads what is new after `from` whenever woken (or every
+/// [`POLL`]), and broadcasts it.
+async fn follow(inner: Arc<Inner>, mut from: EventCursor) {
+    let mut wake = inner.wake.subscribe();
+    loop {
+        loop {
+            let after = Some(from).filter(|c| *c != EventCursor::default());
+            match events::page(
+                inner.store.db(),
+                after,
+                PAGE,
+                &EventFilter::default(),
+                EVERYTHING,
+            )
+            .await
+            {
+                Ok((page, more)) => {
+                    for event in page {
+                        from = event.cursor;
+                        let _ = inner.tail.send(Arc::new(event));
+                    }
+                    inner.position.send_replace(Some(from));
+                    if !more {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    if let AppError::Internal(cause) = &e {
+                        tracing::warn!(error = %cause, "reading the journal's tail");
+                    }
+                    break;
+                }
+            }
+        }
+        let _ = tokio::time::timeout(POLL, wake.changed()).await;
+    }
+}
+
+/// PostgreSQL: wakes the tail at each commit that any process notifies;
+/// reconnects when the connection drops (and wakes the tail then, to catch
+/// up on what the lost notifications announced).
+async fn listen(inner: Arc<Inner>) {
+    loop {
+        match events::listen(&inner.store).await {
+            Ok(mut listener) => {
+                inner.wake.send_modify(|n| *n = n.wrapping_add(1));
+                loop {
+                    match listener.recv().await {
+                        Ok(_) => inner.wake.send_modify(|n| *n = n.wrapping_add(1)),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "the journal's notification connection dropped; reconnecting");
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                if let AppError::Internal(cause) = &e {
+                    tracing::warn!(error = %cause, "listening for the journal's notifications");
+                }
+            }
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// One subscription's task: replay, then the broadcast.
+struct Subscriber {
+    store: Store,
+    filter: EventFilter,
+    vis: Visibility,
+    tx: mpsc::Sender<AppResult<Arc<Event>>>,
+}
+
+impl Subscriber {
+    /// Sends `event` if the subscription keeps it; `false` once the
+    /// subscriber is gone.
+    async fn offer(&self, event: Arc<Event>) -> bool {
+        if (!event.is_private() || self.vis.include_private) && self.filter.matches(&event) {
+            return self.tx.send(Ok(event)).await.is_ok();
+        }
+        true
+    }
+
+    /// Replays from `cursor` when `replay`, then forwards the broadcast;
+    /// after a lag, replays again from the last event sent.
+    async fn run(
+        &self,
+        mut cursor: EventCursor,
+        mut replay: bool,
+        mut live: broadcast::Receiver<Arc<Event>>,
+    ) -> AppResult<()> {
+        loop {
+            while replay {
+                let after = Some(cursor).filter(|c| *c != EventCursor::default());
+                let (page, more) =
+                    events::page(self.store.db(), after, PAGE, &self.filter, self.vis).await?;
+                for event in page {
+                    cursor = event.cursor;
+                    if self.tx.send(Ok(Arc::new(event))).await.is_err() {
+                        return Ok(());
+                    }
+                }
+                replay = more;
+            }
+            match live.recv().await {
+                Ok(event) if event.cursor <= cursor => {}
+                Ok(event) => {
+                    cursor = event.cursor;
+                    if !self.offer(event).await {
+                        return Ok(());
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => replay = true,
+                Err(broadcast::error::RecvError::Closed) => return Ok(()),
+            }
+        }
+    }
+}

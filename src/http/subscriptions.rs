@@ -1,0 +1,264 @@
+//! Subscriptions over the graphql-transport-ws protocol (the npm
+//! `graphql-ws` client's), on the WebSocket upgrade of `/graphql`.
+//!
+//! Refused before the upgrade (HTTP): an `Origin` the CORS policy does not
+//! allow (403 `ORIGIN_NOT_ALLOWED`), another subprotocol (400
+//! `WEBSOCKET_NOT_SUPPORTED`), a bad `Authorization` header (401), and a
+//! process that holds `--max-subscription-connections` already (503
+//! `SUBSCRIPTION_LIMIT_EXCEEDED`).
+//!
+//! After it, the client sends `connection_init` within [`INIT_TIMEOUT`],
+//! with the token in its payload (`{"Authorization": "Bearer <token>"}`),
+//! or in the upgrade's `Authorization` header; any role may subscribe.
+//! async-graphql runs the protocol (`async_graphql::http::WebSocket`);
+//! relgate adds the close codes:
+//!
+//! | code | when |
+//! | --- | --- |
+//! | 4400 | the first message is not a graphql-transport-ws message |
+//! | 4401 | the first message is not `connection_init` (a `subscribe` before it) |
+//! | 4403 | no or bad credentials at `connection_init`, or the token was revoked or expired while the connection was open (noticed within [`crate::auth::REVOCATION_CHECK`]) |
+//! | 4408 | no `connection_init` within [`INIT_TIMEOUT`] |
+//! | 4008 | the client read too slowly: an event waited [`SEND_TIMEOUT`] for room in its socket (sent when it can still be) |
+//!
+//! A connection holds at most `--max-subscriptions-per-connection`
+//! subscriptions; one more gets an error with code
+//! `SUBSCRIPTION_LIMIT_EXCEEDED`, and the others go on.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+
+use async_graphql::Data;
+use async_graphql::http::{
+    ClientMessage, WebSocket as Protocol, WebSocketProtocols as Protocols, WsMessage,
+};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::AppState;
+use super::graphql::{MediaType, error_response};
+use crate::auth::{Principal, bearer};
+use crate::domain::Origin;
+use crate::error::AppError;
+use crate::graphql::RequestData;
+use crate::graphql::loaders::{BatchQueue, Loaders};
+use crate::graphql::subscription::SubscriberData;
+use crate::service::visibility;
+use crate::store::Reader;
+
+/// How long a client has to send `connection_init` after the upgrade.
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one message may wait for room in a client's socket before the
+/// client counts as too slow.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+/// The subprotocol relgate speaks.
+pub const SUBPROTOCOL: &str = "graphql-transport-ws";
+
+/// How many subscriptions a process and a connection may hold.
+#[derive(Clone)]
+pub struct SubscriptionLimits {
+    /// One permit per open WebSocket connection.
+    pub connections: Arc<Semaphore>,
+    /// Subscriptions per connection.
+    pub per_connection: usize,
+}
+
+impl SubscriptionLimits {
+    /// At most `connections` connections of `per_connection` subscriptions.
+    pub fn new(connections: usize, per_connection: usize) -> Self {
+        Self {
+            connections: Arc::new(Semaphore::new(connections)),
+            per_connection,
+        }
+    }
+}
+
+/// Whether the upgrade asks for graphql-transport-ws.
+fn speaks_protocol(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|p| p.trim() == SUBPROTOCOL))
+}
+
+/// The upgrade of `/graphql` to a subscriptions socket (the `Origin` is
+/// checked by the caller).
+pub(super) async fn upgrade(
+    state: AppState,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+    media: MediaType,
+) -> Response {
+    if !speaks_protocol(&headers) {
+        return error_response(
+            media,
+            StatusCode::BAD_REQUEST,
+            "WEBSOCKET_NOT_SUPPORTED",
+            "relgate's subscriptions speak graphql-transport-ws (the protocol of the npm \
+             graphql-ws client): ask for it in Sec-WebSocket-Protocol",
+        );
+    }
+    // Credentials in the upgrade's header, when given, are checked now.
+    let header_principal = match headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        None => None,
+        Some(value) => match state.auth.authenticate(bearer(Some(value))).await {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let (status, code) = match e {
+                    AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, e.code()),
+                    _ => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
+                };
+                return error_response(media, status, code, &e.public_message());
+            }
+        },
+    };
+    let Ok(permit) = state.subscriptions.connections.clone().try_acquire_owned() else {
+        return error_response(
+            media,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SUBSCRIPTION_LIMIT_EXCEEDED",
+            "this process holds as many subscription connections as it may \
+             (--max-subscription-connections); try another process, or later",
+        );
+    };
+    let request_id = super::request_id(&headers);
+    ws.protocols([SUBPROTOCOL])
+        .on_upgrade(move |socket| serve(socket, state, header_principal, request_id, permit))
+        .into_response()
+}
+
+/// The text or bytes of a client's frame; `None` for a close or an error.
+fn payload(message: Result<Message, axum::Error>) -> Option<Option<Vec<u8>>> {
+    match message {
+        Ok(Message::Text(t)) => Some(Some(t.as_bytes().to_vec())),
+        Ok(Message::Binary(b)) => Some(Some(b.to_vec())),
+        Ok(Message::Ping(_) | Message::Pong(_)) => Some(None),
+        Ok(Message::Close(_)) | Err(_) => None,
+    }
+}
+
+async fn close(
+    socket: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    code: u16,
+    reason: &str,
+) {
+    let frame = Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.to_owned().into(),
+    }));
+    let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;
+}
+
+/// The caller of `connection_init`'s payload, or of the upgrade's header.
+async fn caller(
+    state: &AppState,
+    payload: &serde_json::Value,
+    header: Option<Principal>,
+) -> Result<Principal, AppError> {
+    let from_payload = ["Authorization", "authorization"]
+        .iter()
+        .find_map(|k| payload.get(k).and_then(|v| v.as_str()));
+    match (from_payload, header) {
+        (Some(value), _) => {
+            state
+                .auth
+                .authenticate(bearer(Some(value)).or(Some(value)))
+                .await
+        }
+        (None, Some(p)) => Ok(p),
+        (None, None) => state.auth.authenticate(None).await,
+    }
+}
+
+/// One subscriptions connection, until either side closes it.
+async fn serve(
+    socket: WebSocket,
+    state: AppState,
+    header_principal: Option<Principal>,
+    request_id: Option<String>,
+    _permit: OwnedSemaphorePermit,
+) {
+    let (mut sink, mut incoming) = socket.split();
+    // The first message: connection_init, with the credentials.
+    let first = loop {
+        match tokio::time::timeout(INIT_TIMEOUT, incoming.next()).await {
+            Err(_) => return close(&mut sink, 4408, "Connection initialisation timeout").await,
+            Ok(None) => return,
+            Ok(Some(m)) => match payload(m) {
+                None => return,
+                Some(None) => continue,
+                Some(Some(bytes)) => break bytes,
+            },
+        }
+    };
+    let init = match ClientMessage::from_bytes(first.as_slice()) {
+        Ok(ClientMessage::ConnectionInit { payload }) => payload.unwrap_or_default(),
+        Ok(_) => return close(&mut sink, 4401, "Unauthorized").await,
+        Err(_) => return close(&mut sink, 4400, "the first message must be connection_init").await,
+    };
+    let principal = match caller(&state, &init, header_principal).await {
+        Ok(p) => p.via(Origin::Graphql, request_id),
+        Err(_) => return close(&mut sink, 4403, "Forbidden").await,
+    };
+    // Subscriptions resolve one event at a time, outside any request: their
+    // loaders start each load at once and cache nothing.
+    let vis = visibility(&principal);
+    let mut data = Data::default();
+    data.insert(RequestData {
+        loaders: Loaders::with_reader(
+            Reader::new(state.service.store()),
+            vis,
+            BatchQueue::immediate(),
+        ),
+        principal: principal.clone(),
+    });
+    data.insert(SubscriberData {
+        principal: principal.clone(),
+        open: Arc::new(AtomicUsize::new(0)),
+        max_open: state.subscriptions.per_connection,
+    });
+    let messages = futures_util::stream::once(std::future::ready(first)).chain(
+        incoming
+            .map(payload)
+            .take_while(|m| std::future::ready(m.is_some()))
+            .filter_map(|m| std::future::ready(m.flatten())),
+    );
+    let protocol =
+        Protocol::new(state.schema.clone(), messages, Protocols::GraphQLWS).connection_data(data);
+    let mut protocol = std::pin::pin!(protocol);
+    // A token connection ends when its token does.
+    let mut ended =
+        (principal.name != Principal::open_mode().name).then(|| state.auth.ended_tokens());
+    loop {
+        let revoked = async {
+            match ended.as_mut() {
+                Some(rx) => {
+                    let _ = rx.wait_for(|names| names.contains(&principal.name)).await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            message = protocol.next() => match message {
+                Some(WsMessage::Text(text)) => {
+                    let sent = tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(text.into()))).await;
+                    match sent {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => return,
+                        Err(_) => return close(&mut sink, 4008, "the subscriber reads too slowly").await,
+                    }
+                }
+                Some(WsMessage::Close(code, reason)) => return close(&mut sink, code, &reason).await,
+                None => return close(&mut sink, 1000, "").await,
+            },
+            () = revoked => return close(&mut sink, 4403, "the token was revoked or has expired").await,
+        }
+    }
+}
