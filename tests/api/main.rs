@@ -28,4 +28,5 @@ mod relations;
 mod rules;
 mod scale_seed;
 mod schema;
+mod subscriptions;
 mod typed_client;
