@@ -546,3 +546,208 @@ fn decode(row: &QueryResult) -> AppResult<Event> {
         origin: Origin::parse(&origin_text).ok_or_else(|| bad_row("unknown origin"))?,
     })
 }
+
+/// A relation as the journal says it stood at some moment.
+#[derive(Debug, Clone)]
+pub struct PastRelation {
+    /// The relation then (its times: its first and its latest event).
+    pub relation: crate::domain::Relation,
+    /// Its type's alias.
+    pub type_alias: String,
+    /// Whether its type is bidirectional (as the type is now; `false` for a
+    /// type since deleted).
+    pub bidirectional: bool,
+    /// The kinds of its two ends (`from`, `to`).
+    pub kinds: (String, String),
+}
+
+/// The relations with any of `anchors` at either end as they stood at
+/// `at`, by anchor, oldest first: each relation's latest event up to then,
+/// unless it is its deletion. Two statements (the events, the types)
+/// whatever the number of anchors. `EXPIRED` when `at` is before what the
+/// journal keeps.
+pub async fn relations_as_of<C: ConnectionTrait>(
+    db: &C,
+    anchors: &[i64],
+    at: DateTime<Utc>,
+) -> AppResult<std::collections::HashMap<i64, Vec<PastRelation>>> {
+    if let (_, Some(pruned)) = pruned(db).await?
+        && at < pruned
+    {
+        return Err(AppError::Expired(format!(
+            "the journal keeps what the graph held since {}; {} is before that",
+            pruned.to_rfc3339(),
+            at.to_rfc3339()
+        )));
+    }
+    let backend = db.get_database_backend();
+    let mut sql = Sql::new(db);
+    let from = sql.bind_ids("from_id", anchors);
+    let to = sql.bind_ids("to_id", anchors);
+    let t = sql.bind(at);
+    let horizon = if backend == DatabaseBackend::Postgres {
+        format!(" AND txid < ({HORIZON})")
+    } else {
+        String::new()
+    };
+    sql.push(&format!(
+        "SELECT relation_id, type_id, type_alias, from_id, to_id, ends, after, kind, first_at, at FROM ( \
+           SELECT relation_id, type_id, type_alias, from_id, to_id, ends, after, kind, at, \
+             MIN(at) OVER (PARTITION BY relation_id) AS first_at, \
+             ROW_NUMBER() OVER (PARTITION BY relation_id ORDER BY txid DESC, id DESC) AS rn \
+           FROM relation_events \
+           WHERE ({from} OR {to}) AND relation_id IS NOT NULL AND at <= {t}{horizon} \
+         ) latest WHERE rn = 1 AND kind <> 'RELATION_DELETED' ORDER BY relation_id"
+    ));
+    let rows = db.query_all_raw(sql.statement()).await?;
+    let mut past = rows
+        .iter()
+        .map(|row| {
+            let ends: Ends = parse(row.try_get_by_index(5)?)?.unwrap_or_default();
+            let state: RelationState = parse(row.try_get_by_index(6)?)?.unwrap_or_default();
+            let kind_of = |k: Option<EndKey>| k.map(|k| k.kind).unwrap_or_default();
+            Ok(PastRelation {
+                relation: crate::domain::Relation {
+                    id: row.try_get_by_index(0)?,
+                    type_id: row.try_get_by_index::<Option<i64>>(1)?.unwrap_or_default(),
+                    from_id: row.try_get_by_index::<Option<i64>>(3)?.unwrap_or_default(),
+                    to_id: row.try_get_by_index::<Option<i64>>(4)?.unwrap_or_default(),
+                    label: state.label,
+                    comment: state.comment,
+                    attitude: state.attitude,
+                    colour: state.colour,
+                    pinned: state.pinned,
+                    is_private: state.is_private,
+                    mirror_id: state.mirror_id,
+                    created_at: row.try_get_by_index(8)?,
+                    updated_at: row.try_get_by_index(9)?,
+                },
+                type_alias: row
+                    .try_get_by_index::<Option<String>>(2)?
+                    .unwrap_or_default(),
+                bidirectional: false,
+                kinds: (kind_of(ends.from), kind_of(ends.to)),
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let mut type_ids: Vec<i64> = past.iter().map(|p| p.relation.type_id).collect();
+    type_ids.sort_unstable();
+    type_ids.dedup();
+    let types = super::relation_types::by_ids(db, &type_ids).await?;
+    let mut by_anchor: std::collections::HashMap<i64, Vec<PastRelation>> =
+        anchors.iter().map(|a| (*a, Vec::new())).collect();
+    for p in &mut past {
+        p.bidirectional = types
+            .iter()
+            .any(|t| t.id == p.relation.type_id && t.bidirectional);
+    }
+    for p in past {
+        let (f, t) = (p.relation.from_id, p.relation.to_id);
+        if f != t
+            && let Some(list) = by_anchor.get_mut(&t)
+        {
+            list.push(p.clone());
+        }
+        if let Some(list) = by_anchor.get_mut(&f) {
+            list.push(p);
+        }
+    }
+    Ok(by_anchor)
+}
+
+/// The edges of `anchor` among `past` (its relations then) that `filter`
+/// keeps, oldest first.
+fn edges_as_of(
+    past: &[PastRelation],
+    anchor: i64,
+    filter: &super::pages::EdgeFilter,
+) -> Vec<super::pages::Edge> {
+    use crate::domain::Direction;
+    past.iter()
+        .filter(|p| filter.visibility.include_private || !p.relation.is_private)
+        .filter(|p| {
+            filter
+                .type_alias
+                .as_ref()
+                .is_none_or(|a| *a == p.type_alias)
+        })
+        .filter(|p| {
+            let r = &p.relation;
+            match filter.direction {
+                Direction::Both => true,
+                Direction::Outgoing => p.bidirectional || r.from_id == anchor,
+                Direction::Incoming => p.bidirectional || r.to_id == anchor,
+            }
+        })
+        .filter(|p| {
+            let other = if p.relation.from_id == anchor {
+                &p.kinds.1
+            } else {
+                &p.kinds.0
+            };
+            filter.other_kind.as_ref().is_none_or(|k| k == other)
+        })
+        .map(|p| super::pages::Edge {
+            bidirectional: p.bidirectional,
+            relation: std::sync::Arc::new(p.relation.clone()),
+        })
+        .collect()
+}
+
+/// The page of `window` out of `rows` (sorted by `key`), with the whole
+/// list's size as its total.
+fn window_of<T>(
+    rows: Vec<T>,
+    key: impl Fn(&T) -> i64,
+    window: &crate::domain::PageWindow,
+) -> crate::domain::page::Page<T> {
+    let total = rows.len() as u64;
+    let in_range = rows.into_iter().filter(|r| {
+        let k = key(r);
+        window.after.is_none_or(|a| k > a) && window.before.is_none_or(|b| k < b)
+    });
+    let taken: Vec<T> = if window.from_end {
+        let mut all: Vec<T> = in_range.collect();
+        all.reverse();
+        all.into_iter().take(window.limit as usize + 1).collect()
+    } else {
+        in_range.take(window.limit as usize + 1).collect()
+    };
+    let mut page = crate::domain::page::Page::from_window(taken, window);
+    page.total = Some(total);
+    page
+}
+
+/// `Entity.relations(asOf:)`: the page of `anchor`'s relations among `past`
+/// (as [`relations_as_of`] read them), with the same filter, order, window
+/// and total as today's.
+pub fn relation_page_as_of(
+    past: &[PastRelation],
+    anchor: i64,
+    filter: &super::pages::EdgeFilter,
+    window: &crate::domain::PageWindow,
+) -> crate::domain::page::Page<super::pages::Edge> {
+    window_of(edges_as_of(past, anchor, filter), |e| e.relation.id, window)
+}
+
+/// `Entity.related(asOf:)`: the entities at the other end of `anchor`'s
+/// relations among `past`, each once, in the order they were first related.
+pub fn related_page_as_of(
+    past: &[PastRelation],
+    anchor: i64,
+    filter: &super::pages::EdgeFilter,
+    window: &crate::domain::PageWindow,
+) -> crate::domain::page::Page<super::pages::RelatedRow> {
+    let mut seen = std::collections::HashSet::new();
+    let rows: Vec<super::pages::RelatedRow> = edges_as_of(past, anchor, filter)
+        .into_iter()
+        .filter_map(|e| {
+            let other_id = e.relation.other_end(anchor);
+            seen.insert(other_id).then_some(super::pages::RelatedRow {
+                other_id,
+                key: e.relation.id,
+            })
+        })
+        .collect();
+    window_of(rows, |r| r.key, window)
+}

@@ -657,4 +657,117 @@ async fn retention_prunes_old_events_keeps_live_states_and_refuses_old_cursors(a
         data["relationEvents"]["edges"][0]["node"]["after"]["label"],
         "new"
     );
+    // A moment before what is kept is refused too; one since, answered.
+    let err = app
+        .error(
+            "query($id: ID!, $at: DateTime) { node(id: $id) { ... on Entity { relations(asOf: $at) { totalCount } } } }",
+            json!({ "id": a, "at": "2000-01-01T00:00:00Z" }),
+        )
+        .await;
+    assert_eq!(code(&err), "HISTORY_EXPIRED");
+    let data = app
+        .data(
+            "query($id: ID!, $at: DateTime) { node(id: $id) { ... on Entity { relations(asOf: $at) { totalCount } } } }",
+            json!({ "id": a, "at": chrono::Utc::now().to_rfc3339() }),
+        )
+        .await;
+    assert_eq!(data["node"]["relations"]["totalCount"], 2, "{data:#}");
+}
+
+engine_tests!(as_of_reads_answer_as_the_graph_stood);
+
+async fn as_of_reads_answer_as_the_graph_stood(app: TestApp) {
+    let admin = app.with_token(&app.create_token("admin", "a", &[]));
+    let writer = app.with_token(&app.create_token("write", "w", &[]));
+    let ty = admin.type_id("kanka", "relation").await;
+    let a = admin.entity("kanka", "1", "character", "1").await;
+    let b = admin.entity("kanka", "1", "character", "2").await;
+    let c = admin.entity("kanka", "1", "location", "3").await;
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(30));
+    pause().await;
+    let t0 = chrono::Utc::now();
+    pause().await;
+    let r1 = admin
+        .relate_ok(&ty, &a, &b, json!({"label": "friend"}))
+        .await;
+    let r2 = admin.relate_ok(&ty, &c, &a, json!({"label": "home"})).await;
+    pause().await;
+    let t1 = chrono::Utc::now();
+    pause().await;
+    admin
+        .data(
+            "mutation($i: UpdateRelationInput!) { updateRelation(input: $i) { relation { id } } }",
+            json!({ "i": { "id": r1, "label": "rival" } }),
+        )
+        .await;
+    admin
+        .data(
+            "mutation($i: UnrelateInput!) { unrelate(input: $i) { removedIds } }",
+            json!({ "i": { "id": r2 } }),
+        )
+        .await;
+    let r3 = admin
+        .relate_ok(&ty, &a, &b, json!({"label": "secret", "isPrivate": true}))
+        .await;
+    pause().await;
+    let t2 = chrono::Utc::now();
+    let view = |app: &TestApp, at: chrono::DateTime<chrono::Utc>, args: &'static str| {
+        let app = app.clone();
+        let a = a.clone();
+        async move {
+            let data = app
+                .data(
+                    &format!(
+                        "query($id: ID!, $at: DateTime) {{ node(id: $id) {{ ... on Entity {{
+                           relations(asOf: $at{args}) {{ totalCount edges {{ cursor direction node {{ id label }} other {{ name }} }} pageInfo {{ hasNextPage endCursor }} }}
+                           related(asOf: $at) {{ totalCount edges {{ node {{ kind }} }} }} }} }} }}"
+                    ),
+                    json!({ "id": a, "at": at.to_rfc3339() }),
+                )
+                .await;
+            data["node"].clone()
+        }
+    };
+    let labels = |v: &Value| -> Vec<String> {
+        v["relations"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["label"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(view(&admin, t0, "").await["relations"]["totalCount"], 0);
+    let then = view(&admin, t1, "").await;
+    assert_eq!(labels(&then), ["friend", "home"]);
+    assert_eq!(then["relations"]["totalCount"], 2);
+    assert_eq!(then["relations"]["edges"][1]["direction"], "INCOMING");
+    assert_eq!(then["related"]["totalCount"], 2);
+    assert_eq!(then["relations"]["edges"][0]["node"]["id"], r1.as_str());
+    let now = view(&admin, t2, "").await;
+    assert_eq!(labels(&now), ["rival", "secret"]);
+    assert_eq!(now["relations"]["edges"][1]["node"]["id"], r3.as_str());
+    // The same privacy as today's reads.
+    assert_eq!(labels(&view(&writer, t2, "").await), ["rival"]);
+    // The same filters and paging.
+    assert_eq!(
+        labels(&view(&admin, t1, ", direction: OUTGOING").await),
+        ["friend"]
+    );
+    assert_eq!(
+        labels(&view(&admin, t1, ", otherKind: \"location\"").await),
+        ["home"]
+    );
+    let first = view(&admin, t1, ", first: 1").await;
+    assert_eq!(labels(&first), ["friend"]);
+    assert_eq!(first["relations"]["pageInfo"]["hasNextPage"], true);
+    assert_eq!(first["relations"]["totalCount"], 2);
+    // A fan-out reads the journal in one batch, not once per entity.
+    let (data, statements) = admin
+        .data_and_statements(
+            "query($at: DateTime) { entities(first: 10) { edges { node { relations(asOf: $at) { totalCount } } } } }",
+            json!({ "at": t1.to_rfc3339() }),
+        )
+        .await;
+    assert_eq!(data["entities"]["edges"].as_array().unwrap().len(), 3);
+    assert!(statements <= 5, "{statements} statements");
 }

@@ -19,6 +19,7 @@ mod relation_by_id;
 mod relation_count_by_entity;
 mod relation_page_by_entity;
 mod relation_type_by_id;
+mod relations_as_of_by_entity;
 
 pub use batch::{BatchQueue, DataLoader, Driven, Loader};
 pub use entity_by_id::EntityByIdLoader;
@@ -28,6 +29,7 @@ pub use relation_by_id::RelationByIdLoader;
 pub use relation_count_by_entity::RelationCountByEntityLoader;
 pub use relation_page_by_entity::{EdgeQuery, RelationPageByEntityLoader};
 pub use relation_type_by_id::RelationTypeByIdLoader;
+pub use relations_as_of_by_entity::RelationsAsOfByEntityLoader;
 
 /// The loaders of one request.
 pub struct Loaders {
@@ -45,6 +47,9 @@ pub struct Loaders {
     pub related_page: DataLoader<(i64, EdgeQuery), RelatedPageByEntityLoader>,
     /// `Entity.related.totalCount`.
     pub related_count: DataLoader<(i64, EdgeFilter), RelatedCountByEntityLoader>,
+    /// Entities' relations as they stood at a moment (`asOf`).
+    pub relations_as_of:
+        DataLoader<(i64, chrono::DateTime<chrono::Utc>), RelationsAsOfByEntityLoader>,
     /// Where the loaders queue their batches; the request must be run with
     /// [`BatchQueue::drive`], or loads never complete.
     pub queue: BatchQueue,
@@ -83,6 +88,7 @@ impl Loaders {
             relation_count: loader!(RelationCountByEntityLoader(s())),
             related_page: loader!(RelatedPageByEntityLoader(s())),
             related_count: loader!(RelatedCountByEntityLoader(s())),
+            relations_as_of: loader!(RelationsAsOfByEntityLoader(s())),
             queue,
             reader,
         }

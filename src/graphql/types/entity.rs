@@ -138,9 +138,14 @@ impl EntityObject {
         #[graphql(desc = "Return edges after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n edges (before `before`).")] last: Option<i32>,
         #[graphql(desc = "Return edges before this cursor.")] before: Option<String>,
+        #[graphql(
+            desc = "The relations as they stood at this moment, from the journal (within its retention); now when omitted."
+        )]
+        as_of: Option<DateTime>,
     ) -> GqlResult<EntityRelationConnection> {
         let window = context::window(ctx, first, after, last, before)?;
         Ok(EntityRelationConnection {
+            as_of: as_of.map(|t| t.0),
             anchor: self.0.id,
             query: EdgeQuery {
                 filter: EdgeFilter {
@@ -177,9 +182,14 @@ impl EntityObject {
         #[graphql(desc = "Return edges after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n edges (before `before`).")] last: Option<i32>,
         #[graphql(desc = "Return edges before this cursor.")] before: Option<String>,
+        #[graphql(
+            desc = "The related entities as they stood at this moment, from the journal (within its retention); now when omitted."
+        )]
+        as_of: Option<DateTime>,
     ) -> GqlResult<RelatedEntityConnection> {
         let window = context::window(ctx, first, after, last, before)?;
         Ok(RelatedEntityConnection {
+            as_of: as_of.map(|t| t.0),
             anchor: self.0.id,
             query: EdgeQuery {
                 filter: EdgeFilter {
@@ -195,14 +205,36 @@ impl EntityObject {
     }
 }
 
+/// `anchor`'s relations as they stood at `at`, through the request's loader.
+async fn past(
+    ctx: &Context<'_>,
+    anchor: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> GqlResult<Arc<Vec<crate::store::events::PastRelation>>> {
+    Ok(loaders(ctx)
+        .relations_as_of
+        .load_one((anchor, at))
+        .await?
+        .unwrap_or_default())
+}
+
 /// A page of an entity's relations.
 pub struct EntityRelationConnection {
     anchor: i64,
     query: EdgeQuery,
+    /// Read from the journal as of this moment (`asOf`), not the store.
+    as_of: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl EntityRelationConnection {
     async fn page(&self, ctx: &Context<'_>) -> GqlResult<Arc<Page<Edge>>> {
+        if let Some(at) = self.as_of {
+            let past = past(ctx, self.anchor, at).await?;
+            let q = &self.query;
+            let page =
+                crate::store::events::relation_page_as_of(&past, self.anchor, &q.filter, &q.window);
+            return Ok(Arc::new(page));
+        }
         Ok(loaders(ctx)
             .relation_page
             .load_one((self.anchor, self.query.clone()))
@@ -236,7 +268,7 @@ impl EntityRelationConnection {
 
     /// How many relations match, over all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
-        if self.query.with_total
+        if (self.query.with_total || self.as_of.is_some())
             && let Some(total) = self.page(ctx).await?.total
         {
             return Ok(total);
@@ -295,10 +327,19 @@ impl EntityRelationEdge {
 pub struct RelatedEntityConnection {
     anchor: i64,
     query: EdgeQuery,
+    /// Read from the journal as of this moment (`asOf`), not the store.
+    as_of: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl RelatedEntityConnection {
     async fn page(&self, ctx: &Context<'_>) -> GqlResult<Arc<Page<RelatedRow>>> {
+        if let Some(at) = self.as_of {
+            let past = past(ctx, self.anchor, at).await?;
+            let q = &self.query;
+            let page =
+                crate::store::events::related_page_as_of(&past, self.anchor, &q.filter, &q.window);
+            return Ok(Arc::new(page));
+        }
         Ok(loaders(ctx)
             .related_page
             .load_one((self.anchor, self.query.clone()))
@@ -329,7 +370,7 @@ impl RelatedEntityConnection {
 
     /// How many distinct entities are related, over all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
-        if self.query.with_total
+        if (self.query.with_total || self.as_of.is_some())
             && let Some(total) = self.page(ctx).await?.total
         {
             return Ok(total);
