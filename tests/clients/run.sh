@@ -17,6 +17,8 @@
 #               store (relay/check.mjs)
 #   apollo      Apollo Client: persisted queries, relayStylePagination, cache
 #               updates from payload edges (apollo/check.mjs)
+#   subscriptions  Subscription.relationEvents with the npm graphql-ws client
+#               (subscriptions/graphql-ws.mjs)
 #   vendors     the vendors' client libraries on the dialects: Umbraco's
 #               @umbraco/headless-client, Copper's copper-sdk
 #               (vendors/heartcore-copper.mjs), python-kanka (vendors/python_kanka.py)
@@ -183,7 +185,7 @@ fi
 
 if [ ! -x "$BIN" ]; then
   log "no relgate binary at $BIN (build it with 'cargo build' or pass its path)"
-  for p in codegen typecheck operations trusted python browser cors audit relay-compiler relay apollo vendors; do
+  for p in codegen typecheck operations trusted python browser cors audit relay-compiler relay apollo subscriptions vendors; do
     record "$p" FAIL "no relgate binary at $BIN"
   done
 else
@@ -262,6 +264,7 @@ else
     record relay FAIL "skipped: relay-compiler failed"
   fi
   with_server apollo node "$CLIENTS_DIR/apollo/check.mjs"
+  with_server subscriptions node "$CLIENTS_DIR/subscriptions/graphql-ws.mjs"
   if [ "$py_ok" -eq 1 ]; then
     with_server vendors bash -c "node '$CLIENTS_DIR/vendors/heartcore-copper.mjs' \
       && '$VENV/bin/python' '$CLIENTS_DIR/vendors/python_kanka.py' \
