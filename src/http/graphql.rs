@@ -198,11 +198,17 @@ struct Params {
 
 /// `extensions.persistedQuery.sha256Hash` of `params`, if it has one.
 fn persisted_hash(params: &Params) -> Result<Option<String>, Refusal> {
-    let Some(pq) = params
-        .extensions
-        .as_ref()
-        .and_then(|e| e.get("persistedQuery"))
-    else {
+    sha256_hash(
+        params
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("persistedQuery")),
+    )
+}
+
+/// The `sha256Hash` of a `persistedQuery` extension, if there is one.
+pub(super) fn sha256_hash(pq: Option<&serde_json::Value>) -> Result<Option<String>, Refusal> {
+    let Some(pq) = pq else {
         return Ok(None);
     };
     let invalid = |m: &str| Refusal::Invalid(m.to_owned());

@@ -20,6 +20,12 @@
 //! | 4403 | no or bad credentials at `connection_init`, or the token was revoked or expired while the connection was open (noticed within [`crate::auth::REVOCATION_CHECK`]) |
 //! | 4408 | no `connection_init` within [`INIT_TIMEOUT`] |
 //! | 4008 | the client read too slowly: an event waited [`SEND_TIMEOUT`] for room in its socket (sent when it can still be) |
+//! | 4429 | the client sent more than [`QUEUE`] messages before the protocol could take them |
+//!
+//! A `subscribe` names its document as a request over HTTP does: by text,
+//! by `documentId`, or by an APQ hash; with `--only-trusted-documents` only
+//! manifest documents run, and another gets an `error` message with code
+//! `TRUSTED_DOCUMENT_REQUIRED` (the connection goes on).
 //!
 //! A connection holds at most `--max-subscriptions-per-connection`
 //! subscriptions; one more gets an error with code
@@ -41,7 +47,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::AppState;
 use super::graphql::{MediaType, error_response};
-use crate::auth::{Principal, bearer};
+use super::persisted::{DocumentRef, Refusal};
+use crate::auth::{Principal, Role, bearer};
 use crate::domain::Origin;
 use crate::error::AppError;
 use crate::graphql::RequestData;
@@ -181,6 +188,58 @@ async fn caller(
     }
 }
 
+/// Client messages queued for the protocol at most; a client that sends
+/// more at once is closed (4429).
+const QUEUE: usize = 64;
+
+/// A client message for the protocol: a `subscribe`'s document found by
+/// text, `documentId` or APQ hash (as over HTTP, see
+/// [`super::persisted`]); anything else as it came. A refused document is
+/// answered with an `error` message for its subscription, the text of
+/// which is the `Err`.
+fn resolve(state: &AppState, bytes: Vec<u8>, admin: bool) -> Result<Vec<u8>, String> {
+    let Ok(mut message) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Ok(bytes);
+    };
+    if message.get("type").and_then(|t| t.as_str()) != Some("subscribe") {
+        return Ok(bytes);
+    }
+    let id = message.get("id").cloned().unwrap_or_default();
+    let refuse = |refusal: Refusal| {
+        let (_, code, text) = refusal.parts();
+        serde_json::json!({
+            "id": id,
+            "type": "error",
+            "payload": [{ "message": text, "extensions": { "code": code } }],
+        })
+        .to_string()
+    };
+    let Some(payload) = message.get_mut("payload").and_then(|p| p.as_object_mut()) else {
+        return Ok(bytes);
+    };
+    let hash = super::graphql::sha256_hash(
+        payload
+            .get("extensions")
+            .and_then(|e| e.get("persistedQuery")),
+    )
+    .map_err(refuse)?;
+    let doc = DocumentRef {
+        query: payload
+            .get("query")
+            .and_then(|q| q.as_str())
+            .filter(|q| !q.trim().is_empty())
+            .map(str::to_owned),
+        document_id: payload
+            .remove("documentId")
+            .and_then(|d| d.as_str().map(str::to_owned)),
+        sha256_hash: hash,
+    };
+    if let Some(text) = state.persisted.resolve(doc, admin).map_err(refuse)? {
+        payload.insert("query".to_owned(), serde_json::Value::String(text));
+    }
+    Ok(message.to_string().into_bytes())
+}
+
 /// One subscriptions connection, until either side closes it.
 async fn serve(
     socket: WebSocket,
@@ -228,15 +287,19 @@ async fn serve(
         open: Arc::new(AtomicUsize::new(0)),
         max_open: state.subscriptions.per_connection,
     });
-    let messages = futures_util::stream::once(std::future::ready(first)).chain(
-        incoming
-            .map(payload)
-            .take_while(|m| std::future::ready(m.is_some()))
-            .filter_map(|m| std::future::ready(m.flatten())),
-    );
+    // The client's messages reach the protocol through a short queue, each
+    // `subscribe` with its document resolved as over HTTP (by id or hash,
+    // trusted documents only when so configured).
+    let (to_protocol, from_client) = tokio::sync::mpsc::channel::<Vec<u8>>(QUEUE);
+    let _ = to_protocol.try_send(first);
+    let messages = futures_util::stream::unfold(from_client, |mut rx| async move {
+        rx.recv().await.map(|m| (m, rx))
+    });
     let protocol =
         Protocol::new(state.schema.clone(), messages, Protocols::GraphQLWS).connection_data(data);
     let mut protocol = std::pin::pin!(protocol);
+    let mut to_protocol = Some(to_protocol);
+    let admin = principal.role >= Role::Admin;
     // A token connection ends when its token does.
     let mut ended =
         (principal.name != Principal::open_mode().name).then(|| state.auth.ended_tokens());
@@ -263,6 +326,24 @@ async fn serve(
                 None => return close(&mut sink, 1000, "").await,
             },
             () = revoked => return close(&mut sink, 4403, "the token was revoked or has expired").await,
+            frame = incoming.next(), if to_protocol.is_some() => match frame.and_then(|f| payload(f)) {
+                // The client is gone: the protocol ends once it has no input.
+                None => to_protocol = None,
+                Some(None) => {}
+                Some(Some(bytes)) => match resolve(&state, bytes, admin) {
+                    Ok(bytes) => {
+                        let full = to_protocol.as_ref().is_some_and(|tx| tx.try_send(bytes).is_err());
+                        if full {
+                            return close(&mut sink, 4429, "too many messages at once").await;
+                        }
+                    }
+                    Err(refused) => {
+                        if sink.send(Message::Text(refused.into())).await.is_err() {
+                            return;
+                        }
+                    }
+                },
+            },
         }
     }
 }

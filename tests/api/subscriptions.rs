@@ -498,3 +498,47 @@ async fn a_change_on_one_process_reaches_a_subscriber_on_another(app: TestApp) {
     db.close().await.unwrap();
     twin.stop().await;
 }
+
+const WATCH: &str = "subscription Watch { relationEvents { cursor kind } }";
+
+fn trusted_watch() -> ServeArgs {
+    use sha2::{Digest, Sha256};
+    let path =
+        std::env::temp_dir().join(format!("relgate-ws-{}.json", uuid::Uuid::new_v4().simple()));
+    let id = format!("sha256:{}", hex::encode(Sha256::digest(WATCH.as_bytes())));
+    std::fs::write(&path, json!({ id: WATCH }).to_string()).unwrap();
+    ServeArgs {
+        trusted_documents: Some(path),
+        only_trusted_documents: true,
+        exempt_admins_from_trusted_documents: true,
+        ..ServeArgs::default()
+    }
+}
+
+engine_tests!(serve = trusted_watch; subscriptions_run_trusted_documents_by_id_only);
+
+async fn subscriptions_run_trusted_documents_by_id_only(app: TestApp) {
+    use sha2::{Digest, Sha256};
+    let id = format!("sha256:{}", hex::encode(Sha256::digest(WATCH.as_bytes())));
+    // An exempt admin writes; a reader subscribes.
+    let admin = app.with_token(&app.create_token("admin", "a", &[]));
+    let reader = app.with_token(&app.create_token("read", "r", &[]));
+    let mut ws = Ws::connect(&reader).await;
+    // Free text, not in the manifest: refused, the connection goes on.
+    ws.subscribe("free", None, json!(null)).await;
+    match ws.said(Duration::from_secs(5)).await {
+        Said::Error(e) => assert_eq!(code(&e[0]), "TRUSTED_DOCUMENT_REQUIRED"),
+        other => panic!("{other:?}"),
+    }
+    ws.send(json!({ "id": "byid", "type": "subscribe", "payload": { "documentId": id } }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    admin.entity("kanka", "1", "character", "1").await;
+    match ws.said(Duration::from_secs(5)).await {
+        Said::Next(v) => assert_eq!(
+            v["data"]["relationEvents"]["kind"], "ENTITY_CREATED",
+            "{v:#}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
