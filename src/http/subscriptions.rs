@@ -326,7 +326,7 @@ async fn serve(
                 None => return close(&mut sink, 1000, "").await,
             },
             () = revoked => return close(&mut sink, 4403, "the token was revoked or has expired").await,
-            frame = incoming.next(), if to_protocol.is_some() => match frame.and_then(|f| payload(f)) {
+            frame = incoming.next(), if to_protocol.is_some() => match frame.and_then(payload) {
                 // The client is gone: the protocol ends once it has no input.
                 None => to_protocol = None,
                 Some(None) => {}
