@@ -6,6 +6,7 @@ import { createElement as h } from 'react';
 import { createRoot } from 'react-dom/client';
 import { GraphiQL } from 'graphiql';
 import { createGraphiQLFetcher } from '@graphiql/toolkit';
+import { createClient } from 'graphql-ws';
 
 const GRAPHQL_URL = window.location.origin + '/graphql';
 // import.meta.env.BASE_URL is vite's `base`, i.e. '/playground/'.
@@ -84,7 +85,27 @@ async function loadTabs() {
   }
 }
 
-const fetcher = createGraphiQLFetcher({ url: GRAPHQL_URL });
+// Subscriptions run over a WebSocket to the same /graphql (graphql-transport-ws).
+// The connection opens with the first subscription, with the Authorization
+// header of the Headers pane, as GraphiQL keeps it.
+function authorization() {
+  try {
+    const raw = window.localStorage.getItem('graphiql:headers');
+    const headers = raw ? JSON.parse(raw) : {};
+    const value = headers.Authorization ?? headers.authorization;
+    return typeof value === 'string' && value.trim() !== '' ? { Authorization: value } : {};
+  } catch {
+    return {};
+  }
+}
+
+const wsClient = createClient({
+  url: GRAPHQL_URL.replace(/^http/, 'ws'),
+  lazy: true,
+  connectionParams: authorization,
+});
+
+const fetcher = createGraphiQLFetcher({ url: GRAPHQL_URL, wsClient });
 
 // defaultTabs is only read when GraphiQL mounts, and only used when no tab
 // state is stored yet (localStorage "graphiql:tabState"), so mount after the

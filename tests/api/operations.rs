@@ -19,7 +19,9 @@ async fn the_example_operations_run_in_order_on_an_empty_store(app: TestApp) {
             "RelateKankaCharacters",
             "UpdateRelation",
             "Unrelate",
-            "ListRelationTypes"
+            "ListRelationTypes",
+            "RecentChanges",
+            "WatchChanges"
         ]
     );
     // The relation the Kanka example creates, threaded into the two that
@@ -33,6 +35,24 @@ async fn the_example_operations_run_in_order_on_an_empty_store(app: TestApp) {
         };
         if vars.get("id").is_some() {
             vars["id"] = json!(kanka_relation.clone().expect("RelateKankaCharacters ran"));
+        }
+        if name == "WatchChanges" {
+            // A subscription: over the WebSocket, then a write to watch.
+            let mut ws = crate::subscriptions::Ws::connect(&app).await;
+            ws.send(json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": vars } }))
+                .await;
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            app.entity("kanka", "1", "character", "900").await;
+            match ws.said(std::time::Duration::from_secs(5)).await {
+                crate::subscriptions::Said::Next(v) => {
+                    assert_eq!(
+                        v["data"]["relationEvents"]["kind"], "ENTITY_CREATED",
+                        "{v:#}"
+                    );
+                }
+                other => panic!("WatchChanges: {other:?}"),
+            }
+            continue;
         }
         let data = app.data(&query, vars).await;
         match name.as_str() {
@@ -69,6 +89,32 @@ async fn the_example_operations_run_in_order_on_an_empty_store(app: TestApp) {
                         .len(),
                     11
                 );
+            }
+            "RecentChanges" => {
+                // Everything the operations before did, in order.
+                let kinds: Vec<&str> = data["relationEvents"]["edges"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["node"]["kind"].as_str().unwrap())
+                    .collect();
+                assert_eq!(
+                    kinds,
+                    [
+                        "ENTITY_CREATED",
+                        "ENTITY_CREATED",
+                        "RELATION_CREATED",
+                        "ENTITY_CREATED",
+                        "ENTITY_CREATED",
+                        "RELATION_CREATED",
+                        "RELATION_CREATED",
+                        "RELATION_UPDATED",
+                        "RELATION_UPDATED",
+                        "RELATION_DELETED",
+                        "RELATION_DELETED",
+                    ]
+                );
+                assert_eq!(data["relationEvents"]["totalCount"], 11);
             }
             other => panic!("no expectations for {other}"),
         }

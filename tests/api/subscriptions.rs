@@ -19,11 +19,11 @@ use crate::helpers::{Engine, TestApp, code};
 const EVENT: &str = "cursor kind relationId after { label isPrivate } entity { externalId }";
 
 /// A graphql-transport-ws client.
-struct Ws(WebSocketStream<TcpStream>);
+pub(crate) struct Ws(WebSocketStream<TcpStream>);
 
 /// What the server said next.
 #[derive(Debug)]
-enum Said {
+pub(crate) enum Said {
     /// A `next` message's payload.
     Next(Value),
     /// An `error` message's payload.
@@ -62,7 +62,7 @@ impl Ws {
         Self(ws)
     }
 
-    async fn send(&mut self, v: Value) {
+    pub(crate) async fn send(&mut self, v: Value) {
         self.0.send(Message::text(v.to_string())).await.unwrap();
     }
 
@@ -74,7 +74,7 @@ impl Ws {
     }
 
     /// An acknowledged connection of `app` as the client's token.
-    async fn connect(app: &TestApp) -> Self {
+    pub(crate) async fn connect(app: &TestApp) -> Self {
         let mut ws = Self::open(app, None, None).await;
         let payload = match &app.token {
             Some(t) => json!({ "Authorization": format!("Bearer {t}") }),
@@ -99,7 +99,7 @@ impl Ws {
     }
 
     /// The next message (answering pings), within `wait`.
-    async fn said(&mut self, wait: Duration) -> Said {
+    pub(crate) async fn said(&mut self, wait: Duration) -> Said {
         loop {
             let msg = match tokio::time::timeout(wait, self.0.next()).await {
                 Err(_) => return Said::Silent,

@@ -178,7 +178,38 @@ try {
   await page.waitForTimeout(500);
   mkdirSync(dirname(SCREENSHOT), { recursive: true });
   await page.screenshot({ path: SCREENSHOT });
-  summary = `GraphiQL ran the Welcome tab: relationTypes totalCount ${total} (shown ${where}), ${tabCount} tabs`;
+
+  await step('a subscription tab (WatchChanges) shows a change live', async () => {
+    const tab = page.locator('.graphiql-tab').filter({ hasText: 'WatchChanges' }).first();
+    await tab.locator('button').first().click();
+    await page
+      .locator('.graphiql-query-editor .view-lines')
+      .filter({ hasText: 'subscription WatchChanges' })
+      .first()
+      .waitFor({ state: 'visible' });
+    // GraphiQL picks the operation to run from the editor's cursor: put it
+    // in this tab's operation, as a person clicking into it does.
+    await page.locator('.graphiql-query-editor .view-line').filter({ hasText: 'relationEvents' }).first().click();
+    await page.waitForTimeout(500);
+    await page.locator('button.graphiql-execute-button').first().click();
+    // Write from outside until the change shows (the subscription is live
+    // once its socket is open; a write before that is not its to show).
+    const shown = page.locator('.graphiql-response .view-lines').filter({ hasText: 'ENTITY_CREATED' }).first();
+    for (let i = 0; ; i++) {
+      await page.waitForTimeout(1000);
+      const res = await fetch(`${BASE}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(TOKEN ? { authorization: `Bearer ${TOKEN}` } : {}) },
+        body: JSON.stringify({
+          query: `mutation { upsertEntity(input: {source: "kanka", space: "playground", kind: "character", externalId: "${700 + i}", name: "Seen Live"}) { created } }`,
+        }),
+      });
+      if (!res.ok) throw new Error(`the write answered ${res.status}`);
+      if (await shown.isVisible()) break;
+      if (i >= 10) throw new Error('no change shown within 10 s of writing');
+    }
+  });
+  summary = `GraphiQL ran the Welcome tab: relationTypes totalCount ${total} (shown ${where}), ${tabCount} tabs; WatchChanges showed a change live`;
 } catch (err) {
   problems.unshift(err instanceof Error ? err.message.split('\n')[0] : String(err));
   const page = context?.pages()[0];

@@ -23,18 +23,24 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
 import { ClientError, GraphQLClient } from 'graphql-request';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 
 import {
   EntityWithRelatedItemsDocument,
   ListRelationTypesDocument,
+  RecentChangesDocument,
   RelateCopperRecordsDocument,
   RelateKankaCharactersDocument,
   UnrelateDocument,
   UpdateRelationDocument,
+  WatchChangesDocument,
 } from '../generated/graphql.js';
 import type {
   EntityWithRelatedItemsQueryVariables,
+  WatchChangesSubscription,
   ListRelationTypesQueryVariables,
   RelateCopperRecordsMutation,
   RelateKankaCharactersMutation,
@@ -257,6 +263,70 @@ const steps: Step[] = [
       );
       assert.equal(t.attributes.attitude, null, 'Copper relations take no attitude');
       return `1 type "${t.name}" with ${t.allowedPairs.length} allowed pairs`;
+    },
+  },
+  {
+    name: 'RecentChanges',
+    document: RecentChangesDocument,
+    async run(file) {
+      const { relationEvents } = await client.request(RecentChangesDocument, fileVariables(file));
+      const kinds = relationEvents.edges.map((e) => e.node.kind);
+      // The operations before: 11 changes, oldest first.
+      assert.equal(relationEvents.totalCount, 11);
+      assert.deepEqual(kinds.slice(0, 3), ['ENTITY_CREATED', 'ENTITY_CREATED', 'RELATION_CREATED']);
+      assert.deepEqual(kinds.slice(-2), ['RELATION_DELETED', 'RELATION_DELETED']);
+      const updated = relationEvents.edges.find((e) => e.node.kind === 'RELATION_UPDATED')!.node;
+      assert.deepEqual([updated.before?.label, updated.after?.label], ['Just Friends', 'Old friends']);
+      return `${relationEvents.totalCount} events, oldest first`;
+    },
+  },
+  {
+    name: 'WatchChanges',
+    document: WatchChangesDocument,
+    async run(file) {
+      // A subscription, over the WebSocket: watch, then relate two characters.
+      const ws = createClient({
+        url: url!.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams: token ? { Authorization: `Bearer ${token}` } : {},
+        retryAttempts: 0,
+      });
+      const id = (WatchChangesDocument as { __meta__?: { hash?: string } }).__meta__?.hash;
+      // By id, the trusted way: the document's hash as an APQ hash.
+      const payload = byDocumentId
+        ? { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: id!.replace(/^sha256:/, '') } } }
+        : { query: print(WatchChangesDocument) };
+      const seen: WatchChangesSubscription['relationEvents'][] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${seen.length} events within 10 s`)), 10000);
+        ws.subscribe<WatchChangesSubscription>(
+          { ...payload, variables: fileVariables(file) },
+          {
+            next: (v) => {
+              if (v.errors) return reject(new Error(JSON.stringify(v.errors)));
+              seen.push(v.data!.relationEvents);
+              if (seen.length >= 2) {
+                clearTimeout(timer);
+                resolve();
+              }
+            },
+            error: (e) => reject(e instanceof Error ? e : new Error(JSON.stringify(e))),
+            complete: () => {},
+          },
+        );
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      await client.request(RelateKankaCharactersDocument);
+      await done;
+      await ws.dispose();
+      assert.deepEqual(
+        seen.map((e) => [e.kind, e.from?.name, e.to?.name]),
+        [
+          ['RELATION_CREATED', 'Ilsa', 'Brom'],
+          ['RELATION_CREATED', 'Brom', 'Ilsa'],
+        ],
+      );
+      return 'RelateKankaCharacters seen live: the relation and its mirror';
     },
   },
 ];
