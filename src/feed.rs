@@ -14,15 +14,17 @@
 //! has already sent, so nothing falls between the two and nothing comes
 //! twice. A subscriber that falls behind the broadcast's buffer replays from
 //! its last event again. Memory does not grow with subscribers: the
-//! broadcast keeps [`BROADCAST`] events in all, each subscriber at most
-//! [`QUEUE`] on their way to its socket.
+//! broadcast keeps [`BROADCAST`] events in all, shared by every
+//! subscriber, and a subscriber is a stream its socket polls (no task and
+//! no queue of its own; a page of [`PAGE`] events while it replays).
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::Stream;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, watch};
 
 use crate::domain::{Event, EventCursor};
 use crate::error::{AppError, AppResult};
@@ -33,10 +35,8 @@ use crate::store::{Store, Visibility};
 pub const POLL: Duration = Duration::from_secs(1);
 /// Events the broadcast keeps for subscribers that are a little behind.
 pub const BROADCAST: usize = 1024;
-/// Events on their way from the feed to one subscriber's socket.
-pub const QUEUE: usize = 64;
 /// Events read from the journal per statement.
-const PAGE: u64 = 500;
+pub const PAGE: u64 = 500;
 
 /// Everything the store holds: the tail reads all, subscribers filter.
 const EVERYTHING: Visibility = Visibility {
@@ -120,28 +120,25 @@ impl Feed {
             // A pruned cursor is refused before the subscription starts.
             events::page(self.inner.store.db(), Some(c), 0, &filter, vis).await?;
         }
-        let (tx, rx) = mpsc::channel(QUEUE);
-        let store = self.inner.store.clone();
-        tokio::spawn(async move {
-            let sub = Subscriber {
-                store,
-                filter,
-                vis,
-                tx,
-            };
-            if let Err(e) = sub.run(after.unwrap_or(now), after.is_some(), live).await {
-                let _ = sub.tx.send(Err(e)).await;
+        let sub = Subscriber {
+            store: self.inner.store.clone(),
+            filter,
+            vis,
+            cursor: after.unwrap_or(now),
+            replay: after.is_some(),
+            replayed: VecDeque::new(),
+            live,
+        };
+        // An error is the stream's last item.
+        Ok(futures_util::stream::unfold(Some(sub), |sub| async move {
+            let mut sub = sub?;
+            match sub.next().await {
+                Ok(Some(event)) => Some((Ok(event), Some(sub))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
             }
-        });
-        Ok(tokio_stream_of(rx))
+        }))
     }
-}
-
-/// The receiving half of `rx` as a stream.
-fn tokio_stream_of<T: Send + 'static>(
-    rx: mpsc::Receiver<T>,
-) -> impl Stream<Item = T> + Send + 'static {
-    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|v| (v, rx)) })
 }
 
 /// The cursor of the journal's newest readable event (the start when empty).
@@ -232,55 +229,57 @@ async fn listen(inner: Arc<Inner>) {
     }
 }
 
-/// One subscription's task: replay, then the broadcast.
+/// One subscription: replay, then the broadcast.
 struct Subscriber {
     store: Store,
     filter: EventFilter,
     vis: Visibility,
-    tx: mpsc::Sender<AppResult<Arc<Event>>>,
+    /// The last event handed on (or where the subscription started).
+    cursor: EventCursor,
+    /// Whether the journal has more to replay after `cursor`.
+    replay: bool,
+    /// The rest of the page being replayed.
+    replayed: VecDeque<Event>,
+    live: broadcast::Receiver<Arc<Event>>,
 }
 
 impl Subscriber {
-    /// Sends `event` if the subscription keeps it; `false` once the
-    /// subscriber is gone.
-    async fn offer(&self, event: Arc<Event>) -> bool {
-        if (!event.is_private() || self.vis.include_private) && self.filter.matches(&event) {
-            return self.tx.send(Ok(event)).await.is_ok();
-        }
-        true
-    }
-
-    /// Replays from `cursor` when `replay`, then forwards the broadcast;
-    /// after a lag, replays again from the last event sent.
-    async fn run(
-        &self,
-        mut cursor: EventCursor,
-        mut replay: bool,
-        mut live: broadcast::Receiver<Arc<Event>>,
-    ) -> AppResult<()> {
+    /// The subscription's next event; `None` once the feed is gone. After a
+    /// lag it replays from the last event it handed on.
+    async fn next(&mut self) -> AppResult<Option<Arc<Event>>> {
         loop {
-            while replay {
-                let after = Some(cursor).filter(|c| *c != EventCursor::default());
-                let (page, more) =
-                    events::page(self.store.db(), after, PAGE, &self.filter, self.vis).await?;
-                for event in page {
-                    cursor = event.cursor;
-                    if self.tx.send(Ok(Arc::new(event))).await.is_err() {
-                        return Ok(());
-                    }
-                }
-                replay = more;
+            if let Some(event) = self.replayed.pop_front() {
+                self.cursor = event.cursor;
+                return Ok(Some(Arc::new(event)));
             }
-            match live.recv().await {
-                Ok(event) if event.cursor <= cursor => {}
+            if self.replay {
+                let after = Some(self.cursor).filter(|c| *c != EventCursor::default());
+                // Boxed: the statement's future is large, and a subscription
+                // is mostly idle.
+                let (page, more) = Box::pin(events::page(
+                    self.store.db(),
+                    after,
+                    PAGE,
+                    &self.filter,
+                    self.vis,
+                ))
+                .await?;
+                self.replayed = page.into();
+                self.replay = more;
+                continue;
+            }
+            match self.live.recv().await {
+                Ok(event) if event.cursor <= self.cursor => {}
                 Ok(event) => {
-                    cursor = event.cursor;
-                    if !self.offer(event).await {
-                        return Ok(());
+                    self.cursor = event.cursor;
+                    if (!event.is_private() || self.vis.include_private)
+                        && self.filter.matches(&event)
+                    {
+                        return Ok(Some(event));
                     }
                 }
-                Err(broadcast::error::RecvError::Lagged(_)) => replay = true,
-                Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                Err(broadcast::error::RecvError::Lagged(_)) => self.replay = true,
+                Err(broadcast::error::RecvError::Closed) => return Ok(None),
             }
         }
     }

@@ -187,7 +187,15 @@ impl Application {
             .event_retention
             .map(|keep| tokio::spawn(prune_journal(self.service.clone(), keep)));
         let app = axum::ServiceExt::<axum::extract::Request>::into_make_service(self.app);
-        axum::serve(self.listener, app)
+        // No Nagle delay: a subscription's events are small writes that
+        // must not wait for the previous one's ACK (the client's delayed
+        // ACK held them up to 40 ms).
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY");
+            }
+        });
+        axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await?;
         if let Some(p) = pruner {

@@ -21,6 +21,7 @@
 //! | 4408 | no `connection_init` within [`INIT_TIMEOUT`] |
 //! | 4008 | the client read too slowly: an event waited [`SEND_TIMEOUT`] for room in its socket (sent when it can still be) |
 //! | 4429 | the client sent more than [`QUEUE`] messages before the protocol could take them |
+//! | 1009 | a client message larger than `--max-body-bytes` |
 //!
 //! A `subscribe` names its document as a request over HTTP does: by text,
 //! by `documentId`, or by an APQ hash; with `--only-trusted-documents` only
@@ -84,6 +85,9 @@ impl SubscriptionLimits {
     }
 }
 
+/// The initial read buffer of a subscriptions socket.
+const READ_BUFFER: usize = 1024;
+
 /// Whether the upgrade asks for graphql-transport-ws.
 fn speaks_protocol(headers: &HeaderMap) -> bool {
     headers
@@ -136,20 +140,47 @@ pub(super) async fn upgrade(
         );
     };
     let request_id = super::request_id(&headers);
+    let max_message = state.options.max_body_bytes;
     ws.protocols([SUBPROTOCOL])
+        // A client's messages are small: a 1 KiB read buffer (grown for a
+        // larger frame) instead of tungstenite's 128 KiB, which it fills
+        // with zeros at the first read (10,000 idle connections held 1.5 GiB
+        // with it; see benches/README.md). A message may be as large as an
+        // HTTP request's body.
+        .read_buffer_size(READ_BUFFER)
+        .max_message_size(max_message)
+        .max_frame_size(max_message)
         .on_upgrade(move |socket| serve(socket, state, header_principal, request_id, permit))
         .into_response()
 }
 
-/// The text or bytes of a client's frame; `None` for a close or an error.
-fn payload(message: Result<Message, axum::Error>) -> Option<Option<Vec<u8>>> {
+/// What a client's frame is to the connection.
+enum Frame {
+    /// A text or binary message's bytes.
+    Data(Vec<u8>),
+    /// A ping or pong (answered by the socket itself).
+    Control,
+    /// A message larger than the connection accepts.
+    TooBig,
+    /// A close, or a broken connection.
+    End,
+}
+
+fn frame(message: Result<Message, axum::Error>) -> Frame {
     match message {
-        Ok(Message::Text(t)) => Some(Some(t.as_bytes().to_vec())),
-        Ok(Message::Binary(b)) => Some(Some(b.to_vec())),
-        Ok(Message::Ping(_) | Message::Pong(_)) => Some(None),
-        Ok(Message::Close(_)) | Err(_) => None,
+        Ok(Message::Text(t)) => Frame::Data(t.as_bytes().to_vec()),
+        Ok(Message::Binary(b)) => Frame::Data(b.to_vec()),
+        Ok(Message::Ping(_) | Message::Pong(_)) => Frame::Control,
+        Ok(Message::Close(_)) => Frame::End,
+        Err(e) => match e.into_inner().downcast_ref::<tungstenite::Error>() {
+            Some(tungstenite::Error::Capacity(_)) => Frame::TooBig,
+            _ => Frame::End,
+        },
     }
 }
+
+/// The close of a connection whose client sent too large a message.
+const TOO_BIG: (u16, &str) = (1009, "the message is larger than --max-body-bytes");
 
 async fn close(
     socket: &mut futures_util::stream::SplitSink<WebSocket, Message>,
@@ -254,10 +285,11 @@ async fn serve(
         match tokio::time::timeout(INIT_TIMEOUT, incoming.next()).await {
             Err(_) => return close(&mut sink, 4408, "Connection initialisation timeout").await,
             Ok(None) => return,
-            Ok(Some(m)) => match payload(m) {
-                None => return,
-                Some(None) => continue,
-                Some(Some(bytes)) => break bytes,
+            Ok(Some(m)) => match frame(m) {
+                Frame::End => return,
+                Frame::TooBig => return close(&mut sink, TOO_BIG.0, TOO_BIG.1).await,
+                Frame::Control => continue,
+                Frame::Data(bytes) => break bytes,
             },
         }
     };
@@ -266,7 +298,9 @@ async fn serve(
         Ok(_) => return close(&mut sink, 4401, "Unauthorized").await,
         Err(_) => return close(&mut sink, 4400, "the first message must be connection_init").await,
     };
-    let principal = match caller(&state, &init, header_principal).await {
+    // Boxed, as a connection lives long and authenticates once: its future
+    // would otherwise stay as large as the authentication's for its life.
+    let principal = match Box::pin(caller(&state, &init, header_principal)).await {
         Ok(p) => p.via(Origin::Graphql, request_id),
         Err(_) => return close(&mut sink, 4403, "Forbidden").await,
     };
@@ -326,11 +360,12 @@ async fn serve(
                 None => return close(&mut sink, 1000, "").await,
             },
             () = revoked => return close(&mut sink, 4403, "the token was revoked or has expired").await,
-            frame = incoming.next(), if to_protocol.is_some() => match frame.and_then(payload) {
+            message = incoming.next(), if to_protocol.is_some() => match message.map_or(Frame::End, frame) {
                 // The client is gone: the protocol ends once it has no input.
-                None => to_protocol = None,
-                Some(None) => {}
-                Some(Some(bytes)) => match resolve(&state, bytes, admin) {
+                Frame::End => to_protocol = None,
+                Frame::TooBig => return close(&mut sink, TOO_BIG.0, TOO_BIG.1).await,
+                Frame::Control => {}
+                Frame::Data(bytes) => match resolve(&state, bytes, admin) {
                     Ok(bytes) => {
                         let full = to_protocol.as_ref().is_some_and(|tx| tx.try_send(bytes).is_err());
                         if full {

@@ -446,13 +446,24 @@ pub async fn page<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let mut sql = Sql::new(db);
     let mut cond = condition(&mut sql, backend, filter, vis);
-    if let Some(c) = after {
-        let (t, i) = (sql.bind(c.txid), sql.bind(c.id));
-        cond = format!("{cond} AND (txid > {t} OR (txid = {t} AND id > {i}))");
-    }
+    // A range of the (txid, id) index, not a scan from the journal's start
+    // (which an `OR` of the two columns made of it): on PostgreSQL a row
+    // comparison; on SQLite, where `txid` is always 0, `id` alone.
+    let order = if backend == DatabaseBackend::Postgres {
+        if let Some(c) = after {
+            let (t, i) = (sql.bind(c.txid), sql.bind(c.id));
+            cond = format!("{cond} AND (txid, id) > ({t}, {i})");
+        }
+        "txid, id"
+    } else {
+        if let Some(c) = after {
+            cond = format!("{cond} AND id > {}", sql.bind(c.id));
+        }
+        "id"
+    };
     let n = sql.bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
     sql.push(&format!(
-        "SELECT {COLUMNS} FROM relation_events WHERE {cond} ORDER BY txid, id LIMIT {n}"
+        "SELECT {COLUMNS} FROM relation_events WHERE {cond} ORDER BY {order} LIMIT {n}"
     ));
     let rows = db.query_all_raw(sql.statement()).await?;
     let mut events = rows.iter().map(decode).collect::<AppResult<Vec<_>>>()?;

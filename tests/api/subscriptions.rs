@@ -384,7 +384,7 @@ async fn subscriptions_and_connections_are_bounded(app: TestApp) {
     let got = ws.events(2).await;
     assert_eq!(got[0]["kind"], "ENTITY_CREATED");
     // A third connection is refused before the upgrade.
-    let _second = Ws::connect(&app).await;
+    let mut second = Ws::connect(&app).await;
     let res = app
         .client
         .get(app.url("/graphql"))
@@ -399,6 +399,18 @@ async fn subscriptions_and_connections_are_bounded(app: TestApp) {
     assert_eq!(res.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = res.json().await.unwrap();
     assert_eq!(code(&body["errors"][0]), "SUBSCRIPTION_LIMIT_EXCEEDED");
+    // A message may be as large as a request body (1 MiB here), no larger.
+    let padding = "x".repeat(1024 * 1024);
+    second
+        .send(json!({ "id": "big", "type": "subscribe", "payload": { "query": format!("subscription {{ relationEvents {{ cursor }} }} # {padding}") } }))
+        .await;
+    assert!(matches!(
+        second.said(Duration::from_secs(5)).await,
+        Said::Closed(Some(1009))
+    ));
+    // The first connection is unaffected.
+    app.entity("kanka", "2", "character", "2").await;
+    assert_eq!(ws.events(2).await[0]["kind"], "ENTITY_CREATED");
 }
 
 engine_tests!(a_slow_subscriber_is_closed_and_memory_stays_flat);
