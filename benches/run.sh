@@ -18,6 +18,10 @@ BENCH_GROWTH="${BENCH_GROWTH:-0}"            # 1: also Q1 at 10k and 1M relation
 BENCH_PEER="${BENCH_PEER:-1}"                # 0: skip PostGraphile
 BENCH_BUILD="${BENCH_BUILD:-1}"              # 0: use the existing release binary
 BENCH_BASELINE="${BENCH_BASELINE:-}"         # another relgate binary, measured side by side
+BENCH_SUBSCRIPTIONS="${BENCH_SUBSCRIPTIONS:-1}" # 0: skip the subscription figures
+BENCH_SUB_COUNTS="${BENCH_SUB_COUNTS:-1 100 1000}"  # live subscribers per measurement
+BENCH_SUB_WRITES="${BENCH_SUB_WRITES:-50}"   # writes per measurement (two events each)
+BENCH_SUB_IDLE="${BENCH_SUB_IDLE:-10000}"    # idle subscriptions for the memory figure
 BENCH_DB="${BENCH_DB:-relgate_bench}"
 PGHOST="${PGHOST:-127.0.0.1}"; PGPORT="${PGPORT:-5432}"; PGUSER="${PGUSER:-postgres}"
 export PGHOST PGPORT PGUSER
@@ -79,6 +83,10 @@ build() {
     log "cargo build --release"
     (cd "$ROOT" && cargo build --release)
   fi
+  if [ "$BENCH_SUBSCRIPTIONS" = 1 ]; then
+    log "cargo bench --no-run --bench subscriptions (the subscription client)"
+    (cd "$ROOT" && cargo bench --no-run --bench subscriptions)
+  fi
 }
 
 # ---------------------------------------------------------------- helpers ---
@@ -106,9 +114,9 @@ fresh_db() { # name entities relations
   log "fresh database $1: seeding $2 entities, $3 relations"
   psql -X -q "$PG_BASE/postgres" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null
   psql -X -q "$PG_BASE/postgres" -c "CREATE DATABASE $1" >/dev/null
-  DATABASE_URL="$PG_BASE/$1" "$RELGATE" migrate >"$WORK/migrate-$1.log" 2>&1
+  DATABASE_URL="$PG_BASE/$1" "${RELGATE_BIN:-$RELGATE}" migrate >"$WORK/migrate-$1.log" 2>&1
   local t0=$SECONDS
-  DATABASE_URL="$PG_BASE/$1" "$RELGATE" demo seed --entities "$2" --relations "$3" \
+  DATABASE_URL="$PG_BASE/$1" "${RELGATE_BIN:-$RELGATE}" demo seed --entities "$2" --relations "$3" \
     >"$WORK/seed-$1.log" 2>&1 || { tail "$WORK/seed-$1.log"; die "seed failed"; }
   sql "$1" "VACUUM ANALYZE" >/dev/null
   log "seeded in $(( SECONDS - t0 ))s: $(tail -1 "$WORK/seed-$1.log")"
@@ -322,13 +330,18 @@ for op in Q1 Q2 Q3; do
 done
 RG_EXECUTORS=${RG_EXECUTORS%,}
 
-# The baseline (BENCH_BASELINE): the same queries on another binary, over the
-# same database, each run right after relgate's.
+# The baseline (BENCH_BASELINE): the same queries on another binary, over a
+# database of its own that it migrated and seeded itself (a build before a
+# migration cannot serve a database the later build migrated; and its
+# writes then pay for what its schema holds, no more), with the same data
+# (the seed is deterministic: checked below with M1's ids).
 BASE_PID=""
 if [ -n "$BENCH_BASELINE" ]; then
   [ -x "$BENCH_BASELINE" ] || die "BENCH_BASELINE=$BENCH_BASELINE is not an executable"
+  BASE_DB="${BENCH_DB}_baseline"
+  RELGATE_BIN="$BENCH_BASELINE" fresh_db "$BASE_DB" "$BENCH_ENTITIES" "$BENCH_RELATIONS"
   BASE_PORT=$(free_port)
-  RELGATE_BIN="$BENCH_BASELINE" start_relgate "$BENCH_DB" "$BASE_PORT"
+  RELGATE_BIN="$BENCH_BASELINE" start_relgate "$BASE_DB" "$BASE_PORT"
   BASE_PID=$RELGATE_PID
   BASE_URL="http://127.0.0.1:$BASE_PORT/graphql"
   for op in Q1 Q2 Q3; do
@@ -340,6 +353,10 @@ fi
 M1_TYPE=$(gql "$RG_URL" '{"query":"{ relationType(source:\"kanka\", alias:\"relation\"){ id } }"}' | sed -E 's/.*"id":"([^"]+)".*/\1/')
 ent_id() { gql "$RG_URL" "{\"query\":\"{ entity(source:\\\"kanka\\\", space:\\\"$Q1_SPACE\\\", externalId:\\\"$1\\\"){ id } }\"}" | sed -E 's/.*"id":"([^"]+)".*/\1/'; }
 M1_FROM=$(ent_id "$M1_FROM_XID"); M1_TO=$(ent_id "$M1_TO_XID")
+if [ -n "$BASE_PID" ]; then
+  base_ids=$(RG_URL=$BASE_URL; echo "$(ent_id "$M1_FROM_XID") $(ent_id "$M1_TO_XID")")
+  [ "$base_ids" = "$M1_FROM $M1_TO" ] || die "the baseline's seed differs (M1 ends $base_ids, relgate's $M1_FROM $M1_TO)"
+fi
 
 PEER_OK=0
 if [ "$BENCH_PEER" = 1 ]; then
@@ -393,6 +410,29 @@ for conc in $BENCH_CONCURRENCY; do
   log "M1 c$conc"
   side_by_side M1 "$conc" "$BENCH_DIR/lua/m1.lua" M1_TYPE="$M1_TYPE" M1_FROM="$M1_FROM" M1_TO="$M1_TO"
 done
+# ---------------------------------------------------------- subscriptions ---
+# benches/subscriptions.rs: writes through relgate (process A); subscribers
+# on A, then on B (another process over the same database: the event
+# reaches it by NOTIFY and a read of the journal), then the idle ones on C
+# (a fresh process, for its memory alone). Output: one SUB line per
+# measurement, one IDLE line ($WORK/subscriptions.tsv).
+SUB_TSV="$WORK/subscriptions.tsv"; : >"$SUB_TSV"
+if [ "$BENCH_SUBSCRIPTIONS" = 1 ]; then
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  SUB_ENV=(RELGATE_MAX_SUBSCRIPTION_CONNECTIONS=$(( BENCH_SUB_IDLE + 1000 )))
+  B_PORT=$(free_port); start_relgate "$BENCH_DB" "$B_PORT" "${SUB_ENV[@]}"; B_PID=$RELGATE_PID
+  C_PORT=$(free_port); start_relgate "$BENCH_DB" "$C_PORT" "${SUB_ENV[@]}"; C_PID=$RELGATE_PID
+  log "subscriptions: ${BENCH_SUB_COUNTS// /, } subscribers on the writing process and on another; $BENCH_SUB_IDLE idle"
+  (cd "$ROOT" && env SUB_WRITE_URL="$RG_URL" \
+      SUB_READ="one process=$RG_URL=$RG_PID,two processes=http://127.0.0.1:$B_PORT/graphql=$B_PID" \
+      SUB_IDLE_AT="http://127.0.0.1:$C_PORT/graphql=$C_PID" \
+      SUB_COUNTS="${BENCH_SUB_COUNTS// /,}" SUB_WRITES="$BENCH_SUB_WRITES" SUB_IDLE="$BENCH_SUB_IDLE" \
+      M1_TYPE="$M1_TYPE" M1_FROM="$M1_FROM" M1_TO="$M1_TO" \
+      cargo bench -q --bench subscriptions 2>"$WORK/subscriptions.err") >"$SUB_TSV" \
+    || { tail -5 "$WORK/subscriptions.err" >&2; die "the subscription benchmark failed"; }
+  cat "$SUB_TSV" >&2
+  stop "$B_PID"; stop "$C_PID"
+fi
 LEFTOVER=$(sql "$BENCH_DB" "SELECT count(*) FROM relations WHERE label = 'bench'")
 RG_PEAK_ALL=$(awk -v k="$(hwm_kib "$RG_PID")" 'BEGIN{printf "%.1f", k / 1024}')
 stop "$RG_PID"; [ "$PEER_OK" = 1 ] && stop "$PEER_PID"; [ -n "$BASE_PID" ] && stop "$BASE_PID"
@@ -447,6 +487,19 @@ RATIOS=$( {
   done
 } )
 
+SUBS=""
+if [ -s "$SUB_TSV" ]; then
+  SUBS=$( {
+    printf '| subscribers on | subscribers | events | p50 ms | p99 ms | max ms | write p50 ms | not delivered |\n'
+    printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
+    awk -F'\t' '$1 == "SUB" { printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $5, $6, $7, $8, $9 }' "$SUB_TSV"
+    echo
+    printf '| idle subscriptions | RSS before MiB | RSS with them MiB | RSS after they closed MiB | KiB per subscription | opened in s |\n'
+    printf '|---:|---:|---:|---:|---:|---:|\n'
+    awk -F'\t' '$1 == "IDLE" { printf "| %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $5, $6, $7 }' "$SUB_TSV"
+  } )
+fi
+
 # Targets. Depth: the levels of the query that fetch rows (Q1: entity,
 # relations, type/from/to; Q2: entities, relations, other; Q3: entity,
 # related); the target is statements/request <= depth + 1.
@@ -485,6 +538,29 @@ TARGETS=$( {
   done <"$RESULTS_TSV"
   lt "$max" 64 || m=0
   echo "- relgate memory < 64 MiB: $(ok $m) (peak RSS $max MiB during a run; $RG_PEAK_ALL MiB over the server's life)"
+  if [ -s "$SUB_TSV" ]; then
+    top=$(echo $BENCH_SUB_COUNTS | awk '{print $NF}')
+    for where in "one process" "two processes"; do
+      p99=$(awk -F'\t' -v w="$where" -v n="$top" '$1 == "SUB" && $2 == w && $3 == n {print $6}' "$SUB_TSV")
+      lost=$(awk -F'\t' -v w="$where" -v n="$top" '$1 == "SUB" && $2 == w && $3 == n {print $9}' "$SUB_TSV")
+      m=0; lt "$p99" 100 && [ "$lost" = 0 ] && m=1
+      echo "- subscriptions ($where): p99 commit-to-delivery < 100 ms at $top subscribers, every event delivered: $(ok $m) (p99 $p99 ms, $lost not delivered)"
+    done
+    with=$(awk -F'\t' '$1 == "IDLE" {print $4}' "$SUB_TSV")
+    m=0; lt "$with" 256 && m=1
+    echo "- $BENCH_SUB_IDLE idle subscriptions < 256 MiB: $(ok $m) ($with MiB resident)"
+  else
+    echo "- subscriptions: not run (BENCH_SUBSCRIPTIONS=1)"
+  fi
+  if [ -n "$BENCH_BASELINE" ]; then
+    m=1; detail=""
+    for conc in $BENCH_CONCURRENCY; do
+      r=$(ratio "$(get M1 relgate $conc 4)" "$(get M1 baseline $conc 4)")
+      ge "$r" 0.85 || m=0
+      detail="$detail, c$conc ${r}x"
+    done
+    echo "- M1 with the journal >= 0.85x of the baseline: $(ok $m) (${detail#, }); the baseline is \`$BENCH_BASELINE\`"
+  fi
   errs=$(awk -F'\t' '{s += $7} END {print s + 0}' "$RESULTS_TSV")
   echo "- error responses across all runs: $errs"
   if [ "$BENCH_GROWTH" = 1 ]; then
@@ -501,6 +577,7 @@ echo "$TABLE"
 echo
 echo "$RATIOS"
 echo
+[ -n "$SUBS" ] && { echo "$SUBS"; echo; }
 echo "$TARGETS"
 echo
 log "run took ${ELAPSED}s"
@@ -541,7 +618,8 @@ MEM=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
   echo "- M1: relate (Kanka \`relation\`, contract checked) then unrelate the created relation, counted as one request each; relations left over at the end: $LEFTOVER."
   echo "- errors: responses with \`errors\`, non-200 statuses and socket errors; SQL stmts/req: the mean of relgate's \`x-relgate-sql-statements\` header (for the floor: statements per transaction); peak RSS: VmHWM of the server process, reset before each measured run."
   [ -n "$PEER_NOTE" ] && echo "- PostGraphile: $PEER_NOTE"
-  [ -n "$BENCH_BASELINE" ] && echo "- Baseline: \`$BENCH_BASELINE\` (\`BENCH_BASELINE\`), the same queries over the same database, its runs and relgate's taking turns going first."
+  [ -n "$BENCH_BASELINE" ] && echo "- Baseline: \`$BENCH_BASELINE\` (\`BENCH_BASELINE\`), the same queries over a database it migrated and seeded itself (the same data), its runs and relgate's taking turns going first."
+  [ -n "$SUBS" ] && echo "- Subscriptions (\`benches/subscriptions.rs\`): $BENCH_SUB_WRITES writes (relate, then unrelate: two events) per measurement, one at a time, each timed from the moment its request is sent until every subscriber's socket delivered its event (so it includes the write itself: write p50); every subscriber filters on the written relation's end. *one process*: the subscribers are on the process that takes the writes; *two processes*: on another one over the same database. Idle: $BENCH_SUB_IDLE connections with one subscription each, on a fresh process."
   echo
   echo "## Results"
   echo
@@ -551,6 +629,12 @@ MEM=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
   echo
   echo "$RATIOS"
   echo
+  if [ -n "$SUBS" ]; then
+    echo "## Subscriptions"
+    echo
+    echo "$SUBS"
+    echo
+  fi
   echo "## Targets"
   echo
   echo "$TARGETS"

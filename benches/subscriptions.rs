@@ -14,7 +14,7 @@
 //! | `SUB_COUNTS` | subscriber counts, comma-separated (default `1,100,1000`) |
 //! | `SUB_WRITES` | writes per measurement (default 50; each a relate and an unrelate, two events) |
 //! | `SUB_IDLE` | idle subscriptions for the memory figure (default 10000; 0: skip) |
-//! | `SUB_IDLE_PID` | the process they are opened on (default: the last of `SUB_READ`) |
+//! | `SUB_IDLE_AT` | `url=pid` of the process they are opened on (default: the last of `SUB_READ`) |
 //! | `M1_TYPE`, `M1_FROM`, `M1_TO` | the relation written, as in M1 (global ids) |
 //!
 //! Each write is timed from the moment its `relate` (or `unrelate`) request
@@ -55,7 +55,7 @@ struct Config {
     counts: Vec<usize>,
     writes: usize,
     idle: usize,
-    idle_pid: Option<u32>,
+    idle_at: Option<(String, u32)>,
     type_id: String,
     from: String,
     to: String,
@@ -87,9 +87,12 @@ impl Config {
             .filter(|c| !c.trim().is_empty())
             .map(|c| c.trim().parse())
             .collect::<Result<Vec<usize>, _>>()?;
-        let idle_pid = match std::env::var("SUB_IDLE_PID") {
-            Ok(p) => Some(p.parse()?),
-            Err(_) => reads.last().map(|r| r.2),
+        let idle_at = match std::env::var("SUB_IDLE_AT") {
+            Ok(at) => match at.rsplit_once('=') {
+                Some((url, pid)) => Some((url.to_owned(), pid.parse()?)),
+                None => return Err(format!("SUB_IDLE_AT: {at:?} is not url=pid").into()),
+            },
+            Err(_) => reads.last().map(|r| (r.1.clone(), r.2)),
         };
         Ok(Self {
             write_url: env("SUB_WRITE_URL")?,
@@ -97,7 +100,7 @@ impl Config {
             counts,
             writes: env_or("SUB_WRITES", "50").parse()?,
             idle: env_or("SUB_IDLE", "10000").parse()?,
-            idle_pid,
+            idle_at,
             type_id: env("M1_TYPE")?,
             from: env("M1_FROM")?,
             to: env("M1_TO")?,
@@ -138,9 +141,7 @@ async fn subscriber(
             "type": "subscribe",
             "payload": { "query": SUBSCRIPTION, "variables": variables },
         });
-        if std::env::var("SUB_NO_SUBSCRIBE").is_err() {
-            ws.send(Message::text(subscribe.to_string())).await?;
-        }
+        ws.send(Message::text(subscribe.to_string())).await?;
         Ok::<_, BoxError>(ws)
     };
     let mut ws = match opened.await {
@@ -406,13 +407,7 @@ async fn run() -> Result<(), BoxError> {
         }
     }
     if cfg.idle > 0 {
-        let pid = cfg.idle_pid.ok_or("SUB_IDLE_PID: no process")?;
-        let url = cfg
-            .reads
-            .iter()
-            .find(|r| r.2 == pid)
-            .map(|r| r.1.clone())
-            .ok_or("SUB_IDLE_PID is none of SUB_READ's processes")?;
+        let (url, pid) = cfg.idle_at.clone().ok_or("SUB_IDLE_AT: no process")?;
         eprintln!("subscriptions: {} idle", cfg.idle);
         idle(&cfg, &url, pid).await?;
     }

@@ -310,8 +310,7 @@ impl Service {
         let vis = visibility(who);
         self.write(who, |txn| {
             Box::pin(async move {
-                store::entities::lock(txn, &[id]).await?;
-                let Some(entity) = store::entities::by_ids(txn, &[id]).await?.pop() else {
+                let Some(entity) = store::entities::lock(txn, &[id]).await?.pop() else {
                     return Err(AppError::not_found(format!("no entity with id {id}")));
                 };
                 let touching = store::relations::ids_touching(txn, id).await?;
@@ -435,13 +434,14 @@ impl Service {
         self.write(who, |txn| {
             Box::pin(async move {
                 let relation = load_relation(txn, id, vis).await?;
-                store::entities::lock(txn, &[relation.from_id, relation.to_id]).await?;
+                // The type before the lock: the less a writer does while it
+                // holds its ends, the more writers of one pair commit.
+                let ty = load_type(txn, relation.type_id).await?;
+                let ends = lock_ends(txn, relation.from_id, relation.to_id).await?;
+                let ends = (&ends.0, &ends.1);
                 // Read again under the lock: a racing writer may have removed it.
                 let relation = load_relation(txn, id, vis).await?;
-                let ty = load_type(txn, relation.type_id).await?;
                 refuse(rules::check_removal(&ty))?;
-                let ends = load_ends(txn, relation.from_id, relation.to_id).await?;
-                let ends = (&ends.0, &ends.1);
                 let mirror = match relation.mirror_id {
                     Some(m) => store::relations::by_ids(txn, &[m], EVERYTHING).await?.pop(),
                     None => None,
@@ -506,9 +506,10 @@ impl Service {
             let input = input.clone();
             Box::pin(async move {
                 let relation = load_relation(txn, input.id, vis).await?;
-                store::entities::lock(txn, &[relation.from_id, relation.to_id]).await?;
-                let relation = load_relation(txn, input.id, vis).await?;
                 let ty = load_type(txn, relation.type_id).await?;
+                let ends = lock_ends(txn, relation.from_id, relation.to_id).await?;
+                let ends = (&ends.0, &ends.1);
+                let relation = load_relation(txn, input.id, vis).await?;
                 refuse(rules::check_update(&ty, &after(&relation, &input.changes)))?;
                 let updated = store::relations::update(txn, relation.id, &input.changes).await?;
                 let mirror = match updated.mirror_id {
@@ -523,8 +524,6 @@ impl Service {
                     }
                     other => (other, None),
                 };
-                let ends = load_ends(txn, relation.from_id, relation.to_id).await?;
-                let ends = (&ends.0, &ends.1);
                 let mut events = Vec::new();
                 for (before, now) in [
                     (Some(&relation), Some(&updated)),
@@ -616,7 +615,8 @@ impl Service {
                 };
                 check_definition(&merged)?;
                 ensure_name_free(txn, &ty.source, &merged.name, Some(ty.id)).await?;
-                let ty = store::relation_types::update(txn, id, &fields(merged)).await?;
+                let ty =
+                    store::relation_types::update(txn, id, &ty.source, &fields(merged)).await?;
                 let event = type_event(
                     EventKind::TypeUpdated,
                     &ty,
@@ -876,8 +876,7 @@ async fn relate_in(
         ));
     }
     let ty = load_type(txn, input.type_id).await?;
-    store::entities::lock(txn, &[input.from_id, input.to_id]).await?;
-    let (from, to) = load_ends(txn, input.from_id, input.to_id).await?;
+    let (from, to) = lock_ends(txn, input.from_id, input.to_id).await?;
     let attributes = Attributes {
         label: input.label,
         comment: input.comment,
@@ -1031,12 +1030,13 @@ async fn load_relation<C: ConnectionTrait>(
         .ok_or_else(|| AppError::not_found(format!("no relation with id {id}")))
 }
 
-async fn load_ends<C: ConnectionTrait>(
+/// Both ends of a relation, read and locked until the transaction ends.
+async fn lock_ends<C: ConnectionTrait>(
     db: &C,
     from_id: i64,
     to_id: i64,
 ) -> AppResult<(Entity, Entity)> {
-    let found = store::entities::by_ids(db, &[from_id, to_id]).await?;
+    let found = store::entities::lock(db, &[from_id, to_id]).await?;
     let get = |id: i64, end: &str| {
         found
             .iter()

@@ -232,21 +232,19 @@ pub async fn delete<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<bool> {
     Ok(res.rows_affected > 0)
 }
 
-/// Locks the rows of `ids` until the transaction ends, in id order so that
-/// two writers never wait on each other in a cycle. On SQLite the write
-/// transaction (`BEGIN IMMEDIATE`) already excludes other writers.
-pub async fn lock<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<()> {
-    if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres || ids.is_empty() {
-        return Ok(());
+/// Reads the rows of `ids` and locks them until the transaction ends, in id
+/// order so that two writers never wait on each other in a cycle (one
+/// statement: a write reads the ends it locks anyway). On SQLite the write
+/// transaction (`BEGIN IMMEDIATE`) already excludes other writers, and the
+/// rows are only read. Missing ids are left out.
+pub async fn lock<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<Vec<Entity>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    entity::Entity::find()
-        .select_only()
-        .column(Column::Id)
-        .filter(super::sql::id_in(db, Column::Id, ids))
-        .order_by_asc(Column::Id)
-        .lock_exclusive()
-        .into_tuple::<i64>()
-        .all(db)
-        .await?;
-    Ok(())
+    let mut find = entity::Entity::find().filter(super::sql::id_in(db, Column::Id, ids));
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        find = find.order_by_asc(Column::Id).lock_exclusive();
+    }
+    let rows = find.all(db).await?;
+    Ok(rows.into_iter().map(Entity::from).collect())
 }
