@@ -65,6 +65,15 @@ impl Parsed {
             .any(|o| o.as_deref() == operation)
     }
 
+    /// Whether async-graphql has run an operation of it cleanly.
+    fn has_run(&self) -> bool {
+        !self
+            .validated
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+    }
+
     fn set_validated(&self, operation: Option<&str>) {
         let mut v = self
             .validated
@@ -76,15 +85,82 @@ impl Parsed {
     }
 }
 
-/// Parsed documents by query text: at most [`Documents::MAX`] of them, each
-/// from at most [`Documents::MAX_TEXT`] bytes of text. When full it starts
-/// over, so a client sending ever new queries costs a parse each, as without
-/// the cache.
+/// Parsed documents by query text, each from at most
+/// [`Documents::MAX_TEXT`] bytes of text, in two segments that each drop
+/// their least recently used document when full: a new document enters on
+/// probation ([`Documents::PROBATION`] places) and is promoted to the
+/// protected segment ([`Documents::PROTECTED`] places) when a later request
+/// uses it again (once an earlier one ran it cleanly); the protected segment's least recently used document goes back on
+/// probation. A caller that sends ever new documents only churns probation
+/// (and pays a parse each, as without the cache): the documents other
+/// clients repeat stay protected, and keep the compiled executor.
 #[derive(Default)]
-struct Documents(Mutex<HashMap<String, Arc<Parsed>>>);
+struct Documents(Mutex<Segments>);
+
+#[derive(Default)]
+struct Segments {
+    /// Counts lookups: an entry's `used` is the tick of its last use.
+    tick: u64,
+    probation: HashMap<String, Entry>,
+    protected: HashMap<String, Entry>,
+}
+
+struct Entry {
+    parsed: Arc<Parsed>,
+    used: u64,
+}
+
+impl Segments {
+    /// The cached document for `query`, promoted when it was on probation.
+    fn get(&mut self, query: &str) -> Option<Arc<Parsed>> {
+        self.tick += 1;
+        let tick = self.tick;
+        if let Some(entry) = self.protected.get_mut(query) {
+            entry.used = tick;
+            return Some(entry.parsed.clone());
+        }
+        let entry = self.probation.get_mut(query)?;
+        entry.used = tick;
+        // Used again: by a later request than the one that parsed it, which
+        // ran it (every request looks a document up several times).
+        if !entry.parsed.has_run() {
+            return Some(entry.parsed.clone());
+        }
+        let (text, entry) = self.probation.remove_entry(query)?;
+        let parsed = entry.parsed.clone();
+        if self.protected.len() >= Documents::PROTECTED
+            && let Some((text, demoted)) = least_recent(&mut self.protected)
+        {
+            self.put_on_probation(text, demoted);
+        }
+        self.protected.insert(text, entry);
+        Some(parsed)
+    }
+
+    fn put_on_probation(&mut self, text: String, entry: Entry) {
+        if self.protected.contains_key(&text) {
+            return; // a racing request promoted it meanwhile
+        }
+        if self.probation.len() >= Documents::PROBATION && !self.probation.contains_key(&text) {
+            least_recent(&mut self.probation);
+        }
+        self.probation.insert(text, entry);
+    }
+}
+
+/// Removes the least recently used entry of `segment` (a scan: it runs only
+/// when a document is added or promoted, and the segments are small).
+fn least_recent(segment: &mut HashMap<String, Entry>) -> Option<(String, Entry)> {
+    let text = segment
+        .iter()
+        .min_by_key(|(_, e)| e.used)
+        .map(|(text, _)| text.clone())?;
+    segment.remove_entry(&text)
+}
 
 impl Documents {
-    const MAX: usize = 128;
+    const PROBATION: usize = 32;
+    const PROTECTED: usize = 96;
     const MAX_TEXT: usize = 8 * 1024;
 
     fn parse(&self, query: &str) -> Result<Arc<Parsed>, ServerError> {
@@ -92,8 +168,7 @@ impl Documents {
             .0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(query)
-            .cloned();
+            .get(query);
         if let Some(parsed) = cached {
             return Ok(parsed);
         }
@@ -104,11 +179,13 @@ impl Documents {
             validated: Mutex::default(),
         });
         if query.len() <= Self::MAX_TEXT {
-            let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-            if map.len() >= Self::MAX {
-                map.clear();
-            }
-            map.insert(query.to_owned(), parsed.clone());
+            let mut segments = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            segments.tick += 1;
+            let entry = Entry {
+                parsed: parsed.clone(),
+                used: segments.tick,
+            };
+            segments.put_on_probation(query.to_owned(), entry);
         }
         Ok(parsed)
     }

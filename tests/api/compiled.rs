@@ -16,7 +16,8 @@ use crate::helpers::{TestApp, code};
 
 engine_tests!(
     compiled_reads_match_async_graphql,
-    what_the_compiled_executor_does_not_answer_goes_to_async_graphql
+    what_the_compiled_executor_does_not_answer_goes_to_async_graphql,
+    repeated_documents_stay_compiled_while_a_caller_sends_new_ones
 );
 
 /// One response: status, body text, statements, executor.
@@ -436,4 +437,45 @@ async fn what_the_compiled_executor_does_not_answer_goes_to_async_graphql(app: T
         .unwrap();
     assert_eq!(batch.len(), 2);
     assert_eq!(batch[0], batch[1]);
+}
+
+/// The cache of parsed documents is fair: a caller sending hundreds of
+/// documents never seen before (each its own text) does not push the
+/// documents other clients repeat out of it (not even when they are not
+/// used meanwhile: a plain LRU of the same size would drop them), so those
+/// keep the compiled executor (which answers only documents async-graphql
+/// validated once).
+async fn repeated_documents_stay_compiled_while_a_caller_sends_new_ones(app: TestApp) {
+    seed(&app);
+    let hot = [
+        "{ entities(first: 3) { edges { node { name } } } }",
+        "{ entities(first: 2) { totalCount edges { node { kind relations(first: 2) { edges { node { label } } } } } } }",
+    ];
+    for q in hot {
+        send(&app, q, &json!({}), None).await;
+        let again = send(&app, q, &json!({}), None).await;
+        assert_eq!(again.executor, "compiled", "{q}");
+    }
+    for i in 0..400 {
+        let churn = format!(
+            "{{ entities(first: {}) {{ edges {{ node {{ name }} }} }} }}",
+            i % 50 + 1
+        );
+        let churn = format!("{churn} # caller {i}");
+        send(&app, &churn, &json!({}), None).await;
+    }
+    for q in hot {
+        let after = send(&app, q, &json!({}), None).await;
+        assert_eq!(after.executor, "compiled", "{q} after the churn");
+    }
+    // A document is compiled once validated, also when it was on probation.
+    let late = "{ entities(first: 4) { edges { node { name } } } }";
+    assert_eq!(
+        send(&app, late, &json!({}), None).await.executor,
+        "async-graphql"
+    );
+    assert_eq!(
+        send(&app, late, &json!({}), None).await.executor,
+        "compiled"
+    );
 }
