@@ -47,25 +47,40 @@ pub fn is_retryable(err: &AppError) -> bool {
     let AppError::Internal(cause) = err else {
         return false;
     };
-    let Some(db_err) = cause.downcast_ref::<DbErr>() else {
+    let Some(db) = cause.downcast_ref::<DbErr>().and_then(database_error) else {
         return false;
     };
-    let runtime = match db_err {
+    let code = db.code().unwrap_or_default();
+    // 40001 serialization_failure, 40P01 deadlock_detected;
+    // SQLite 5 SQLITE_BUSY, 6 SQLITE_LOCKED, 517 SQLITE_BUSY_SNAPSHOT.
+    matches!(code.as_ref(), "40001" | "40P01" | "5" | "6" | "517")
+}
+
+/// The database's own error inside `err`, if it is one.
+fn database_error(err: &DbErr) -> Option<&dyn sea_orm::sqlx::error::DatabaseError> {
+    let runtime = match err {
         DbErr::Exec(e) | DbErr::Query(e) | DbErr::Conn(e) => e,
-        _ => return false,
+        _ => return None,
     };
     let sea_orm::RuntimeErr::SqlxError(sqlx_err) = runtime else {
-        return false;
+        return None;
     };
     match &**sqlx_err {
-        sea_orm::sqlx::Error::Database(db) => {
-            let code = db.code().unwrap_or_default();
-            // 40001 serialization_failure, 40P01 deadlock_detected;
-            // SQLite 5 SQLITE_BUSY, 6 SQLITE_LOCKED, 517 SQLITE_BUSY_SNAPSHOT.
-            matches!(code.as_ref(), "40001" | "40P01" | "5" | "6" | "517")
-        }
-        _ => false,
+        sea_orm::sqlx::Error::Database(db) => Some(&**db),
+        _ => None,
     }
+}
+
+/// When `err` is a unique index's violation: what names the index (on
+/// PostgreSQL the constraint's name, on SQLite the message, which lists the
+/// index's columns). A statement that may race another writer's (both
+/// checked first, both inserted) turns this into its rule's code.
+pub(crate) fn unique_violation(err: &DbErr) -> Option<String> {
+    let db = database_error(err).filter(|db| db.is_unique_violation())?;
+    Some(
+        db.constraint()
+            .map_or_else(|| db.message().to_owned(), str::to_owned),
+    )
 }
 
 tokio::task_local! {

@@ -10,7 +10,7 @@ use sea_orm::{
 use super::models::relation_type::{self, Column};
 use crate::domain::page::Page;
 use crate::domain::{Contract, PageWindow, RelationType, RelationTypeDef};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Rule};
 
 fn convert(rows: Vec<relation_type::Model>) -> AppResult<Vec<RelationType>> {
     rows.into_iter().map(RelationType::try_from).collect()
@@ -177,17 +177,35 @@ pub async fn insert<C: ConnectionTrait>(
         updated_at: Set(now),
         ..Default::default()
     };
-    RelationType::try_from(
-        relation_type::Entity::insert(row)
-            .exec_with_returning(db)
-            .await?,
-    )
+    let inserted = relation_type::Entity::insert(row)
+        .exec_with_returning(db)
+        .await
+        .map_err(|e| name_taken(e, source, alias, &fields.name))?;
+    RelationType::try_from(inserted)
 }
 
-/// Replaces the admin-set fields of relation type `id`.
+/// A unique index's violation as `NAME_TAKEN` (a writer that checked the
+/// alias and name while another one, not yet committed, took them), other
+/// errors as they are.
+fn name_taken(err: sea_orm::DbErr, source: &str, alias: &str, name: &str) -> AppError {
+    match super::unique_violation(&err) {
+        Some(index) if index.contains("alias") => AppError::constraint(
+            Rule::NameTaken,
+            format!("{source} already has a relation type with alias {alias}"),
+        ),
+        Some(index) if index.contains("name") => AppError::constraint(
+            Rule::NameTaken,
+            format!("{source} already has a relation type named {name:?}"),
+        ),
+        _ => err.into(),
+    }
+}
+
+/// Replaces the admin-set fields of relation type `id` (of `source`).
 pub async fn update<C: ConnectionTrait>(
     db: &C,
     id: i64,
+    source: &str,
     fields: &RelationTypeFields,
 ) -> AppResult<RelationType> {
     let row = relation_type::ActiveModel {
@@ -199,7 +217,8 @@ pub async fn update<C: ConnectionTrait>(
         updated_at: Set(Utc::now()),
         ..Default::default()
     };
-    RelationType::try_from(relation_type::Entity::update(row).exec(db).await?)
+    let updated = relation_type::Entity::update(row).exec(db).await;
+    RelationType::try_from(updated.map_err(|e| name_taken(e, source, "", &fields.name))?)
 }
 
 /// Deletes relation type `id` (which must have no relations left).

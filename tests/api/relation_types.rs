@@ -14,6 +14,7 @@ engine_tests!(
     a_custom_type_is_updated_field_by_field,
     built_in_types_cannot_be_changed_or_deleted,
     a_type_in_use_is_deleted_only_with_its_relations,
+    concurrent_creates_of_one_alias_or_name_get_name_taken,
 );
 
 const TYPE: &str = "query($s: String!, $a: String!) { relationType(source: $s, alias: $a) { id source alias name bidirectional updatable systemManaged builtIn duplicates sameSpace allowSelf allowedPairs { from { source kind } to { source kind } } limits { kind { kind } max otherKinds { kind } direction } attributes { label { allowed required maxLength } comment { allowed maxLength } attitude { min max } colourAllowed pinnedAllowed privateAllowed mirrorAllowed } } }";
@@ -231,4 +232,37 @@ async fn a_type_in_use_is_deleted_only_with_its_relations(app: TestApp) {
     assert_eq!(app.relation_count().await, 0);
     let err = app.error(del, json!({"i": {"id": ty}})).await;
     assert_eq!(code(&err), "NOT_FOUND");
+}
+
+/// Writers that race for one alias (or one name): each checks that it is
+/// free before the others commit, so the unique index decides. One wins,
+/// the others get `NAME_TAKEN`, never `INTERNAL_SERVER_ERROR` (on SQLite
+/// writers take turns, and the check alone decides).
+async fn concurrent_creates_of_one_alias_or_name_get_name_taken(app: TestApp) {
+    for round in 0..8 {
+        let racers = (0..4).map(|i| {
+            let app = app.clone();
+            // Even rounds: one alias, names of their own; odd: the reverse.
+            let (alias, name) = if round % 2 == 0 {
+                (format!("race{round}"), format!("Race {round}.{i}"))
+            } else {
+                (format!("race{round}x{i}"), format!("Race {round}"))
+            };
+            async move { app.gql(CREATE, custom(&alias, &name)).await }
+        });
+        let answers = futures_util::future::join_all(racers).await;
+        let won = answers
+            .iter()
+            .filter(|a| a["data"]["createRelationType"]["relationType"]["id"].is_string())
+            .count();
+        assert_eq!(won, 1, "round {round}: {answers:#?}");
+        for lost in answers.iter().filter(|a| a["errors"].is_array()) {
+            let error = &lost["errors"][0];
+            assert_eq!(code(error), "CONSTRAINT_VIOLATION", "round {round}: {lost}");
+            assert_eq!(
+                error["extensions"]["rule"], "NAME_TAKEN",
+                "round {round}: {lost}"
+            );
+        }
+    }
 }
