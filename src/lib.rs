@@ -9,12 +9,14 @@
 //! - [`store`] is the only code that talks SQL (SQLite or PostgreSQL, via SeaORM);
 //! - [`domain`] holds the pure model and rules; [`sources`] the three source profiles as data.
 //!
-//! [`Application`] builds the whole server; `main` and the tests start it the
-//! same way (tests on port 0).
+//! [`Application`] builds the whole server; [`cli`] (the binary) and the
+//! tests start it the same way (tests on port 0).
 
 /// Who is calling and what they may do.
 pub mod auth;
-/// The command line.
+/// The commands of the `relgate` binary, run.
+pub mod cli;
+/// The command line's arguments and the server's settings.
 pub mod config;
 /// A small demo data set of all three sources.
 pub mod demo;

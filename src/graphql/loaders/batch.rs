@@ -20,6 +20,7 @@
 //! budget would hide such a yield (it defers the wake), so the work runs
 //! outside it (see [`BatchQueue::drive`]).
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::hash::Hash;
@@ -94,7 +95,16 @@ where
     }
 
     /// The value of `key`: from this request's cache, or from the next batch.
+    /// Awaited outside [`BatchQueue::drive`] of its queue (a spawned task,
+    /// say), no batch would ever start: it fails at once instead of waiting
+    /// until the request times out.
     pub async fn load_one(&self, key: K) -> AppResult<Option<Arc<L::Value>>> {
+        if !self.queue.immediate && !self.queue.is_driven_here() {
+            return Err(AppError::internal(std::io::Error::other(
+                "a dataloader load was awaited outside its request's batch driver \
+                 (BatchQueue::drive): no batch would start",
+            )));
+        }
         let reply = {
             let mut state = self.inner.state();
             if let Some(value) = state.cache.get(&key).filter(|_| !self.queue.immediate) {
@@ -184,6 +194,13 @@ impl BatchQueue {
         }
     }
 
+    /// Whether this queue's [`Driven`] is polling the current code (on this
+    /// thread, now).
+    fn is_driven_here(&self) -> bool {
+        let me = Arc::as_ptr(&self.batches).cast::<()>();
+        DRIVING.with(|d| d.get() == me)
+    }
+
     fn drain(&self) -> Vec<BoxFuture<'static, ()>> {
         self.batches
             .lock()
@@ -204,6 +221,29 @@ impl BatchQueue {
             queue: self.clone(),
             batches: FuturesUnordered::new(),
         }
+    }
+}
+
+thread_local! {
+    /// The queue whose [`Driven`] is polling its work on this thread (its
+    /// batches' address), null when none is.
+    static DRIVING: Cell<*const ()> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Marks `queue` as driven on this thread until dropped (and restores what
+/// was marked before: a driven request may poll another).
+struct DrivingGuard(*const ());
+
+impl DrivingGuard {
+    fn enter(queue: &BatchQueue) -> Self {
+        let me = Arc::as_ptr(&queue.batches).cast::<()>();
+        Self(DRIVING.with(|d| d.replace(me)))
+    }
+}
+
+impl Drop for DrivingGuard {
+    fn drop(&mut self) {
+        DRIVING.with(|d| d.set(self.0));
     }
 }
 
@@ -246,7 +286,11 @@ impl<F: Future> Future for Driven<F> {
                 inner: cx.waker().clone(),
             });
             let waker = Waker::from(noting.clone());
-            if let Poll::Ready(out) = self.work.as_mut().poll(&mut Context::from_waker(&waker)) {
+            let polled = {
+                let _driving = DrivingGuard::enter(&self.queue);
+                self.work.as_mut().poll(&mut Context::from_waker(&waker))
+            };
+            if let Poll::Ready(out) = polled {
                 return Poll::Ready(out);
             }
             if noting.woken.load(Ordering::Acquire) {
@@ -279,5 +323,58 @@ impl<F: Future> Future for Driven<F> {
                 return Poll::Pending;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Doubles;
+
+    impl Loader<u32> for Doubles {
+        type Value = u32;
+
+        async fn load(&self, keys: &[u32]) -> AppResult<HashMap<u32, u32>> {
+            Ok(keys.iter().map(|k| (*k, k * 2)).collect())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_load_inside_the_driver_is_batched_and_one_outside_fails_at_once() {
+        let queue = BatchQueue::default();
+        let loader = DataLoader::new(Doubles, &queue);
+        let (a, b) = queue
+            .drive(async { futures_util::join!(loader.load_one(1), loader.load_one(2)) })
+            .await;
+        assert_eq!(*a.unwrap().unwrap(), 2);
+        assert_eq!(*b.unwrap().unwrap(), 4);
+
+        // Outside: the work of another queue's driver, and a spawned task.
+        let other = BatchQueue::default();
+        let elsewhere = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            other.drive(loader.load_one(3)),
+        )
+        .await
+        .expect("fails at once, does not hang");
+        let AppError::Internal(cause) = elsewhere.unwrap_err() else {
+            panic!("an internal error");
+        };
+        assert!(
+            cause
+                .to_string()
+                .contains("outside its request's batch driver")
+        );
+        let loader = Arc::new(loader);
+        let spawned = tokio::spawn({
+            let loader = loader.clone();
+            async move { loader.load_one(4).await }
+        });
+        let spawned = tokio::time::timeout(std::time::Duration::from_secs(5), spawned)
+            .await
+            .expect("fails at once")
+            .unwrap();
+        assert!(spawned.is_err());
     }
 }
