@@ -18,6 +18,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction};
 
 use crate::auth::{Principal, Role};
 use crate::domain::RelationState;
+use crate::domain::definition;
 use crate::domain::rules::{self, Attributes, Facts, Holder, Proposal, Verdict};
 use crate::domain::source::check_name;
 use crate::domain::{
@@ -26,7 +27,6 @@ use crate::domain::{
 };
 use crate::error::{AppError, AppResult, Rule, Violation};
 use crate::sources;
-use crate::store::entities::Upserted;
 use crate::store::relation_types::RelationTypeFields;
 use crate::store::relations::{NewRelation, RelationChanges};
 use crate::store::{self, Store, Visibility};
@@ -295,7 +295,7 @@ impl Service {
             let (key, input) = (key.clone(), input.clone());
             Box::pin(async move {
                 let (entity, done) =
-                    store::entities::upsert(txn, &key, &input.kind, input.name.as_deref()).await?;
+                    upsert_entity(txn, &key, &input.kind, input.name.as_deref()).await?;
                 let events = entity_event(&entity, &done).into_iter().collect();
                 Ok(((entity, done == Upserted::Created), events))
             })
@@ -378,10 +378,9 @@ impl Service {
                         ))
                     })?;
                 let (from_entity, from_done) =
-                    store::entities::upsert(txn, &from_key, &from.kind, from.name.as_deref())
-                        .await?;
+                    upsert_entity(txn, &from_key, &from.kind, from.name.as_deref()).await?;
                 let (to_entity, to_done) =
-                    store::entities::upsert(txn, &to_key, &to.kind, to.name.as_deref()).await?;
+                    upsert_entity(txn, &to_key, &to.kind, to.name.as_deref()).await?;
                 let mut events: Vec<NewEvent> = [
                     entity_event(&from_entity, &from_done),
                     entity_event(&to_entity, &to_done),
@@ -558,7 +557,7 @@ impl Service {
     ) -> AppResult<RelationType> {
         who.require(Role::Admin, "createRelationType")?;
         check_name("source", source)?;
-        check_alias(alias)?;
+        definition::check_alias(alias)?;
         check_definition(&input)?;
         let (source, alias) = (source.to_owned(), alias.to_owned());
         self.write(who, |txn| {
@@ -668,6 +667,38 @@ impl Service {
 const EVERYTHING: Visibility = Visibility {
     include_private: true,
 };
+
+/// What [`upsert_entity`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Upserted {
+    /// The entity was created.
+    Created,
+    /// The entity existed, and its name changed from this one.
+    Renamed(Option<String>),
+    /// The entity existed as it is.
+    Unchanged,
+}
+
+/// The entity with `key`, created as a `kind` when there is none (named
+/// `name`), or renamed to `name` when given and different. A key of an
+/// entity of another kind is refused by the rules (`KIND_MISMATCH`).
+async fn upsert_entity(
+    txn: &DatabaseTransaction,
+    key: &EntityKey,
+    kind: &str,
+    name: Option<&str>,
+) -> AppResult<(Entity, Upserted)> {
+    let (existing, created) = store::entities::find_or_insert(txn, key, kind, name).await?;
+    refuse(rules::check_kind(&existing, kind))?;
+    match name {
+        _ if created => Ok((existing, Upserted::Created)),
+        Some(n) if existing.name.as_deref() != Some(n) => {
+            let renamed = store::entities::rename(txn, existing.id, n).await?;
+            Ok((renamed, Upserted::Renamed(existing.name)))
+        }
+        _ => Ok((existing, Upserted::Unchanged)),
+    }
+}
 
 /// The event of an upsert, if it changed anything.
 fn entity_event(entity: &Entity, done: &Upserted) -> Option<NewEvent> {
@@ -949,39 +980,9 @@ fn fields(input: RelationTypeInput) -> RelationTypeFields {
     }
 }
 
-fn check_alias(alias: &str) -> AppResult<()> {
-    let ok = !alias.is_empty()
-        && alias.len() <= 64
-        && alias.starts_with(|c: char| c.is_ascii_alphabetic())
-        && alias
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::bad_input(format!(
-            "alias must be 1 to 64 letters, digits, '_' or '-', starting with a letter; got {alias:?}"
-        )))
-    }
-}
-
+/// The definition's name and shape (see [`definition::check_definition`]).
 fn check_definition(input: &RelationTypeInput) -> AppResult<()> {
-    check_type_name(&input.name)?;
-    if input.contract.symmetric && !input.bidirectional {
-        return Err(AppError::bad_input(
-            "a symmetric relation type must be bidirectional",
-        ));
-    }
-    Ok(())
-}
-
-fn check_type_name(name: &str) -> AppResult<()> {
-    if name.trim().is_empty() || name.chars().count() > 255 {
-        return Err(AppError::bad_input(
-            "name must be 1 to 255 characters and not blank",
-        ));
-    }
-    Ok(())
+    definition::check_definition(&input.name, input.bidirectional, input.contract.symmetric)
 }
 
 fn refuse_built_in(ty: &RelationType) -> AppResult<()> {

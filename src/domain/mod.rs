@@ -5,6 +5,7 @@
 //! source profiles' shape.
 
 pub mod contract;
+pub mod definition;
 pub mod event;
 pub mod ids;
 pub mod model;

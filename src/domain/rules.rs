@@ -399,6 +399,22 @@ pub fn check_update(ty: &RelationType, after: &Attributes) -> Vec<Violation> {
     check_attributes(ty, after, false)
 }
 
+/// The rule an entity named with a key and a kind obeys: an entity is of
+/// one kind for good, so a key that names an existing entity of another kind
+/// (the id scopes of per-space sources span kinds) is a `KIND_MISMATCH`.
+pub fn check_kind(existing: &Entity, kind: &str) -> Vec<Violation> {
+    if existing.kind == kind {
+        return Vec::new();
+    }
+    vec![Violation::new(
+        Rule::KindMismatch,
+        format!(
+            "{} {} in space {} is a {}, not a {kind}",
+            existing.source, existing.external_id, existing.space, existing.kind
+        ),
+    )]
+}
+
 /// The rules removing a relation of `ty` must obey.
 pub fn check_removal(ty: &RelationType) -> Vec<Violation> {
     system_managed(ty).into_iter().collect()
@@ -905,5 +921,19 @@ mod tests {
         );
         assert_eq!(rules(check_removal(&dep_t)), vec![Rule::SystemManaged]);
         assert_eq!(rules(check_removal(&kanka_t)), vec![]);
+    }
+
+    #[test]
+    fn an_entity_keeps_its_kind() {
+        let ada = entity(1, "kanka", "7", "character");
+        assert!(check_kind(&ada, "character").is_empty());
+        let refused = check_kind(&ada, "location");
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].rule, Rule::KindMismatch);
+        assert!(
+            refused[0]
+                .message
+                .contains("is a character, not a location")
+        );
     }
 }

@@ -410,22 +410,6 @@ fn relation_id(id: i64) -> ID {
     ID(GlobalId::new(NodeType::Relation, id).encode())
 }
 
-fn default_attributes() -> domain::AttributeRules {
-    domain::AttributeRules {
-        label: domain::TextRule {
-            allowed: true,
-            required: false,
-            max_length: Some(255),
-        },
-        comment: domain::TextRule {
-            allowed: true,
-            required: false,
-            max_length: Some(1000),
-        },
-        ..domain::AttributeRules::default()
-    }
-}
-
 /// The root of every write.
 #[Object]
 impl Mutation {
@@ -589,7 +573,7 @@ impl Mutation {
                         attributes: input
                             .attributes
                             .map(Into::into)
-                            .unwrap_or_else(default_attributes),
+                            .unwrap_or_else(domain::definition::default_attributes),
                     },
                 },
             )

@@ -10,7 +10,7 @@ use sea_orm::{
 use super::models::entity::{self, Column};
 use crate::domain::page::Page;
 use crate::domain::{Entity, EntityKey, PageWindow};
-use crate::error::{AppError, AppResult, Rule};
+use crate::error::{AppError, AppResult};
 
 /// Which entities `entities(filter:)` lists.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -143,33 +143,22 @@ pub async fn count<C: ConnectionTrait>(db: &C, filter: &EntityFilter) -> AppResu
     Ok(filtered(filter).count(db).await?)
 }
 
-/// What [`upsert`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Upserted {
-    /// The entity was created.
-    Created,
-    /// The entity existed, and its name changed from this one.
-    Renamed(Option<String>),
-    /// The entity existed as it is.
-    Unchanged,
-}
-
-/// Inserts the entity with `key`, or finds it (setting `name` when given).
-/// Returns the entity and what was done. An entity with the same id but
-/// another kind (per-space sources) is a `KIND_MISMATCH`.
-pub async fn upsert<C: ConnectionTrait>(
+/// Finds the entity with `key` whatever its kind, or inserts it as a
+/// `kind` named `name`; whether it was inserted. Whether the found one may
+/// be used as a `kind` is the rules' to say (`rules::check_kind`).
+pub async fn find_or_insert<C: ConnectionTrait>(
     db: &C,
     key: &EntityKey,
     kind: &str,
     name: Option<&str>,
-) -> AppResult<(Entity, Upserted)> {
+) -> AppResult<(Entity, bool)> {
     let any_kind = EntityKey {
         kind: None,
         ..key.clone()
     };
-    let now = Utc::now();
     let mut created = false;
     if by_key(db, &any_kind).await?.is_none() {
+        let now = Utc::now();
         let row = entity::ActiveModel {
             source: Set(key.source.clone()),
             space: Set(key.space.clone()),
@@ -181,8 +170,8 @@ pub async fn upsert<C: ConnectionTrait>(
             updated_at: Set(now),
             ..Default::default()
         };
-        // A concurrent writer may insert the same key first: then this is an
-        // update of that row.
+        // A concurrent writer may insert the same key first: then this
+        // finds that row.
         let inserted = entity::Entity::insert(row)
             .on_conflict(
                 OnConflict::columns([
@@ -201,29 +190,18 @@ pub async fn upsert<C: ConnectionTrait>(
     let existing = by_key(db, &any_kind)
         .await?
         .ok_or_else(|| AppError::internal(std::io::Error::other("upserted entity vanished")))?;
-    if existing.kind != kind {
-        return Err(AppError::constraint(
-            Rule::KindMismatch,
-            format!(
-                "{} {} in space {} is a {}, not a {kind}",
-                existing.source, existing.external_id, existing.space, existing.kind
-            ),
-        ));
-    }
-    match name {
-        Some(n) if !created && existing.name.as_deref() != Some(n) => {
-            let row = entity::ActiveModel {
-                id: Set(existing.id),
-                name: Set(Some(n.to_owned())),
-                updated_at: Set(now),
-                ..Default::default()
-            };
-            let updated = entity::Entity::update(row).exec(db).await?;
-            Ok((Entity::from(updated), Upserted::Renamed(existing.name)))
-        }
-        _ if created => Ok((existing, Upserted::Created)),
-        _ => Ok((existing, Upserted::Unchanged)),
-    }
+    Ok((existing, created))
+}
+
+/// Renames entity `id`; the entity as it is now.
+pub async fn rename<C: ConnectionTrait>(db: &C, id: i64, name: &str) -> AppResult<Entity> {
+    let row = entity::ActiveModel {
+        id: Set(id),
+        name: Set(Some(name.to_owned())),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    Ok(Entity::from(entity::Entity::update(row).exec(db).await?))
 }
 
 /// Deletes an entity (its relations go with it through the foreign keys).
