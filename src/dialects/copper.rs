@@ -18,11 +18,10 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{authenticate, entity, header_value, log_internal};
+use super::{DialectState, authenticate, entity, header_value, log_internal};
 use crate::auth::Principal;
 use crate::domain::{Direction, Entity, Origin, PageWindow};
 use crate::error::{AppError, AppResult};
-use crate::http::AppState;
 use crate::service::{Relate, visibility};
 use crate::sources::copper::SOURCE;
 use crate::store;
@@ -44,7 +43,7 @@ pub const PREFIX: &str = "/copper";
 pub struct Api;
 
 /// The routes, relative to `/copper/developer_api/v1`.
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<DialectState> {
     Router::new()
         .route(
             "/{entity}/{id}/related",
@@ -107,7 +106,7 @@ pub fn envelope(status: StatusCode, message: &str) -> Response {
 }
 
 /// Checks Copper's three headers.
-async fn caller(state: &AppState, headers: &HeaderMap) -> AppResult<Principal> {
+async fn caller(state: &DialectState, headers: &HeaderMap) -> AppResult<Principal> {
     if header_value(headers, "x-pw-application") != Some("developer_api") {
         return Err(AppError::Unauthenticated(
             "X-PW-Application must be developer_api".to_owned(),
@@ -169,12 +168,12 @@ pub struct Removed {
     resource: Resource,
 }
 
-async fn copper_entity(state: &AppState, kind: &str, id: &str) -> AppResult<Entity> {
+async fn copper_entity(state: &DialectState, kind: &str, id: &str) -> AppResult<Entity> {
     entity(state, SOURCE, "default", Some(kind), id).await
 }
 
 async fn list(
-    state: &AppState,
+    state: &DialectState,
     headers: &HeaderMap,
     plural: &str,
     id: &str,
@@ -226,7 +225,7 @@ async fn list(
         (status = 422, description = "A Copper rule refuses it", body = CopperError),
     ))]
 async fn list_all(
-    State(state): State<AppState>,
+    State(state): State<DialectState>,
     headers: HeaderMap,
     Path((plural, id)): Path<(String, String)>,
 ) -> Response {
@@ -255,7 +254,7 @@ async fn list_all(
         (status = 422, description = "A Copper rule refuses it", body = CopperError),
     ))]
 async fn list_of_kind(
-    State(state): State<AppState>,
+    State(state): State<DialectState>,
     headers: HeaderMap,
     Path((plural, id, related)): Path<(String, String, String)>,
 ) -> Response {
@@ -276,7 +275,7 @@ fn parse_body(body: &str) -> AppResult<Resource> {
 
 /// The two records of a relate or remove request, and the caller.
 async fn ends(
-    state: &AppState,
+    state: &DialectState,
     headers: &HeaderMap,
     plural: &str,
     id: &str,
@@ -313,7 +312,7 @@ async fn ends(
         (status = 422, description = "A Copper rule refuses it", body = CopperError),
     ))]
 async fn relate(
-    State(state): State<AppState>,
+    State(state): State<DialectState>,
     headers: HeaderMap,
     Path((plural, id)): Path<(String, String)>,
     body: axum::body::Bytes,
@@ -363,7 +362,7 @@ async fn relate(
         (status = 422, description = "A Copper rule refuses it", body = CopperError),
     ))]
 async fn unrelate(
-    State(state): State<AppState>,
+    State(state): State<DialectState>,
     headers: HeaderMap,
     Path((plural, id)): Path<(String, String)>,
     body: axum::body::Bytes,

@@ -24,11 +24,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{authenticate, entity, header_value, log_internal};
+use super::{DialectState, authenticate, entity, header_value, log_internal};
 use crate::auth::{Principal, bearer};
 use crate::domain::{Entity, Origin, PageWindow, Relation};
 use crate::error::{AppError, AppResult, Rule};
-use crate::http::AppState;
 use crate::service::{Relate, UpdateRelation, visibility};
 use crate::sources::kanka::SOURCE;
 use crate::store;
@@ -59,7 +58,7 @@ pub const PREFIX: &str = "/kanka";
 pub struct Api;
 
 /// The routes, relative to `/kanka/api/1.0/campaigns/{campaign}`.
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<DialectState> {
     Router::new()
         .route("/entities/{entity}/relations", get(list).post(create))
         .route(
@@ -274,7 +273,7 @@ fn render(r: &Relation, owner: &Entity, target: &Entity) -> KankaRelation {
 
 /// The caller and the entity of the URL.
 async fn context(
-    state: &AppState,
+    state: &DialectState,
     headers: &HeaderMap,
     campaign: &str,
     entity_id: &str,
@@ -289,7 +288,7 @@ async fn context(
     Ok((principal, owner))
 }
 
-async fn kanka_type_id(state: &AppState) -> AppResult<i64> {
+async fn kanka_type_id(state: &DialectState) -> AppResult<i64> {
     Ok(
         store::relation_types::by_alias(state.service.store().db(), SOURCE, "relation")
             .await?
@@ -299,7 +298,7 @@ async fn kanka_type_id(state: &AppState) -> AppResult<i64> {
 }
 
 /// Renders relations with their ends' Kanka ids.
-async fn render_all(state: &AppState, relations: &[Relation]) -> AppResult<Vec<KankaRelation>> {
+async fn render_all(state: &DialectState, relations: &[Relation]) -> AppResult<Vec<KankaRelation>> {
     let entities = super::ends_of(state, relations).await?;
     Ok(relations
         .iter()
@@ -313,7 +312,7 @@ async fn render_all(state: &AppState, relations: &[Relation]) -> AppResult<Vec<K
 
 /// Relation `id`, if the caller can see it and the URL's entity owns it.
 async fn owned(
-    state: &AppState,
+    state: &DialectState,
     principal: &Principal,
     owner: &Entity,
     id: &str,
@@ -348,7 +347,7 @@ async fn owned(
         (status = 422, description = "Invalid fields", body = KankaErrorBody)
     ))]
 async fn list(
-    State(state): State<AppState>,
+    State(state): State<DialectState>,
     headers: HeaderMap,
     Path((campaign, entity_id)): Path<(String, String)>,
 ) -> Result<Response, KankaError> {
@@ -386,7 +385,7 @@ async fn list(
         (status = 422, description = "Invalid fields", body = KankaErrorBody)
     ))]
 async fn read(
-    State(state): State<AppState>,
+    State(state): State<DialectState>,
     headers: HeaderMap,
     Path((campaign, entity_id, relation)): Path<(String, String, String)>,
 ) -> Result<Response, KankaError> {
@@ -510,7 +509,7 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<RelationBody, KankaErr
         (status = 422, description = "Invalid fields", body = KankaErrorBody)
     ))]
 async fn create(
-    State(state): State<AppState>,
+    State(state): State<DialectState>,
     headers: HeaderMap,
     Path((campaign, entity_id)): Path<(String, String)>,
     body: axum::body::Bytes,
@@ -577,7 +576,7 @@ async fn create(
         (status = 422, description = "Invalid fields", body = KankaErrorBody)
     ))]
 async fn update(
-    State(state): State<AppState>,
+    State(state): State<DialectState>,
     headers: HeaderMap,
     Path((campaign, entity_id, relation)): Path<(String, String, String)>,
     body: axum::body::Bytes,
@@ -648,7 +647,7 @@ async fn update(
         (status = 422, description = "Invalid fields", body = KankaErrorBody)
     ))]
 async fn remove(
-    State(state): State<AppState>,
+    State(state): State<DialectState>,
     headers: HeaderMap,
     Path((campaign, entity_id, relation)): Path<(String, String, String)>,
 ) -> Result<Response, KankaError> {

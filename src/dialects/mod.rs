@@ -9,14 +9,27 @@
 //! dialects (the sources' APIs relate existing records); they are synced
 //! through GraphQL `upsertEntity` or `relateByKey`.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::http::{HeaderMap, header};
 
-use crate::auth::Principal;
+use crate::auth::{Authenticator, Principal};
 use crate::domain::{Entity, Origin};
 use crate::error::{AppError, AppResult};
-use crate::http::AppState;
+use crate::service::Service;
 use crate::store;
+
+/// What the dialects' handlers work with: the service GraphQL uses too, and
+/// the token checks (the HTTP module that mounts them has more state; the
+/// dialects need none of it).
+#[derive(Clone)]
+pub struct DialectState {
+    /// Every write and read goes through it.
+    pub service: Service,
+    /// Checks each dialect's credential header.
+    pub auth: Arc<Authenticator>,
+}
 
 pub mod copper;
 pub mod kanka;
@@ -46,8 +59,8 @@ pub fn openapi_json() -> String {
     text
 }
 
-/// Every dialect's routes, and `/openapi.json`.
-pub fn routes() -> Router<AppState> {
+/// Every dialect's routes, and `/openapi.json`, over `state`.
+pub fn routes<S: Clone + Send + Sync + 'static>(state: DialectState) -> Router<S> {
     Router::new()
         .route(
             "/openapi.json",
@@ -58,12 +71,13 @@ pub fn routes() -> Router<AppState> {
         .nest("/copper/developer_api/v1", copper::routes())
         .nest("/umbraco", umbraco::routes())
         .nest("/kanka/api/1.0/campaigns/{campaign}", kanka::routes())
+        .with_state(state)
 }
 
 /// The caller presenting `token` (or none, in open mode), calling through
 /// dialect `origin` in the request of `headers`.
 async fn authenticate(
-    state: &AppState,
+    state: &DialectState,
     token: Option<&str>,
     headers: &HeaderMap,
     origin: Origin,
@@ -91,7 +105,7 @@ fn base_url(headers: &HeaderMap) -> String {
 
 /// The entity of `source` with this key, or `NOT_FOUND`.
 async fn entity(
-    state: &AppState,
+    state: &DialectState,
     source: &str,
     space: &str,
     kind: Option<&str>,
@@ -112,7 +126,7 @@ async fn entity(
 
 /// Both ends of every relation in `relations`, in one query.
 async fn ends_of(
-    state: &AppState,
+    state: &DialectState,
     relations: &[crate::domain::Relation],
 ) -> AppResult<Vec<Entity>> {
     let mut ids: Vec<i64> = relations

@@ -19,11 +19,10 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{authenticate, base_url, entity, header_value, log_internal};
+use super::{DialectState, authenticate, base_url, entity, header_value, log_internal};
 use crate::auth::Principal;
 use crate::domain::{DEFAULT_SPACE, Entity, Origin, PageWindow, Relation, RelationType};
 use crate::error::{AppError, AppResult};
-use crate::http::AppState;
 use crate::service::{Relate, visibility};
 use crate::sources::umbraco::SOURCE;
 use crate::store;
@@ -61,7 +60,7 @@ pub const PREFIX: &str = "/umbraco";
 pub struct Api;
 
 /// The routes, relative to `/umbraco`.
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<DialectState> {
     Router::new()
         .route("/relation/type", get(types))
         .route("/relation/type/{alias}", get(type_by_alias))
@@ -188,7 +187,7 @@ struct Request {
 }
 
 /// Credentials, project and base URL of a request.
-async fn request(state: &AppState, headers: &HeaderMap) -> Result<Request, UmbracoError> {
+async fn request(state: &DialectState, headers: &HeaderMap) -> Result<Request, UmbracoError> {
     let auth = header_value(headers, header::AUTHORIZATION.as_str());
     let token = match auth {
         Some(v) => Some(crate::auth::bearer(Some(v)).unwrap_or(v)),
@@ -343,7 +342,7 @@ fn render(
 
 /// Renders relations (of Umbraco types only) with their ends and aliases.
 async fn render_all(
-    state: &AppState,
+    state: &DialectState,
     relations: &[Relation],
     base: &str,
 ) -> AppResult<Vec<UmbracoRelation>> {
@@ -384,7 +383,7 @@ fn hal_list(self_href: String, items: Vec<UmbracoRelation>) -> UmbracoRelationLi
 }
 
 async fn list(
-    state: &AppState,
+    state: &DialectState,
     req: &Request,
     filter: RelationFilter,
 ) -> AppResult<Vec<UmbracoRelation>> {
@@ -406,7 +405,7 @@ async fn list(
 
 /// A visible relation of an Umbraco type in the request's project.
 async fn one(
-    state: &AppState,
+    state: &DialectState,
     req: &Request,
     id: &str,
 ) -> Result<(Relation, UmbracoRelation), UmbracoError> {
@@ -447,7 +446,7 @@ async fn one(
         (status = 422, description = "ValidationFailed", body = UmbracoErrorBody)
     ))]
 async fn by_id_or_alias(
-    State(state): State<AppState>,
+    State(state): State<DialectState>,
     headers: HeaderMap,
     Path(key): Path<String>,
 ) -> Result<Response, UmbracoError> {
@@ -476,7 +475,7 @@ async fn by_id_or_alias(
 }
 
 async fn by_end(
-    state: &AppState,
+    state: &DialectState,
     headers: &HeaderMap,
     guid: &str,
     parent: bool,
@@ -524,7 +523,7 @@ async fn by_end(
         (status = 422, description = "ValidationFailed", body = UmbracoErrorBody)
     ))]
 async fn by_parent(
-    State(state): State<AppState>,
+    State(state): State<DialectState>,
     headers: HeaderMap,
     Path(guid): Path<String>,
 ) -> Result<Response, UmbracoError> {
@@ -546,7 +545,7 @@ async fn by_parent(
         (status = 422, description = "ValidationFailed", body = UmbracoErrorBody)
     ))]
 async fn by_child(
-    State(state): State<AppState>,
+    State(state): State<DialectState>,
     headers: HeaderMap,
     Path(guid): Path<String>,
 ) -> Result<Response, UmbracoError> {
@@ -583,7 +582,7 @@ pub struct NewRelation {
         (status = 422, description = "ValidationFailed", body = UmbracoErrorBody)
     ))]
 async fn create(
-    State(state): State<AppState>,
+    State(state): State<DialectState>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, UmbracoError> {
@@ -642,7 +641,7 @@ async fn create(
         (status = 422, description = "ValidationFailed", body = UmbracoErrorBody)
     ))]
 async fn delete(
-    State(state): State<AppState>,
+    State(state): State<DialectState>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, UmbracoError> {
@@ -737,7 +736,7 @@ fn render_type(t: &RelationType, base: &str) -> UmbracoRelationType {
         (status = 422, description = "ValidationFailed", body = UmbracoErrorBody)
     ))]
 async fn types(
-    State(state): State<AppState>,
+    State(state): State<DialectState>,
     headers: HeaderMap,
 ) -> Result<Response, UmbracoError> {
     let req = request(&state, &headers).await?;
@@ -775,7 +774,7 @@ async fn types(
         (status = 422, description = "ValidationFailed", body = UmbracoErrorBody)
     ))]
 async fn type_by_alias(
-    State(state): State<AppState>,
+    State(state): State<DialectState>,
     headers: HeaderMap,
     Path(alias): Path<String>,
 ) -> Result<Response, UmbracoError> {

@@ -135,6 +135,10 @@ pub fn app(state: AppState) -> App {
 pub fn router(state: AppState) -> Router {
     let options = state.options.clone();
     let cors = state.cors.layer();
+    let dialects = crate::dialects::DialectState {
+        service: state.service.clone(),
+        auth: state.auth.clone(),
+    };
     let router = Router::new()
         .route("/", get(|| async { Redirect::temporary("/playground") }))
         .route("/graphql", get(graphql::get).post(graphql::post))
@@ -142,7 +146,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(playground::routes())
-        .merge(crate::dialects::routes())
+        .merge(crate::dialects::routes(dialects))
         // Given its API's envelope by `envelope::shape`.
         .fallback(|| async { StatusCode::NOT_FOUND })
         .with_state(state)
