@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 
 use super::{DialectState, authenticate, entity, header_value, log_internal};
 use crate::auth::Principal;
-use crate::domain::{Direction, Entity, Origin, PageWindow};
+use crate::domain::{Direction, Entity, Origin, PageWindow, RelationType};
 use crate::error::{AppError, AppResult};
 use crate::service::{Relate, visibility};
 use crate::sources::copper::SOURCE;
@@ -280,7 +280,7 @@ async fn ends(
     plural: &str,
     id: &str,
     body: &[u8],
-) -> AppResult<(Principal, Entity, Entity, Resource, i64)> {
+) -> AppResult<(Principal, Entity, Entity, Resource, RelationType)> {
     let principal = caller(state, headers).await?;
     let text =
         super::utf8(body).ok_or_else(|| AppError::bad_input("the body is not UTF-8 JSON"))?;
@@ -290,7 +290,7 @@ async fn ends(
     let ty = store::relation_types::by_alias(state.service.store().db(), SOURCE, "related")
         .await?
         .ok_or_else(|| AppError::not_found("the copper related type is missing"))?;
-    Ok((principal, me, other, resource, ty.id))
+    Ok((principal, me, other, resource, ty))
 }
 
 /// Relates an existing record to a record.
@@ -318,14 +318,14 @@ async fn relate(
     body: axum::body::Bytes,
 ) -> Response {
     let run = async {
-        let (principal, me, other, resource, type_id) =
+        let (principal, me, other, resource, ty) =
             ends(&state, &headers, &plural, &id, &body).await?;
         state
             .service
             .relate(
                 &principal,
                 Relate {
-                    type_id,
+                    type_id: ty.id,
                     from_id: me.id,
                     to_id: other.id,
                     ..Default::default()
@@ -368,11 +368,19 @@ async fn unrelate(
     body: axum::body::Bytes,
 ) -> Response {
     let run = async {
-        let (principal, me, other, resource, type_id) =
+        let (principal, me, other, resource, ty) =
             ends(&state, &headers, &plural, &id, &body).await?;
-        let existing =
-            store::relations::between(state.service.store().db(), type_id, me.id, other.id, true)
-                .await?;
+        // Either way round when the type is symmetric (Copper's is: a
+        // relationship has no direction).
+        let either_way = ty.contract.symmetric;
+        let existing = store::relations::between(
+            state.service.store().db(),
+            ty.id,
+            me.id,
+            other.id,
+            either_way,
+        )
+        .await?;
         let relation = existing.first().ok_or_else(|| {
             AppError::not_found(format!(
                 "{} {} is not related to {} {}",
