@@ -345,7 +345,7 @@ async fn execute(
         reader
     };
     let with_data = |r: async_graphql::Request, reader: Reader, p: Principal| {
-        let loaders = Loaders::with_reader(reader, visibility(&p), queue.clone());
+        let loaders = Loaders::with_reader(reader, &state.service, visibility(&p), queue.clone());
         r.data(RequestData {
             loaders,
             principal: p,

@@ -311,6 +311,7 @@ async fn serve(
     data.insert(RequestData {
         loaders: Loaders::with_reader(
             Reader::new(state.service.store()),
+            &state.service,
             vis,
             BatchQueue::immediate(),
         ),

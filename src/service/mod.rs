@@ -10,6 +10,7 @@
 //! Reads go to the store directly through [`Service::store`] (with the
 //! caller's [`Visibility`]).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -170,6 +171,34 @@ impl Service {
     /// their own definition until they are replaced.) Empty until installed.
     pub fn built_in_types(&self) -> Option<&BuiltInTypes> {
         self.built_in_types.get()
+    }
+
+    /// Relation types by row id, as every executor reads them: the built-in
+    /// ones from [`Service::built_in_types`], the others in one statement
+    /// through `reader`. Missing ids are left out.
+    pub async fn relation_types(
+        &self,
+        reader: &store::Reader,
+        ids: &[i64],
+    ) -> AppResult<HashMap<i64, Arc<RelationType>>> {
+        let mut found = HashMap::with_capacity(ids.len());
+        let mut rest: Vec<i64> = Vec::new();
+        for id in ids {
+            match self.built_in_types().and_then(|b| b.get(id)) {
+                Some(t) => {
+                    found.insert(*id, t.clone());
+                }
+                None => rest.push(*id),
+            }
+        }
+        if !rest.is_empty() {
+            rest.sort_unstable();
+            rest.dedup();
+            for t in store::relation_types::by_ids(reader, &rest).await? {
+                found.insert(t.id, Arc::new(t));
+            }
+        }
+        Ok(found)
     }
 
     /// The store, for reads.

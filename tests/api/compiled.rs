@@ -310,8 +310,11 @@ async fn compiled_reads_match_async_graphql(app: TestApp) {
             assert_eq!(again.executor, "compiled", "{query}");
             assert_eq!(first.body, expected.body, "{query}");
             assert_eq!(again.body, expected.body, "{query}");
-            // Never more statements; fewer when async-graphql's loaders
-            // happened to split a level across two batches.
+            // Never more statements. Built-in types come from the process's
+            // cache and a level is one batch per loader on both sides; the
+            // compiled executor still runs fewer when one list's statement
+            // also answers another's `totalCount` (the same filter twice),
+            // which the loaders do not see (issue 15).
             assert!(
                 again.statements <= expected.statements,
                 "{query}: {} > {}",

@@ -13,6 +13,7 @@ engine_tests!(
     a_nested_query_runs_the_same_statements_for_5_or_60_parents,
     two_levels_of_nesting_stay_constant_too,
     a_page_and_its_total_count_are_one_statement,
+    branches_of_one_level_share_one_batch_per_loader,
 );
 
 /// Writes `entities` Kanka characters, each the owner of `per_entity`
@@ -154,4 +155,23 @@ async fn a_page_and_its_total_count_are_one_statement(app: TestApp) {
     let (with_cursor, data) = cost(&app, &after).await;
     assert_eq!(data["entity"]["relations"]["totalCount"], 24);
     assert_eq!(with_cursor, 3, "entity, page, count");
+}
+
+/// Two lists under one entity whose rows need their far ends: the far ends
+/// of both are one statement, not one per list (a list's page that finished
+/// first does not start the next level before the other's did).
+async fn branches_of_one_level_share_one_batch_per_loader(app: TestApp) {
+    seed_graph(&app, 30, 6).await;
+    let query = "{ entity(source: \"kanka\", space: \"1\", externalId: \"1\") { out: relations(direction: OUTGOING, first: 5) { edges { other { name } } } in: relations(direction: INCOMING, first: 5) { edges { other { name } } } rel: related(first: 5) { edges { node { name } } } } }";
+    let (statements, data) = cost(&app, query).await;
+    let entity = &data["entity"];
+    for list in ["out", "in", "rel"] {
+        assert!(
+            !entity[list]["edges"].as_array().unwrap().is_empty(),
+            "{list}: {entity}"
+        );
+    }
+    // The entity; two relation pages (two filters) and the related page;
+    // the far ends of all three.
+    assert_eq!(statements, 5, "{statements} statements");
 }

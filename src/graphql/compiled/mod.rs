@@ -343,9 +343,8 @@ async fn load_entities(
     Ok(())
 }
 
-/// Reads relation types `ids` that are not read yet: the built-in ones from
-/// the service (see [`Service::built_in_types`]), the others in one
-/// statement.
+/// Reads relation types `ids` that are not read yet, as the loaders do
+/// ([`Service::relation_types`]).
 async fn load_types(
     data: &mut Data,
     reader: &Reader,
@@ -353,29 +352,19 @@ async fn load_types(
     mut ids: Vec<i64>,
 ) -> Result<(), Bail> {
     ids.retain(|id| !data.types.contains_key(id));
-    if let Some(built_in) = service.built_in_types() {
-        ids.retain(|id| match built_in.get(id) {
-            Some(t) => {
-                data.types.insert(*id, t.clone());
-                false
-            }
-            None => true,
-        });
-    }
     if ids.is_empty() {
         return Ok(());
     }
     ids.sort_unstable();
     ids.dedup();
-    let rows = store::relation_types::by_ids(reader, &ids)
+    let found = service
+        .relation_types(reader, &ids)
         .await
         .map_err(|_| Bail)?;
-    if rows.len() != ids.len() {
+    if found.len() != ids.len() {
         return Err(Bail);
     }
-    for t in rows {
-        data.types.insert(t.id, Arc::new(t));
-    }
+    data.types.extend(found);
     Ok(())
 }
 

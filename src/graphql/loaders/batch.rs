@@ -11,7 +11,9 @@
 //! [`Driven`] starts them on the request's own task only once the resolvers
 //! can make no more progress (they returned `Pending`): by then every
 //! resolver of the level has registered its key, so each level is exactly one
-//! batch per loader, started at once.
+//! batch per loader, started at once. While batches are in flight no new
+//! ones start: two lists of one level whose statements finish one after the
+//! other would otherwise start the next level twice.
 //!
 //! "Can make no more progress" needs care: `join_all` over many children
 //! yields after a budget of polls by waking itself and returning `Pending`.
@@ -301,25 +303,26 @@ impl<F: Future> Future for Driven<F> {
                 }
                 continue;
             }
-            // The resolvers are all waiting: start what they asked for.
-            let queued = self.queue.drain();
-            let started = !queued.is_empty();
-            self.batches.extend(queued);
+            // The resolvers are all waiting. With no batch in flight, start
+            // what they asked for. With batches in flight, keys registered
+            // meanwhile wait until every one of them finished: the resolvers
+            // a later batch wakes may ask for the same loaders, and a level
+            // started early would be split in two (one pinned connection
+            // runs the statements one after the other anyway).
+            if self.batches.is_empty() {
+                let queued = self.queue.drain();
+                if queued.is_empty() {
+                    return Poll::Pending;
+                }
+                self.batches.extend(queued);
+            }
             let mut finished = false;
             while let Poll::Ready(Some(())) = self.batches.poll_next_unpin(cx) {
                 finished = true;
             }
             // A finished batch wakes resolvers: poll them again at once.
             // Otherwise every batch in flight waits on IO with our waker.
-            if !finished
-                && (!started
-                    || self
-                        .queue
-                        .batches
-                        .lock()
-                        .map(|q| q.is_empty())
-                        .unwrap_or(true))
-            {
+            if !finished {
                 return Poll::Pending;
             }
         }

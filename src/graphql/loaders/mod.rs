@@ -1,15 +1,16 @@
 //! Per-request dataloaders: every nested field resolves through these, so a
 //! request runs one statement per level of its query, whatever the fan-out.
 //!
-//! They are built for each request ([`Loaders::new`]) and dropped with it:
+//! They are built for each request ([`Loaders::with_reader`]) and dropped with it:
 //! their caches never cross callers or roles, and the private-relation
 //! visibility of the caller is baked in.
 
 use std::collections::HashMap;
 
 use crate::error::AppResult;
+use crate::service::Service;
 use crate::store::pages::EdgeFilter;
-use crate::store::{Reader, Store, Visibility};
+use crate::store::{Reader, Visibility};
 
 mod batch;
 mod entity_by_id;
@@ -59,19 +60,16 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Fresh loaders for one request by a caller who sees `visibility`.
-    pub fn new(store: &Store, visibility: Visibility) -> Self {
-        Self::with_queue(store, visibility, BatchQueue::default())
-    }
-
-    /// Fresh loaders whose batches go to `queue` (shared by the operations
-    /// of one batched HTTP request, which run together).
-    pub fn with_queue(store: &Store, visibility: Visibility, queue: BatchQueue) -> Self {
-        Self::with_reader(Reader::new(store), visibility, queue)
-    }
-
-    /// Fresh loaders that read through `reader`.
-    pub fn with_reader(reader: Reader, visibility: Visibility, queue: BatchQueue) -> Self {
+    /// Fresh loaders for one request by a caller who sees `visibility`,
+    /// reading through `reader` (and `service`'s cache of built-in types),
+    /// whose batches go to `queue` (shared by the operations of one batched
+    /// HTTP request, which run together).
+    pub fn with_reader(
+        reader: Reader,
+        service: &Service,
+        visibility: Visibility,
+        queue: BatchQueue,
+    ) -> Self {
         let s = || reader.clone();
         // The queue starts a batch once the request's resolvers are all
         // waiting (see `batch`).
@@ -83,7 +81,7 @@ impl Loaders {
         Self {
             entity: loader!(EntityByIdLoader(s())),
             relation: loader!(RelationByIdLoader(s(), visibility)),
-            relation_type: loader!(RelationTypeByIdLoader(s())),
+            relation_type: loader!(RelationTypeByIdLoader(s(), service.clone())),
             relation_page: loader!(RelationPageByEntityLoader(s())),
             relation_count: loader!(RelationCountByEntityLoader(s())),
             related_page: loader!(RelatedPageByEntityLoader(s())),
