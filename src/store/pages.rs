@@ -183,8 +183,9 @@ fn cursor_bounds(sql: &mut Sql, column: &str, window: &PageWindow) -> String {
 }
 
 /// Whether a page statement also counts the whole list (see the module
-/// docs): only when asked and the window has no cursor.
-fn counts_with_page(window: &PageWindow, with_total: bool) -> bool {
+/// docs): only when asked and the window has no cursor. Both executors ask
+/// this before they count a list on its own.
+pub fn counts_with_page(window: &PageWindow, with_total: bool) -> bool {
     with_total && window.after.is_none() && window.before.is_none()
 }
 

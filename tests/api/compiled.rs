@@ -20,6 +20,10 @@ engine_tests!(
     repeated_documents_stay_compiled_while_a_caller_sends_new_ones
 );
 
+/// The shape whose statement count differs between the executors (see
+/// where it is used).
+const REPEATED_KEY: &str = "relations(first: 3) { totalCount } relations(first: 3) {";
+
 /// One response: status, body text, statements, executor.
 struct Answer {
     body: String,
@@ -310,17 +314,17 @@ async fn compiled_reads_match_async_graphql(app: TestApp) {
             assert_eq!(again.executor, "compiled", "{query}");
             assert_eq!(first.body, expected.body, "{query}");
             assert_eq!(again.body, expected.body, "{query}");
-            // Never more statements. Built-in types come from the process's
-            // cache and a level is one batch per loader on both sides; the
-            // compiled executor still runs fewer when one list's statement
-            // also answers another's `totalCount` (the same filter twice),
-            // which the loaders do not see (issue 15).
-            assert!(
-                again.statements <= expected.statements,
-                "{query}: {} > {}",
-                again.statements,
-                expected.statements
-            );
+            // The same reads: as many statements. One difference is known:
+            // a field repeated under one response key (`relations(first: 3)
+            // { totalCount }` beside `relations(first: 3) { edges }`) is one
+            // connection to the compiled executor, counted with its page,
+            // while async-graphql resolves each occurrence on its own and
+            // counts the first apart (issue 15).
+            if query.contains(REPEATED_KEY) {
+                assert_eq!(again.statements + 1, expected.statements, "{query}");
+            } else {
+                assert_eq!(again.statements, expected.statements, "{query}");
+            }
             compared += 1;
         }
     }

@@ -442,8 +442,7 @@ struct Counts<'p> {
 
 impl<'p> Counts<'p> {
     fn add<E>(&mut self, conn: &'p Conn<E>, anchors: &[i64]) {
-        let counted_with_page =
-            conn.with_total && conn.window.after.is_none() && conn.window.before.is_none();
+        let counted_with_page = store::pages::counts_with_page(&conn.window, conn.with_total);
         if !conn.wants_total || counted_with_page {
             return;
         }

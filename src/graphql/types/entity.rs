@@ -15,6 +15,7 @@ use crate::error::AppError;
 use crate::graphql::context::{self, loaders, page_cost};
 use crate::graphql::errors::GqlResult;
 use crate::graphql::loaders::EdgeQuery;
+use crate::store;
 use crate::store::entities::EntityFilter;
 use crate::store::pages::{Edge, EdgeFilter, RelatedRow};
 
@@ -268,7 +269,11 @@ impl EntityRelationConnection {
 
     /// How many relations match, over all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
-        if (self.query.with_total || self.as_of.is_some())
+        // A page counted with its list (no cursor) or read as of a moment
+        // carries the total; otherwise it is counted on its own at once, in
+        // the same batch as the other lists' counts of this level.
+        let counted = store::pages::counts_with_page(&self.query.window, self.query.with_total);
+        if (counted || self.as_of.is_some())
             && let Some(total) = self.page(ctx).await?.total
         {
             return Ok(total);
@@ -370,7 +375,11 @@ impl RelatedEntityConnection {
 
     /// How many distinct entities are related, over all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
-        if (self.query.with_total || self.as_of.is_some())
+        // A page counted with its list (no cursor) or read as of a moment
+        // carries the total; otherwise it is counted on its own at once, in
+        // the same batch as the other lists' counts of this level.
+        let counted = store::pages::counts_with_page(&self.query.window, self.query.with_total);
+        if (counted || self.as_of.is_some())
             && let Some(total) = self.page(ctx).await?.total
         {
             return Ok(total);
