@@ -189,7 +189,8 @@ async fn list(
         visibility: visibility(&principal),
     };
     let window = PageWindow::first(MAX_RELATED);
-    let db = state.service.store().db();
+    let reader = state.reader();
+    let db = &reader;
     let mut pages = store::pages::related_pages(db, &[me.id], &filter, &window, false).await?;
     let rows = pages.remove(&me.id).map(|p| p.items).unwrap_or_default();
     let ids: Vec<i64> = rows.iter().map(|r| r.other_id).collect();
@@ -287,7 +288,7 @@ async fn ends(
     let resource = parse_body(text)?;
     let me = copper_entity(state, kind_of(plural)?, id).await?;
     let other = copper_entity(state, &resource.kind, &resource.id.to_string()).await?;
-    let ty = store::relation_types::by_alias(state.service.store().db(), SOURCE, "related")
+    let ty = store::relation_types::by_alias(&state.reader(), SOURCE, "related")
         .await?
         .ok_or_else(|| AppError::not_found("the copper related type is missing"))?;
     Ok((principal, me, other, resource, ty))
@@ -373,14 +374,8 @@ async fn unrelate(
         // Either way round when the type is symmetric (Copper's is: a
         // relationship has no direction).
         let either_way = ty.contract.symmetric;
-        let existing = store::relations::between(
-            state.service.store().db(),
-            ty.id,
-            me.id,
-            other.id,
-            either_way,
-        )
-        .await?;
+        let existing =
+            store::relations::between(&state.reader(), ty.id, me.id, other.id, either_way).await?;
         let relation = existing.first().ok_or_else(|| {
             AppError::not_found(format!(
                 "{} {} is not related to {} {}",

@@ -290,7 +290,7 @@ async fn context(
 
 async fn kanka_type_id(state: &DialectState) -> AppResult<i64> {
     Ok(
-        store::relation_types::by_alias(state.service.store().db(), SOURCE, "relation")
+        store::relation_types::by_alias(&state.reader(), SOURCE, "relation")
             .await?
             .ok_or_else(|| AppError::not_found("the kanka relation type is missing"))?
             .id,
@@ -319,13 +319,12 @@ async fn owned(
 ) -> Result<Relation, KankaError> {
     let missing = || KankaError::Status(StatusCode::NOT_FOUND, "Not found.".to_owned());
     let id: i64 = id.parse().map_err(|_| missing())?;
-    let relation =
-        store::relations::by_ids(state.service.store().db(), &[id], visibility(principal))
-            .await
-            .map_err(from_app)?
-            .pop()
-            .filter(|r| r.from_id == owner.id)
-            .ok_or_else(missing)?;
+    let relation = store::relations::by_ids(&state.reader(), &[id], visibility(principal))
+        .await
+        .map_err(from_app)?
+        .pop()
+        .filter(|r| r.from_id == owner.id)
+        .ok_or_else(missing)?;
     let ty = kanka_type_id(state).await.map_err(from_app)?;
     if relation.type_id != ty {
         return Err(missing());
@@ -355,7 +354,7 @@ async fn list(
     let type_id = kanka_type_id(&state).await.map_err(from_app)?;
     let window = PageWindow::first(MAX_LIST);
     let page = store::relations::page(
-        state.service.store().db(),
+        &state.reader(),
         &RelationFilter {
             type_id: Some(type_id),
             from_id: Some(owner.id),
@@ -595,7 +594,7 @@ async fn update(
         ));
     }
     if let Some(t) = m.target_id.as_ref().map(EntityId::text) {
-        let target = store::entities::by_ids(state.service.store().db(), &[current.to_id])
+        let target = store::entities::by_ids(&state.reader(), &[current.to_id])
             .await
             .map_err(from_app)?;
         if target.first().is_none_or(|e| e.external_id != t) {

@@ -59,6 +59,14 @@ pub fn openapi_json() -> String {
     text
 }
 
+impl DialectState {
+    /// A reader for one request's reads (unpinned: a dialect request that
+    /// writes takes its transaction's connection of its own).
+    fn reader(&self) -> store::Reader {
+        store::Reader::new(self.service.store())
+    }
+}
+
 /// Every dialect's routes, and `/openapi.json`, over `state`.
 pub fn routes<S: Clone + Send + Sync + 'static>(state: DialectState) -> Router<S> {
     Router::new()
@@ -114,7 +122,7 @@ async fn entity(
     let key = state
         .service
         .entity_key(source, Some(space), kind, external_id)?;
-    store::entities::by_key(state.service.store().db(), &key)
+    store::entities::by_key(&state.reader(), &key)
         .await?
         .ok_or_else(|| {
             AppError::not_found(format!(
@@ -135,7 +143,7 @@ async fn ends_of(
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    store::entities::by_ids(state.service.store().db(), &ids).await
+    store::entities::by_ids(&state.reader(), &ids).await
 }
 
 /// A request body as text; `None` when it is not UTF-8 (each dialect refuses

@@ -346,7 +346,8 @@ async fn render_all(
     relations: &[Relation],
     base: &str,
 ) -> AppResult<Vec<UmbracoRelation>> {
-    let db = state.service.store().db();
+    let reader = state.reader();
+    let db = &reader;
     let entities = super::ends_of(state, relations).await?;
     let mut type_ids: Vec<i64> = relations.iter().map(|r| r.type_id).collect();
     type_ids.sort_unstable();
@@ -394,7 +395,7 @@ async fn list(
         ..filter
     };
     let page = store::relations::page(
-        state.service.store().db(),
+        &state.reader(),
         &filter,
         visibility(&req.principal),
         &window,
@@ -411,7 +412,8 @@ async fn one(
 ) -> Result<(Relation, UmbracoRelation), UmbracoError> {
     let missing = || UmbracoError::NotFound(relation_not_found(id));
     let row_id: i64 = id.parse().map_err(|_| missing())?;
-    let db = state.service.store().db();
+    let reader = state.reader();
+    let db = &reader;
     let relation = store::relations::by_ids(db, &[row_id], visibility(&req.principal))
         .await
         .map_err(|e| from_app(e, &relation_not_found(id)))?
@@ -455,7 +457,8 @@ async fn by_id_or_alias(
         let (_, rendered) = one(&state, &req, &key).await?;
         return Ok(axum::Json(rendered).into_response());
     }
-    let db = state.service.store().db();
+    let reader = state.reader();
+    let db = &reader;
     let not_found = format!("Relation type with alias '{key}' could not be found.");
     let ty = store::relation_types::by_alias(db, SOURCE, &key)
         .await
@@ -597,7 +600,8 @@ async fn create(
         AppError::NotFound(_) => UmbracoError::ValidationFailed,
         other => from_app(other, ""),
     };
-    let db = state.service.store().db();
+    let reader = state.reader();
+    let db = &reader;
     let ty = store::relation_types::by_alias(db, SOURCE, &input.relation_type_alias)
         .await
         .map_err(invalid)?
@@ -741,7 +745,7 @@ async fn types(
 ) -> Result<Response, UmbracoError> {
     let req = request(&state, &headers).await?;
     let window = PageWindow::first(MAX_LIST);
-    let page = store::relation_types::page(state.service.store().db(), Some(SOURCE), &window)
+    let page = store::relation_types::page(&state.reader(), Some(SOURCE), &window)
         .await
         .map_err(|e| from_app(e, ""))?;
     let body = UmbracoRelationTypeList {
@@ -780,7 +784,7 @@ async fn type_by_alias(
 ) -> Result<Response, UmbracoError> {
     let req = request(&state, &headers).await?;
     let not_found = format!("Relation type with alias '{alias}' could not be found.");
-    let ty = store::relation_types::by_alias(state.service.store().db(), SOURCE, &alias)
+    let ty = store::relation_types::by_alias(&state.reader(), SOURCE, &alias)
         .await
         .map_err(|e| from_app(e, &not_found))?
         .ok_or(UmbracoError::NotFound(not_found))?;
