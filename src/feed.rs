@@ -29,7 +29,7 @@ use tokio::sync::{broadcast, watch};
 use crate::domain::{Event, EventCursor};
 use crate::error::{AppError, AppResult};
 use crate::store::events::{self, EventFilter};
-use crate::store::{Store, Visibility};
+use crate::store::{Reader, Store, Visibility};
 
 /// The longest the tail waits before it looks at the journal again.
 pub const POLL: Duration = Duration::from_secs(1);
@@ -118,7 +118,7 @@ impl Feed {
         let now = self.start().await?;
         if let Some(c) = after {
             // A pruned cursor is refused before the subscription starts.
-            events::page(self.inner.store.db(), Some(c), 0, &filter, vis).await?;
+            events::page(&Reader::new(&self.inner.store), Some(c), 0, &filter, vis).await?;
         }
         let sub = Subscriber {
             store: self.inner.store.clone(),
@@ -147,7 +147,7 @@ async fn end_of_journal(store: &Store) -> AppResult<EventCursor> {
     // Page to the end: the journal is read in order anyway.
     loop {
         let (page, more) = events::page(
-            store.db(),
+            &Reader::new(store),
             Some(at).filter(|c| *c != EventCursor::default()),
             PAGE,
             &EventFilter::default(),
@@ -171,7 +171,7 @@ async fn follow(inner: Arc<Inner>, mut from: EventCursor) {
         loop {
             let after = Some(from).filter(|c| *c != EventCursor::default());
             match events::page(
-                inner.store.db(),
+                &Reader::new(&inner.store),
                 after,
                 PAGE,
                 &EventFilter::default(),
@@ -256,14 +256,9 @@ impl Subscriber {
                 let after = Some(self.cursor).filter(|c| *c != EventCursor::default());
                 // Boxed: the statement's future is large, and a subscription
                 // is mostly idle.
-                let (page, more) = Box::pin(events::page(
-                    self.store.db(),
-                    after,
-                    PAGE,
-                    &self.filter,
-                    self.vis,
-                ))
-                .await?;
+                let reader = Reader::new(&self.store);
+                let (page, more) =
+                    Box::pin(events::page(&reader, after, PAGE, &self.filter, self.vis)).await?;
                 self.replayed = page.into();
                 self.replay = more;
                 continue;
