@@ -267,9 +267,7 @@ impl Subscriber {
                 Ok(event) if event.cursor <= self.cursor => {}
                 Ok(event) => {
                     self.cursor = event.cursor;
-                    if (!event.is_private() || self.vis.include_private)
-                        && self.filter.matches(&event)
-                    {
+                    if self.vis.shows(event.is_private()) && self.filter.matches(&event) {
                         return Ok(Some(event));
                     }
                 }

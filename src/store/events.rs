@@ -675,7 +675,7 @@ fn edges_as_of(
 ) -> Vec<super::pages::Edge> {
     use crate::domain::Direction;
     past.iter()
-        .filter(|p| filter.visibility.include_private || !p.relation.is_private)
+        .filter(|p| filter.visibility.shows(p.relation.is_private))
         .filter(|p| {
             filter
                 .type_alias

@@ -116,6 +116,14 @@ pub struct Visibility {
     pub include_private: bool,
 }
 
+impl Visibility {
+    /// Whether a row (a relation, or an event of one) that is private or
+    /// not may be shown.
+    pub fn shows(self, is_private: bool) -> bool {
+        self.include_private || !is_private
+    }
+}
+
 /// A handle on the database: cheap to clone.
 #[derive(Clone)]
 pub struct Store {
