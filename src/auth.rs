@@ -15,9 +15,9 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::domain::Actor;
 use crate::domain::Origin;
 use crate::error::{AppError, AppResult};
-use crate::store::events::Actor;
 use crate::store::{self, Store};
 
 /// What a caller may do; each role includes the ones before it.
@@ -188,7 +188,7 @@ pub async fn create_token(
             "a token name must be 1 to 100 characters",
         ));
     }
-    if store::tokens::by_name(store.db(), name).await?.is_some() {
+    if store::tokens::by_name(store, name).await?.is_some() {
         return Err(AppError::bad_input(format!(
             "a token named {name:?} exists already"
         )));
@@ -204,7 +204,7 @@ pub async fn create_token(
         None => None,
     };
     let row = store::tokens::insert(
-        store.db(),
+        store,
         &store::tokens::NewToken {
             key_id: key_id.clone(),
             name: name.to_owned(),
@@ -220,7 +220,7 @@ pub async fn create_token(
 
 /// Every token, oldest first.
 pub async fn list_tokens(store: &Store) -> AppResult<Vec<TokenInfo>> {
-    Ok(store::tokens::all(store.db())
+    Ok(store::tokens::all(store)
         .await?
         .into_iter()
         .map(TokenInfo::from)
@@ -229,10 +229,10 @@ pub async fn list_tokens(store: &Store) -> AppResult<Vec<TokenInfo>> {
 
 /// Revokes the token named `name`.
 pub async fn revoke_token(store: &Store, name: &str) -> AppResult<()> {
-    let row = store::tokens::by_name(store.db(), name)
+    let row = store::tokens::by_name(store, name)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no token named {name:?}")))?;
-    if !store::tokens::revoke(store.db(), row.id).await? {
+    if !store::tokens::revoke(store, row.id).await? {
         return Err(AppError::bad_input(format!(
             "token {name:?} is revoked already"
         )));
@@ -313,7 +313,7 @@ impl Authenticator {
             tokio::spawn(async move {
                 // Stops once no connection watches; the next one starts it again.
                 while me.ended.receiver_count() > 0 {
-                    match store::tokens::ended(me.store.db(), Utc::now()).await {
+                    match store::tokens::ended(&me.store, Utc::now()).await {
                         Ok(names) => {
                             let names: std::collections::HashSet<String> =
                                 names.into_iter().collect();
@@ -347,7 +347,7 @@ impl Authenticator {
         {
             return Ok(open);
         }
-        let open = !store::tokens::any(self.store.db()).await?;
+        let open = !store::tokens::any(&self.store).await?;
         if let Ok(mut guard) = self.open.lock() {
             *guard = Some((open, Instant::now()));
         }
@@ -388,7 +388,7 @@ impl Authenticator {
         {
             return Ok(false);
         }
-        let open = !store::tokens::any(self.store.db()).await?;
+        let open = !store::tokens::any(&self.store).await?;
         if let Ok(mut guard) = self.open.lock() {
             *guard = Some((open, Instant::now()));
         }
@@ -400,7 +400,7 @@ impl Authenticator {
         let Some((key_id, secret)) = parse(raw.trim()) else {
             return Ok(None);
         };
-        let Some(row) = store::tokens::by_key_id(self.store.db(), key_id).await? else {
+        let Some(row) = store::tokens::by_key_id(&self.store, key_id).await? else {
             return Ok(None);
         };
         let matches: bool = digest(secret)
@@ -417,7 +417,7 @@ impl Authenticator {
             let store = self.store.clone();
             let id = row.id;
             tokio::spawn(async move {
-                if let Err(AppError::Internal(e)) = store::tokens::touch(store.db(), id).await {
+                if let Err(AppError::Internal(e)) = store::tokens::touch(&store, id).await {
                     tracing::warn!(error = %e, "recording token use");
                 }
             });

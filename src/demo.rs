@@ -2,9 +2,10 @@
 //! through the service (so it obeys every rule), safe to run again.
 
 use crate::auth::Principal;
+use crate::domain::{RelationFilter, Visibility};
 use crate::error::{AppError, AppResult};
+use crate::read::{self, Reader};
 use crate::service::{Relate, Service, UpsertEntity};
-use crate::store::{self, Visibility};
 
 type Key = (&'static str, &'static str, &'static str, &'static str);
 
@@ -162,7 +163,7 @@ const RELATIONS: &[DemoRelation] = &[
 async fn entity_id(service: &Service, key: Key) -> AppResult<i64> {
     let (source, space, kind, id) = key;
     let k = service.entity_key(source, Some(space), Some(kind), id)?;
-    store::entities::by_key(service.store().db(), &k)
+    read::entities::by_key(&Reader::new(service.store()), &k)
         .await?
         .map(|e| e.id)
         .ok_or_else(|| AppError::not_found(format!("demo entity {source} {kind} {id}")))
@@ -192,19 +193,19 @@ pub async fn seed(service: &Service) -> AppResult<String> {
         include_private: true,
     };
     for ((source, alias), from, to, label, comment, two_way, private) in RELATIONS {
-        let db = service.store().db();
-        let ty = store::relation_types::by_alias(db, source, alias)
+        let db = Reader::new(service.store());
+        let ty = read::relation_types::by_alias(&db, source, alias)
             .await?
             .ok_or_else(|| AppError::not_found(format!("relation type {source} {alias}")))?;
         let from_id = entity_id(service, *from).await?;
         let to_id = entity_id(service, *to).await?;
-        let filter = store::relations::RelationFilter {
+        let filter = RelationFilter {
             type_id: Some(ty.id),
             from_id: Some(from_id),
             to_id: Some(to_id),
             ..Default::default()
         };
-        if store::relations::count(db, &filter, all).await? > 0 {
+        if read::relations::count(&db, &filter, all).await? > 0 {
             continue;
         }
         service
@@ -266,12 +267,12 @@ pub async fn seed_at_scale(
     scale: Scale,
     mut progress: impl FnMut(u64, u64),
 ) -> AppResult<String> {
-    use crate::store::bulk::{self, NewEntityRow, NewRelationRow};
+    use crate::service::{NewEntityRow, NewRelationRow};
 
-    let store = service.store();
-    let db = store.db();
+    let reader = Reader::new(service.store());
+    let reader = &reader;
     let type_id = |source: &'static str, alias: &'static str| async move {
-        store::relation_types::by_alias(db, source, alias)
+        read::relation_types::by_alias(reader, source, alias)
             .await?
             .map(|t| t.id)
             .ok_or_else(|| AppError::not_found(format!("relation type {source} {alias}")))
@@ -279,7 +280,7 @@ pub async fn seed_at_scale(
     let copper_t = type_id("copper", "related").await?;
     let umbraco_t = type_id("umbraco", "relateDocumentOnCopy").await?;
     let kanka_t = type_id("kanka", "relation").await?;
-    let (first_entity, first_relation) = bulk::next_ids(db).await?;
+    let (first_entity, first_relation) = service.bulk_next_ids().await?;
     let total = scale.entities + scale.relations;
     let mut done = 0u64;
 
@@ -328,7 +329,7 @@ pub async fn seed_at_scale(
         });
     }
     for chunk in entities.chunks(BATCH) {
-        bulk::insert_entities(db, chunk).await?;
+        service.bulk_insert_entities(chunk).await?;
         done += chunk.len() as u64;
         progress(done, total);
     }
@@ -341,7 +342,8 @@ pub async fn seed_at_scale(
     let flush = |rows: &mut Vec<NewRelationRow>| {
         let batch = std::mem::take(rows);
         async move {
-            bulk::insert_relations(db, &batch)
+            service
+                .bulk_insert_relations(&batch)
                 .await
                 .map(|()| batch.len() as u64)
         }
@@ -454,8 +456,7 @@ pub async fn seed_at_scale(
     if !rows.is_empty() {
         written += flush(&mut rows).await?;
     }
-    bulk::after_explicit_ids(db).await?;
-    bulk::record_created(db, first_relation).await?;
+    service.bulk_finish(first_relation).await?;
     progress(done + written, total);
     Ok(format!(
         "demo data at scale: {} entities and {written} relations added",

@@ -26,10 +26,12 @@ use std::time::Duration;
 use futures_util::Stream;
 use tokio::sync::{broadcast, watch};
 
+use crate::domain::EventFilter;
+use crate::domain::Visibility;
 use crate::domain::{Event, EventCursor};
 use crate::error::{AppError, AppResult};
-use crate::store::events::{self, EventFilter};
-use crate::store::{Reader, Store, Visibility};
+use crate::read::events;
+use crate::read::{Reader, Store};
 
 /// The longest the tail waits before it looks at the journal again.
 pub const POLL: Duration = Duration::from_secs(1);

@@ -32,7 +32,9 @@ pub mod feed;
 pub mod graphql;
 /// The axum router and tower layers.
 pub mod http;
-/// Writes (and the entry to reads).
+/// The reads of every layer, over a request's reader.
+pub mod read;
+/// The writes, each one transaction with the rules applied.
 pub mod service;
 /// The built-in source profiles, as data.
 pub mod sources;

@@ -20,12 +20,12 @@ use utoipa::ToSchema;
 
 use super::{DialectState, authenticate, entity, header_value, log_internal};
 use crate::auth::Principal;
+use crate::domain::EdgeFilter;
 use crate::domain::{Direction, Entity, Origin, PageWindow, RelationType};
 use crate::error::{AppError, AppResult};
+use crate::read;
 use crate::service::{Relate, visibility};
 use crate::sources::copper::SOURCE;
-use crate::store;
-use crate::store::pages::EdgeFilter;
 
 /// The most related records one list returns (Copper's API does not page).
 const MAX_RELATED: u64 = 1000;
@@ -191,10 +191,10 @@ async fn list(
     let window = PageWindow::first(MAX_RELATED);
     let reader = state.reader();
     let db = &reader;
-    let mut pages = store::pages::related_pages(db, &[me.id], &filter, &window, false).await?;
+    let mut pages = read::pages::related_pages(db, &[me.id], &filter, &window, false).await?;
     let rows = pages.remove(&me.id).map(|p| p.items).unwrap_or_default();
     let ids: Vec<i64> = rows.iter().map(|r| r.other_id).collect();
-    let others = store::entities::by_ids(db, &ids).await?;
+    let others = read::entities::by_ids(db, &ids).await?;
     Ok(rows
         .iter()
         .filter_map(|r| others.iter().find(|e| e.id == r.other_id))
@@ -288,7 +288,7 @@ async fn ends(
     let resource = parse_body(text)?;
     let me = copper_entity(state, kind_of(plural)?, id).await?;
     let other = copper_entity(state, &resource.kind, &resource.id.to_string()).await?;
-    let ty = store::relation_types::by_alias(&state.reader(), SOURCE, "related")
+    let ty = read::relation_types::by_alias(&state.reader(), SOURCE, "related")
         .await?
         .ok_or_else(|| AppError::not_found("the copper related type is missing"))?;
     Ok((principal, me, other, resource, ty))
@@ -375,7 +375,7 @@ async fn unrelate(
         // relationship has no direction).
         let either_way = ty.contract.symmetric;
         let existing =
-            store::relations::between(&state.reader(), ty.id, me.id, other.id, either_way).await?;
+            read::relations::between(&state.reader(), ty.id, me.id, other.id, either_way).await?;
         let relation = existing.first().ok_or_else(|| {
             AppError::not_found(format!(
                 "{} {} is not related to {} {}",

@@ -27,11 +27,11 @@ use utoipa::ToSchema;
 use super::{DialectState, authenticate, entity, header_value, log_internal};
 use crate::auth::{Principal, bearer};
 use crate::domain::{Entity, Origin, PageWindow, Relation};
+use crate::domain::{RelationChanges, RelationFilter};
 use crate::error::{AppError, AppResult, Rule};
+use crate::read;
 use crate::service::{Relate, UpdateRelation, visibility};
 use crate::sources::kanka::SOURCE;
-use crate::store;
-use crate::store::relations::{RelationChanges, RelationFilter};
 
 /// The most relations one list returns.
 const MAX_LIST: u64 = 1000;
@@ -290,7 +290,7 @@ async fn context(
 
 async fn kanka_type_id(state: &DialectState) -> AppResult<i64> {
     Ok(
-        store::relation_types::by_alias(&state.reader(), SOURCE, "relation")
+        read::relation_types::by_alias(&state.reader(), SOURCE, "relation")
             .await?
             .ok_or_else(|| AppError::not_found("the kanka relation type is missing"))?
             .id,
@@ -319,7 +319,7 @@ async fn owned(
 ) -> Result<Relation, KankaError> {
     let missing = || KankaError::Status(StatusCode::NOT_FOUND, "Not found.".to_owned());
     let id: i64 = id.parse().map_err(|_| missing())?;
-    let relation = store::relations::by_ids(&state.reader(), &[id], visibility(principal))
+    let relation = read::relations::by_ids(&state.reader(), &[id], visibility(principal))
         .await
         .map_err(from_app)?
         .pop()
@@ -353,7 +353,7 @@ async fn list(
     let (principal, owner) = context(&state, &headers, &campaign, &entity_id).await?;
     let type_id = kanka_type_id(&state).await.map_err(from_app)?;
     let window = PageWindow::first(MAX_LIST);
-    let page = store::relations::page(
+    let page = read::relations::page(
         &state.reader(),
         &RelationFilter {
             type_id: Some(type_id),
@@ -594,7 +594,7 @@ async fn update(
         ));
     }
     if let Some(t) = m.target_id.as_ref().map(EntityId::text) {
-        let target = store::entities::by_ids(&state.reader(), &[current.to_id])
+        let target = read::entities::by_ids(&state.reader(), &[current.to_id])
             .await
             .map_err(from_app)?;
         if target.first().is_none_or(|e| e.external_id != t) {

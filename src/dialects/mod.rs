@@ -17,8 +17,8 @@ use axum::http::{HeaderMap, header};
 use crate::auth::{Authenticator, Principal};
 use crate::domain::{Entity, Origin};
 use crate::error::{AppError, AppResult};
+use crate::read;
 use crate::service::Service;
-use crate::store;
 
 /// What the dialects' handlers work with: the service GraphQL uses too, and
 /// the token checks (the HTTP module that mounts them has more state; the
@@ -62,8 +62,8 @@ pub fn openapi_json() -> String {
 impl DialectState {
     /// A reader for one request's reads (unpinned: a dialect request that
     /// writes takes its transaction's connection of its own).
-    fn reader(&self) -> store::Reader {
-        store::Reader::new(self.service.store())
+    fn reader(&self) -> read::Reader {
+        read::Reader::new(self.service.store())
     }
 }
 
@@ -122,7 +122,7 @@ async fn entity(
     let key = state
         .service
         .entity_key(source, Some(space), kind, external_id)?;
-    store::entities::by_key(&state.reader(), &key)
+    read::entities::by_key(&state.reader(), &key)
         .await?
         .ok_or_else(|| {
             AppError::not_found(format!(
@@ -143,7 +143,7 @@ async fn ends_of(
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    store::entities::by_ids(&state.reader(), &ids).await
+    read::entities::by_ids(&state.reader(), &ids).await
 }
 
 /// A request body as text; `None` when it is not UTF-8 (each dialect refuses

@@ -21,12 +21,12 @@ use utoipa::ToSchema;
 
 use super::{DialectState, authenticate, base_url, entity, header_value, log_internal};
 use crate::auth::Principal;
+use crate::domain::RelationFilter;
 use crate::domain::{DEFAULT_SPACE, Entity, Origin, PageWindow, Relation, RelationType};
 use crate::error::{AppError, AppResult};
+use crate::read;
 use crate::service::{Relate, visibility};
 use crate::sources::umbraco::SOURCE;
-use crate::store;
-use crate::store::relations::RelationFilter;
 
 /// The most relations one list returns (Umbraco's API does not page).
 const MAX_LIST: u64 = 1000;
@@ -349,16 +349,12 @@ async fn render_all(
     let reader = state.reader();
     let db = &reader;
     let entities = super::ends_of(state, relations).await?;
-    let mut type_ids: Vec<i64> = relations.iter().map(|r| r.type_id).collect();
-    type_ids.sort_unstable();
-    type_ids.dedup();
-    let types = store::relation_types::by_ids(db, &type_ids).await?;
+    let type_ids: Vec<i64> = relations.iter().map(|r| r.type_id).collect();
+    let types = state.service.relation_types(db, &type_ids).await?;
     Ok(relations
         .iter()
         .filter_map(|r| {
-            let ty = types
-                .iter()
-                .find(|t| t.id == r.type_id && t.source == SOURCE)?;
+            let ty = types.get(&r.type_id).filter(|t| t.source == SOURCE)?;
             let parent = entities.iter().find(|e| e.id == r.from_id)?;
             let child = entities.iter().find(|e| e.id == r.to_id)?;
             Some(render(r, parent, child, &ty.alias, base))
@@ -394,7 +390,7 @@ async fn list(
         space: Some(req.space.clone()),
         ..filter
     };
-    let page = store::relations::page(
+    let page = read::relations::page(
         &state.reader(),
         &filter,
         visibility(&req.principal),
@@ -414,7 +410,7 @@ async fn one(
     let row_id: i64 = id.parse().map_err(|_| missing())?;
     let reader = state.reader();
     let db = &reader;
-    let relation = store::relations::by_ids(db, &[row_id], visibility(&req.principal))
+    let relation = read::relations::by_ids(db, &[row_id], visibility(&req.principal))
         .await
         .map_err(|e| from_app(e, &relation_not_found(id)))?
         .pop()
@@ -424,7 +420,7 @@ async fn one(
         .map_err(|e| from_app(e, &relation_not_found(id)))?
         .pop()
         .ok_or_else(missing)?;
-    let parent = store::entities::by_ids(db, &[relation.from_id])
+    let parent = read::entities::by_ids(db, &[relation.from_id])
         .await
         .map_err(|e| from_app(e, &relation_not_found(id)))?;
     if parent.first().is_none_or(|p| p.space != req.space) {
@@ -460,7 +456,7 @@ async fn by_id_or_alias(
     let reader = state.reader();
     let db = &reader;
     let not_found = format!("Relation type with alias '{key}' could not be found.");
-    let ty = store::relation_types::by_alias(db, SOURCE, &key)
+    let ty = read::relation_types::by_alias(db, SOURCE, &key)
         .await
         .map_err(|e| from_app(e, &not_found))?
         .ok_or_else(|| UmbracoError::NotFound(not_found.clone()))?;
@@ -602,7 +598,7 @@ async fn create(
     };
     let reader = state.reader();
     let db = &reader;
-    let ty = store::relation_types::by_alias(db, SOURCE, &input.relation_type_alias)
+    let ty = read::relation_types::by_alias(db, SOURCE, &input.relation_type_alias)
         .await
         .map_err(invalid)?
         .ok_or(UmbracoError::ValidationFailed)?;
@@ -745,7 +741,7 @@ async fn types(
 ) -> Result<Response, UmbracoError> {
     let req = request(&state, &headers).await?;
     let window = PageWindow::first(MAX_LIST);
-    let page = store::relation_types::page(&state.reader(), Some(SOURCE), &window)
+    let page = read::relation_types::page(&state.reader(), Some(SOURCE), &window)
         .await
         .map_err(|e| from_app(e, ""))?;
     let body = UmbracoRelationTypeList {
@@ -784,7 +780,7 @@ async fn type_by_alias(
 ) -> Result<Response, UmbracoError> {
     let req = request(&state, &headers).await?;
     let not_found = format!("Relation type with alias '{alias}' could not be found.");
-    let ty = store::relation_types::by_alias(&state.reader(), SOURCE, &alias)
+    let ty = read::relation_types::by_alias(&state.reader(), SOURCE, &alias)
         .await
         .map_err(|e| from_app(e, &not_found))?
         .ok_or(UmbracoError::NotFound(not_found))?;

@@ -207,6 +207,17 @@ impl From<&Relation> for RelationState {
     }
 }
 
+/// Who made a change, and through what: what each event records of it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Actor {
+    /// The token's name, or `open-mode`.
+    pub name: String,
+    /// The HTTP request, if the change came through one.
+    pub request_id: Option<String>,
+    /// The API it came through.
+    pub origin: Origin,
+}
+
 /// What an event is about, besides its kind.
 // A write makes a handful of these; boxing the large variant would only add
 // an allocation each.

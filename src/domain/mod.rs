@@ -10,6 +10,7 @@ pub mod event;
 pub mod ids;
 pub mod model;
 pub mod page;
+pub mod read;
 pub mod rules;
 pub mod source;
 
@@ -17,8 +18,14 @@ pub use contract::{
     AttributeRules, CardinalityLimit, Contract, DuplicatePolicy, EndpointKind, IntRange, KindPair,
     TextRule,
 };
-pub use event::{EndKey, Event, EventCursor, EventKind, NewEvent, Origin, RelationState, Subject};
+pub use event::{
+    Actor, EndKey, Event, EventCursor, EventKind, NewEvent, Origin, RelationState, Subject,
+};
 pub use ids::{GlobalId, NodeType};
 pub use model::{Direction, Entity, EntityKey, Relation, RelationType};
 pub use page::{Cursor, PageArgs, PageWindow};
+pub use read::{
+    Edge, EdgeColumns, EdgeFilter, EntityFilter, EventFilter, RelatedRow, RelationChanges,
+    RelationFilter, Visibility, counts_with_page,
+};
 pub use source::{DEFAULT_SPACE, IdFormat, IdScope, RelationTypeDef, SourceProfile};

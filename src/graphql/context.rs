@@ -5,10 +5,11 @@ use async_graphql::Context;
 
 use super::loaders::Loaders;
 use crate::auth::Principal;
+use crate::domain::Visibility;
 use crate::domain::{PageArgs, PageWindow};
 use crate::error::AppResult;
+use crate::read::Reader;
 use crate::service::Service;
-use crate::store::{Reader, Visibility};
 
 /// Page sizes for every connection.
 #[derive(Debug, Clone, Copy)]

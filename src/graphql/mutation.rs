@@ -11,12 +11,12 @@ use super::types::contract::{AttributeRules, CardinalityLimit, DuplicatePolicyGq
 use super::types::entity::{EntityObject, EntityRelationEdge};
 use super::types::relation::RelationObject;
 use super::types::relation_type::{RelationTypeObject, load_relation_type};
+use crate::domain::Edge;
 use crate::domain::Relation;
+use crate::domain::RelationChanges;
 use crate::domain::{self, GlobalId, NodeType};
 use crate::error::AppResult;
 use crate::service::{self, RelationTypeInput, RelationTypePatch};
-use crate::store::pages::Edge;
-use crate::store::relations::RelationChanges;
 
 /// The root of every write.
 #[derive(Default)]

@@ -14,7 +14,7 @@ use super::types::relation::{RelationConnection, RelationFilterInput};
 use super::types::relation_type::{RelationTypeConnection, RelationTypeObject};
 use crate::domain::GlobalId;
 use crate::error::AppError;
-use crate::store;
+use crate::read;
 
 /// The root of every read.
 #[derive(Default)]
@@ -110,7 +110,7 @@ impl Query {
     ) -> GqlResult<Option<EntityObject>> {
         let key =
             service(ctx).entity_key(&source, space.as_deref(), kind.as_deref(), &external_id)?;
-        match store::entities::by_key(context::reader(ctx), &key).await? {
+        match read::entities::by_key(context::reader(ctx), &key).await? {
             Some(e) => Ok(Some(EntityObject(Arc::new(e)))),
             None => Err(AppError::not_found(format!(
                 "no {source} entity {external_id} in space {}",
@@ -146,7 +146,7 @@ impl Query {
         #[graphql(desc = "The source the type belongs to.")] source: String,
         #[graphql(desc = "The type's alias within the source.")] alias: String,
     ) -> GqlResult<Option<RelationTypeObject>> {
-        match store::relation_types::by_alias(context::reader(ctx), &source, &alias).await? {
+        match read::relation_types::by_alias(context::reader(ctx), &source, &alias).await? {
             Some(t) => Ok(Some(RelationTypeObject(Arc::new(t)))),
             None => Err(AppError::not_found(format!(
                 "{source} has no relation type with alias {alias}"

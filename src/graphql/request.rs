@@ -24,8 +24,9 @@ use super::ordering::reorder_response;
 use super::query::Query;
 use super::subscription::Subscription;
 use super::{PageLimits, SchemaOptions};
+use crate::domain::Visibility;
+use crate::read::Reader;
 use crate::service::Service;
-use crate::store::{Reader, Visibility};
 
 /// async-graphql's schema for relgate's root types.
 pub type InnerSchema = Schema<Query, Mutation, Subscription>;

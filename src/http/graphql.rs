@@ -41,8 +41,8 @@ use crate::error::AppError;
 use crate::graphql::errors::with_code;
 use crate::graphql::loaders::{BatchQueue, Loaders};
 use crate::graphql::{RelgateSchema, RequestData};
+use crate::read::Reader;
 use crate::service::visibility;
-use crate::store::Reader;
 
 /// The media type of a GraphQL answer, from the request's `Accept`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -338,7 +338,7 @@ async fn execute(
     let reader_for = |r: &async_graphql::Request| {
         let reader = Reader::new(state.service.store());
         // A query's reads share one connection; a mutation's writes take
-        // their own, so its reads go through the pool (see `store::Reader`).
+        // their own, so its reads go through the pool (see `read::Reader`).
         if !schema.may_write(r) {
             reader.pin();
         }
@@ -351,7 +351,7 @@ async fn execute(
             principal: p,
         })
     };
-    let work = crate::store::count_statements(async {
+    let work = crate::read::count_statements(async {
         let _turn = state.executions.turn().await;
         let mut operations = operations;
         let single = if !batched && matches!(operations.as_slice(), [Operation::Run(_)]) {

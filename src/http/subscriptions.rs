@@ -55,8 +55,8 @@ use crate::error::AppError;
 use crate::graphql::RequestData;
 use crate::graphql::loaders::{BatchQueue, Loaders};
 use crate::graphql::subscription::SubscriberData;
+use crate::read::Reader;
 use crate::service::visibility;
-use crate::store::Reader;
 
 /// How long a client has to send `connection_init` after the upgrade.
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);

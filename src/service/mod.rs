@@ -18,7 +18,9 @@ use futures_util::future::BoxFuture;
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 
 use crate::auth::{Principal, Role};
+use crate::domain::RelationChanges;
 use crate::domain::RelationState;
+use crate::domain::Visibility;
 use crate::domain::definition;
 use crate::domain::rules::{self, Attributes, Facts, Holder, Proposal, Verdict};
 use crate::domain::source::check_name;
@@ -29,9 +31,12 @@ use crate::domain::{
 use crate::error::{AppError, AppResult, Rule, Violation};
 use crate::sources;
 use crate::store::relation_types::RelationTypeFields;
-use crate::store::relations::{NewRelation, RelationChanges};
-use crate::store::{self, Store, Visibility};
+use crate::store::relations::NewRelation;
+use crate::store::{self, Store};
 
+pub use bulk::{NewEntityRow, NewRelationRow};
+
+mod bulk;
 mod entities;
 mod relation_types;
 mod relations;
@@ -281,7 +286,7 @@ impl Service {
             }
         }
         txn.commit().await?;
-        let types = store::relation_types::built_in(self.store.db()).await?;
+        let types = store::relation_types::built_in(&store::Reader::new(&self.store)).await?;
         let by_id = types.into_iter().map(|t| (t.id, Arc::new(t))).collect();
         let _ = self.built_in_types.set(by_id);
         Ok(())

@@ -9,21 +9,8 @@ use sea_orm::{
 
 use super::models::entity::{self, Column};
 use crate::domain::page::Page;
-use crate::domain::{Entity, EntityKey, PageWindow};
+use crate::domain::{Entity, EntityFilter, EntityKey, PageWindow};
 use crate::error::{AppError, AppResult};
-
-/// Which entities `entities(filter:)` lists.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct EntityFilter {
-    /// Only this source.
-    pub source: Option<String>,
-    /// Only this space.
-    pub space: Option<String>,
-    /// Only this kind.
-    pub kind: Option<String>,
-    /// Only names containing this text, ignoring case.
-    pub name_contains: Option<String>,
-}
 
 fn filtered(filter: &EntityFilter) -> Select<entity::Entity> {
     let mut q = entity::Entity::find();

@@ -18,42 +18,12 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult};
 use serde::{Deserialize, Serialize};
 
-use super::Visibility;
 use super::sql::Sql;
+use crate::domain::{Actor, EventFilter, Visibility};
 use crate::domain::{
     EndKey, Event, EventCursor, EventKind, NewEvent, Origin, RelationState, Subject,
 };
 use crate::error::{AppError, AppResult};
-
-/// Who made a change, and through what: what each event records of it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Actor {
-    /// The token's name, or `open-mode`.
-    pub name: String,
-    /// The HTTP request, if the change came through one.
-    pub request_id: Option<String>,
-    /// The API it came through.
-    pub origin: Origin,
-}
-
-/// Which events a read returns.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct EventFilter {
-    /// Only events about this entity: as either end of a relation, or itself.
-    pub entity_id: Option<i64>,
-    /// Only events about this relation.
-    pub relation_id: Option<i64>,
-    /// Only events about relations (or the type) of this relation type.
-    pub type_id: Option<i64>,
-    /// Only these kinds (all when empty).
-    pub kinds: Vec<EventKind>,
-    /// Only these origins (all when empty).
-    pub origins: Vec<Origin>,
-    /// Only events at or after this time.
-    pub since: Option<DateTime<Utc>>,
-    /// Only events before this time.
-    pub until: Option<DateTime<Utc>>,
-}
 
 /// The ends of a relation event, or the entity of an entity event.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -270,31 +240,6 @@ pub async fn listen(store: &super::Store) -> AppResult<sea_orm::sqlx::postgres::
         .map_err(AppError::internal)?;
     listener.listen(CHANNEL).await.map_err(AppError::internal)?;
     Ok(listener)
-}
-
-impl EventFilter {
-    /// Whether `event` is one this filter keeps (what [`page`] selects,
-    /// for events already read).
-    pub fn matches(&self, event: &Event) -> bool {
-        let (relation, entity_ends, type_id) = match &event.subject {
-            Subject::Relation {
-                id,
-                type_id,
-                from,
-                to,
-                ..
-            } => (Some(*id), vec![from.id, to.id], Some(*type_id)),
-            Subject::Entity { entity, .. } => (None, vec![entity.id], None),
-            Subject::Type { id, .. } => (None, Vec::new(), Some(*id)),
-        };
-        self.entity_id.is_none_or(|e| entity_ends.contains(&e))
-            && self.relation_id.is_none_or(|r| relation == Some(r))
-            && self.type_id.is_none_or(|t| type_id == Some(t))
-            && (self.kinds.is_empty() || self.kinds.contains(&event.kind))
-            && (self.origins.is_empty() || self.origins.contains(&event.origin))
-            && self.since.is_none_or(|t| event.at >= t)
-            && self.until.is_none_or(|t| event.at < t)
-    }
 }
 
 /// The oldest transaction whose events may not be read yet (PostgreSQL): the
@@ -671,8 +616,8 @@ pub async fn relations_as_of<C: ConnectionTrait>(
 fn edges_as_of(
     past: &[PastRelation],
     anchor: i64,
-    filter: &super::pages::EdgeFilter,
-) -> Vec<super::pages::Edge> {
+    filter: &crate::domain::EdgeFilter,
+) -> Vec<crate::domain::Edge> {
     use crate::domain::Direction;
     past.iter()
         .filter(|p| filter.visibility.shows(p.relation.is_private))
@@ -698,7 +643,7 @@ fn edges_as_of(
             };
             filter.other_kind.as_ref().is_none_or(|k| k == other)
         })
-        .map(|p| super::pages::Edge {
+        .map(|p| crate::domain::Edge {
             bidirectional: p.bidirectional,
             relation: std::sync::Arc::new(p.relation.clone()),
         })
@@ -735,9 +680,9 @@ fn window_of<T>(
 pub fn relation_page_as_of(
     past: &[PastRelation],
     anchor: i64,
-    filter: &super::pages::EdgeFilter,
+    filter: &crate::domain::EdgeFilter,
     window: &crate::domain::PageWindow,
-) -> crate::domain::page::Page<super::pages::Edge> {
+) -> crate::domain::page::Page<crate::domain::Edge> {
     window_of(edges_as_of(past, anchor, filter), |e| e.relation.id, window)
 }
 
@@ -746,15 +691,15 @@ pub fn relation_page_as_of(
 pub fn related_page_as_of(
     past: &[PastRelation],
     anchor: i64,
-    filter: &super::pages::EdgeFilter,
+    filter: &crate::domain::EdgeFilter,
     window: &crate::domain::PageWindow,
-) -> crate::domain::page::Page<super::pages::RelatedRow> {
+) -> crate::domain::page::Page<crate::domain::RelatedRow> {
     let mut seen = std::collections::HashSet::new();
-    let rows: Vec<super::pages::RelatedRow> = edges_as_of(past, anchor, filter)
+    let rows: Vec<crate::domain::RelatedRow> = edges_as_of(past, anchor, filter)
         .into_iter()
         .filter_map(|e| {
             let other_id = e.relation.other_end(anchor);
-            seen.insert(other_id).then_some(super::pages::RelatedRow {
+            seen.insert(other_id).then_some(crate::domain::RelatedRow {
                 other_id,
                 key: e.relation.id,
             })

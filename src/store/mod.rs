@@ -109,21 +109,6 @@ fn record(counter: &AtomicU64, sql: &str, elapsed: Duration, failed: bool) {
     tracing::trace!(target: "relgate::sql", ?elapsed, failed, sql = %sql);
 }
 
-/// Which rows a read may return.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Visibility {
-    /// Private relations are included (admins only).
-    pub include_private: bool,
-}
-
-impl Visibility {
-    /// Whether a row (a relation, or an event of one) that is private or
-    /// not may be shown.
-    pub fn shows(self, is_private: bool) -> bool {
-        self.include_private || !is_private
-    }
-}
-
 /// A handle on the database: cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -212,7 +197,7 @@ impl Store {
     }
 
     /// The pool, for queries in this module's children.
-    pub(crate) fn db(&self) -> &DatabaseConnection {
+    fn db(&self) -> &DatabaseConnection {
         &self.db
     }
 

@@ -24,99 +24,35 @@ use std::collections::HashMap;
 
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
-use super::Visibility;
 use super::sql::Sql;
 use crate::domain::page::Page;
+use crate::domain::read::counts_with_page;
 use crate::domain::{Direction, PageWindow, Relation};
+use crate::domain::{Edge, EdgeColumns, EdgeFilter, RelatedRow};
 use crate::error::AppResult;
 
-/// What an entity's relation list is filtered by.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct EdgeFilter {
-    /// Only relations whose type has this alias (in any source).
-    pub type_alias: Option<String>,
-    /// Which way the relations point.
-    pub direction: Direction,
-    /// Only relations whose far end has this kind.
-    pub other_kind: Option<String>,
-    /// Whether private relations are included.
-    pub visibility: Visibility,
-}
-
-/// A relation as seen from one entity.
-#[derive(Debug, Clone)]
-pub struct Edge {
-    /// The relation (shared with the `Relation` objects that show it). Only
-    /// the columns the page statement read are set (see [`EdgeColumns`]);
-    /// the others hold their type's default.
-    pub relation: std::sync::Arc<Relation>,
-    /// Whether its type is bidirectional (when read).
-    pub bidirectional: bool,
-}
-
-/// Which columns a page of relations reads, besides each relation's id,
-/// type, ends and (when counted) the list's size. Reading fewer costs
-/// PostgreSQL less to send and relgate less to decode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct EdgeColumns {
-    /// `label`, `comment`, `attitude`, `colour`, `pinned`, `is_private`,
-    /// `mirror_id`.
-    pub attributes: bool,
-    /// `created_at`, `updated_at`.
-    pub times: bool,
-    /// The type's `bidirectional` flag.
-    pub bidirectional: bool,
-}
-
-impl EdgeColumns {
-    /// Every column of the relation, and the type's `bidirectional` flag.
-    pub const ALL: Self = Self {
-        attributes: true,
-        times: true,
-        bidirectional: true,
-    };
-
-    /// Both sets' columns.
-    pub fn union(self, other: Self) -> Self {
-        Self {
-            attributes: self.attributes || other.attributes,
-            times: self.times || other.times,
-            bidirectional: self.bidirectional || other.bidirectional,
-        }
+/// The columns, in the order they are decoded: each half of the union
+/// selects them from `r` (and `t`), the page reads them by name.
+fn column_names(columns: EdgeColumns) -> Vec<&'static str> {
+    let mut names = vec!["id", "type_id", "from_id", "to_id"];
+    if columns.attributes {
+        names.extend([
+            "label",
+            "comment",
+            "attitude",
+            "colour",
+            "pinned",
+            "is_private",
+            "mirror_id",
+        ]);
     }
-
-    /// The columns, in the order they are decoded: each half of the union
-    /// selects them from `r` (and `t`), the page reads them by name.
-    fn names(self) -> Vec<&'static str> {
-        let mut names = vec!["id", "type_id", "from_id", "to_id"];
-        if self.attributes {
-            names.extend([
-                "label",
-                "comment",
-                "attitude",
-                "colour",
-                "pinned",
-                "is_private",
-                "mirror_id",
-            ]);
-        }
-        if self.times {
-            names.extend(["created_at", "updated_at"]);
-        }
-        if self.bidirectional {
-            names.push("bidirectional");
-        }
-        names
+    if columns.times {
+        names.extend(["created_at", "updated_at"]);
     }
-}
-
-/// An entity related to the anchor, keyed by the first relation between them.
-#[derive(Debug, Clone, Copy)]
-pub struct RelatedRow {
-    /// The related entity.
-    pub other_id: i64,
-    /// The lowest relation id linking the two: the sort key and cursor.
-    pub key: i64,
+    if columns.bidirectional {
+        names.push("bidirectional");
+    }
+    names
 }
 
 /// Appends the union of an entity's two halves, each row with `columns`,
@@ -182,13 +118,6 @@ fn cursor_bounds(sql: &mut Sql, column: &str, window: &PageWindow) -> String {
     s
 }
 
-/// Whether a page statement also counts the whole list (see the module
-/// docs): only when asked and the window has no cursor. Both executors ask
-/// this before they count a list on its own.
-pub fn counts_with_page(window: &PageWindow, with_total: bool) -> bool {
-    with_total && window.after.is_none() && window.before.is_none()
-}
-
 /// The `total` column of a page statement: the size of the anchor's list, or
 /// NULL when it is not counted here.
 fn total_column(partition: &str, counted: bool) -> String {
@@ -239,7 +168,7 @@ pub async fn relation_pages<C: ConnectionTrait>(
     columns: EdgeColumns,
 ) -> AppResult<HashMap<i64, Page<Edge>>> {
     let counted = counts_with_page(window, with_total);
-    let names = columns.names();
+    let names = column_names(columns);
     let inner = names
         .iter()
         .map(|n| match *n {

@@ -7,29 +7,12 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
-use super::Visibility;
 use super::models::relation::{self, Column};
 use super::models::relation_type;
 use crate::domain::page::Page;
 use crate::domain::{PageWindow, Relation};
+use crate::domain::{RelationChanges, RelationFilter, Visibility};
 use crate::error::AppResult;
-
-/// Which relations `relations(filter:)` lists.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct RelationFilter {
-    /// Only relations of this type.
-    pub type_id: Option<i64>,
-    /// Only relations whose type has this source.
-    pub type_source: Option<String>,
-    /// Only relations whose type has this alias.
-    pub type_alias: Option<String>,
-    /// Only relations from this entity.
-    pub from_id: Option<i64>,
-    /// Only relations to this entity.
-    pub to_id: Option<i64>,
-    /// Only relations whose `from` end is in this space.
-    pub space: Option<String>,
-}
 
 fn visible(q: Select<relation::Entity>, vis: Visibility) -> Select<relation::Entity> {
     if vis.include_private {
@@ -229,23 +212,6 @@ pub async fn set_mirror<C: ConnectionTrait>(
     Ok(Relation::from(
         relation::Entity::update(row).exec(db).await?,
     ))
-}
-
-/// The attributes an update may change; `None` leaves one as it is.
-#[derive(Debug, Clone, Default)]
-pub struct RelationChanges {
-    /// New label.
-    pub label: Option<String>,
-    /// New comment.
-    pub comment: Option<String>,
-    /// New attitude.
-    pub attitude: Option<i32>,
-    /// New colour.
-    pub colour: Option<String>,
-    /// New pinned flag.
-    pub pinned: Option<bool>,
-    /// New private flag.
-    pub is_private: Option<bool>,
 }
 
 /// Applies `changes` to relation `id`.

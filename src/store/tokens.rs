@@ -2,11 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use super::Store;
 use super::models::api_token::{self, Column, Model};
 use crate::error::AppResult;
 
@@ -30,7 +28,8 @@ pub struct NewToken {
 }
 
 /// Inserts a token.
-pub async fn insert<C: ConnectionTrait>(db: &C, t: &NewToken) -> AppResult<Model> {
+pub async fn insert(store: &Store, t: &NewToken) -> AppResult<Model> {
+    let db = store.db();
     let row = api_token::ActiveModel {
         key_id: Set(t.key_id.clone()),
         name: Set(t.name.clone()),
@@ -49,7 +48,8 @@ pub async fn insert<C: ConnectionTrait>(db: &C, t: &NewToken) -> AppResult<Model
 }
 
 /// The token with this key id.
-pub async fn by_key_id<C: ConnectionTrait>(db: &C, key_id: &str) -> AppResult<Option<Model>> {
+pub async fn by_key_id(store: &Store, key_id: &str) -> AppResult<Option<Model>> {
+    let db = store.db();
     Ok(api_token::Entity::find()
         .filter(Column::KeyId.eq(key_id))
         .one(db)
@@ -57,7 +57,8 @@ pub async fn by_key_id<C: ConnectionTrait>(db: &C, key_id: &str) -> AppResult<Op
 }
 
 /// The token with this name.
-pub async fn by_name<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<Option<Model>> {
+pub async fn by_name(store: &Store, name: &str) -> AppResult<Option<Model>> {
+    let db = store.db();
     Ok(api_token::Entity::find()
         .filter(Column::Name.eq(name))
         .one(db)
@@ -65,7 +66,8 @@ pub async fn by_name<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<Option
 }
 
 /// Every token, oldest first.
-pub async fn all<C: ConnectionTrait>(db: &C) -> AppResult<Vec<Model>> {
+pub async fn all(store: &Store) -> AppResult<Vec<Model>> {
+    let db = store.db();
     Ok(api_token::Entity::find()
         .order_by_asc(Column::Id)
         .all(db)
@@ -74,7 +76,8 @@ pub async fn all<C: ConnectionTrait>(db: &C) -> AppResult<Vec<Model>> {
 
 /// Is there any token (revoked or not)? While there is none, the server runs
 /// in open development mode.
-pub async fn any<C: ConnectionTrait>(db: &C) -> AppResult<bool> {
+pub async fn any(store: &Store) -> AppResult<bool> {
+    let db = store.db();
     Ok(api_token::Entity::find()
         .select_only()
         .column(Column::Id)
@@ -86,7 +89,8 @@ pub async fn any<C: ConnectionTrait>(db: &C) -> AppResult<bool> {
 }
 
 /// Marks token `id` revoked now; false if it was already revoked.
-pub async fn revoke<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<bool> {
+pub async fn revoke(store: &Store, id: i64) -> AppResult<bool> {
+    let db = store.db();
     let res = api_token::Entity::update_many()
         .col_expr(Column::RevokedAt, Expr::value(Utc::now()))
         .filter(Column::Id.eq(id))
@@ -97,7 +101,8 @@ pub async fn revoke<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<bool> {
 }
 
 /// Records that token `id` was used now.
-pub async fn touch<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<()> {
+pub async fn touch(store: &Store, id: i64) -> AppResult<()> {
+    let db = store.db();
     api_token::Entity::update_many()
         .col_expr(Column::LastUsedAt, Expr::value(Utc::now()))
         .filter(Column::Id.eq(id))
@@ -108,7 +113,8 @@ pub async fn touch<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<()> {
 
 /// The names of the tokens that no longer authenticate: revoked, or
 /// expired by `now`.
-pub async fn ended<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> AppResult<Vec<String>> {
+pub async fn ended(store: &Store, now: DateTime<Utc>) -> AppResult<Vec<String>> {
+    let db = store.db();
     Ok(api_token::Entity::find()
         .select_only()
         .column(Column::Name)

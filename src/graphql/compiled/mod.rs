@@ -33,10 +33,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::domain::page::Page;
+use crate::domain::{Edge, EdgeColumns, EdgeFilter, RelatedRow};
 use crate::domain::{Entity, PageWindow, RelationType};
+use crate::read::{self, Reader};
 use crate::service::Service;
-use crate::store::pages::{Edge, EdgeColumns, EdgeFilter, RelatedRow};
-use crate::store::{self, Reader};
 
 pub mod plan;
 mod render;
@@ -188,7 +188,7 @@ fn edge_columns(conn: &Conn<EntityRelationEdgeField>) -> EdgeColumns {
 
 /// Whether a relations connection's edges read only their cursor and far
 /// end (not the relation, nor its direction): then its page is read lean
-/// ([`store::pages::relation_keys`]).
+/// ([`read::pages::relation_keys`]).
 fn lean_edges(conn: &Conn<EntityRelationEdgeField>) -> bool {
     conn.fields.iter().all(|s| match &s.field {
         ListField::Edges(edges) => edges.iter().all(|e| {
@@ -231,7 +231,7 @@ async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, 
                 let key = service
                     .entity_key(source, space.as_deref(), kind.as_deref(), external_id)
                     .map_err(|_| Bail)?;
-                let entity = store::entities::by_key(reader, &key)
+                let entity = read::entities::by_key(reader, &key)
                     .await
                     .map_err(|_| Bail)?
                     .ok_or(Bail)?;
@@ -264,7 +264,7 @@ async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, 
                     .any(|s| matches!(s.field, ListField::TotalCount))
                 {
                     Some(
-                        store::entities::count(reader, filter)
+                        read::entities::count(reader, filter)
                             .await
                             .map_err(|_| Bail)?,
                     )
@@ -274,12 +274,12 @@ async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, 
                 let (root, ids) = if !reads_page {
                     (Root::Entities(Page::empty(), total), Vec::new())
                 } else if names_only {
-                    let page = store::entities::page_of_names(reader, filter, window).await;
+                    let page = read::entities::page_of_names(reader, filter, window).await;
                     let page = page.map_err(|_| Bail)?;
                     let ids = page.items.iter().map(|e| e.0).collect();
                     (Root::EntityNames(page, total), ids)
                 } else {
-                    let page = store::entities::page(reader, filter, window).await;
+                    let page = read::entities::page(reader, filter, window).await;
                     let page = page.map_err(|_| Bail)?;
                     let ids = page.items.iter().map(|e| e.id).collect();
                     (Root::Entities(page, total), ids)
@@ -322,14 +322,14 @@ async fn load_entities(
     missing.dedup();
     let before = data.entities.len();
     if names_only {
-        let rows = store::entities::names_by_ids(reader, &missing)
+        let rows = read::entities::names_by_ids(reader, &missing)
             .await
             .map_err(|_| Bail)?;
         for (id, name) in rows {
             data.entities.insert(id, EntityRow::Named(name));
         }
     } else {
-        let rows = store::entities::by_ids(reader, &missing)
+        let rows = read::entities::by_ids(reader, &missing)
             .await
             .map_err(|_| Bail)?;
         for e in rows {
@@ -442,7 +442,7 @@ struct Counts<'p> {
 
 impl<'p> Counts<'p> {
     fn add<E>(&mut self, conn: &'p Conn<E>, anchors: &[i64]) {
-        let counted_with_page = store::pages::counts_with_page(&conn.window, conn.with_total);
+        let counted_with_page = crate::domain::counts_with_page(&conn.window, conn.with_total);
         if !conn.wants_total || counted_with_page {
             return;
         }
@@ -496,7 +496,7 @@ async fn load_pages<'p>(
     for g in &relations.groups {
         if g.conns.iter().all(|(c, _)| lean_edges(c)) {
             let pages =
-                store::pages::relation_keys(reader, &g.anchors(), g.filter, g.window, g.with_total)
+                read::pages::relation_keys(reader, &g.anchors(), g.filter, g.window, g.with_total)
                     .await
                     .map_err(|_| Bail)?;
             g.spread(pages, |conn, a, page| {
@@ -517,7 +517,7 @@ async fn load_pages<'p>(
         let anchors = g.anchors();
         let (filter, window) = (g.filter, g.window);
         let pages =
-            store::pages::relation_pages(reader, &anchors, filter, window, g.with_total, columns)
+            read::pages::relation_pages(reader, &anchors, filter, window, g.with_total, columns)
                 .await
                 .map_err(|_| Bail)?;
         g.spread(pages, |conn, a, page| {
@@ -526,12 +526,12 @@ async fn load_pages<'p>(
         })?;
     }
     for (filter, keys) in relation_counts.groups {
-        let counts = store::pages::relation_counts(reader, &anchors_of(&keys), filter).await;
+        let counts = read::pages::relation_counts(reader, &anchors_of(&keys), filter).await;
         data.set_counts(keys, counts.map_err(|_| Bail)?);
     }
     for g in &related.groups {
         let pages =
-            store::pages::related_pages(reader, &g.anchors(), g.filter, g.window, g.with_total)
+            read::pages::related_pages(reader, &g.anchors(), g.filter, g.window, g.with_total)
                 .await
                 .map_err(|_| Bail)?;
         g.spread(pages, |conn, a, page| {
@@ -543,7 +543,7 @@ async fn load_pages<'p>(
         })?;
     }
     for (filter, keys) in related_counts.groups {
-        let counts = store::pages::related_counts(reader, &anchors_of(&keys), filter).await;
+        let counts = read::pages::related_counts(reader, &anchors_of(&keys), filter).await;
         data.set_counts(keys, counts.map_err(|_| Bail)?);
     }
     Ok(next)

@@ -16,11 +16,11 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{Name, Positioned, Value, Variables};
 
+use crate::domain::EdgeFilter;
+use crate::domain::EntityFilter;
+use crate::domain::Visibility;
 use crate::domain::{Direction, PageArgs, PageWindow};
 use crate::graphql::PageLimits;
-use crate::store::Visibility;
-use crate::store::entities::EntityFilter;
-use crate::store::pages::EdgeFilter;
 
 /// The request is not for the compiled executor: async-graphql answers it.
 #[derive(Debug)]

@@ -14,9 +14,9 @@ use super::plan::{
     QueryField, RelationField, RelationTypeField, Sels,
 };
 use super::{Data, EntityRow, Root};
+use crate::domain::Edge;
 use crate::domain::page::Page;
 use crate::domain::{Cursor, Direction, Entity, GlobalId, NodeType, Relation, RelationType};
-use crate::store::pages::Edge;
 
 /// The whole response body for `plan` over `data`.
 pub fn response(plan: &Plan, data: &Data) -> Result<String, Bail> {

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use super::Loader;
 use crate::domain::Entity;
 use crate::error::AppError;
-use crate::store::{self, Reader};
+use crate::read::{self, Reader};
 
 /// Loads entities by row id, one statement per batch.
 pub struct EntityByIdLoader(pub Reader);
@@ -12,7 +12,7 @@ impl Loader<i64> for EntityByIdLoader {
     type Value = Entity;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Entity>, AppError> {
-        let rows = store::entities::by_ids(&self.0, keys).await?;
+        let rows = read::entities::by_ids(&self.0, keys).await?;
         Ok(rows.into_iter().map(|e| (e.id, e)).collect())
     }
 }

@@ -7,10 +7,11 @@
 
 use std::collections::HashMap;
 
+use crate::domain::EdgeFilter;
+use crate::domain::Visibility;
 use crate::error::AppResult;
+use crate::read::Reader;
 use crate::service::Service;
-use crate::store::pages::EdgeFilter;
-use crate::store::{Reader, Visibility};
 
 mod batch;
 mod entity_by_id;

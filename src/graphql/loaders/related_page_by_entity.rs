@@ -2,10 +2,10 @@ use std::collections::HashMap;
 
 use super::Loader;
 use super::{EdgeQuery, by_query};
+use crate::domain::RelatedRow;
 use crate::domain::page::Page;
 use crate::error::AppError;
-use crate::store::pages::RelatedRow;
-use crate::store::{self, Reader};
+use crate::read::{self, Reader};
 
 /// Loads a page of `Entity.related` for many entities, one statement per
 /// distinct set of arguments.
@@ -20,7 +20,7 @@ impl Loader<(i64, EdgeQuery)> for RelatedPageByEntityLoader {
     ) -> Result<HashMap<(i64, EdgeQuery), Page<RelatedRow>>, AppError> {
         by_query(keys, |query, anchors| async move {
             let (filter, window) = (&query.filter, &query.window);
-            store::pages::related_pages(&self.0, &anchors, filter, window, query.with_total).await
+            read::pages::related_pages(&self.0, &anchors, filter, window, query.with_total).await
         })
         .await
     }

@@ -2,9 +2,9 @@ use std::collections::HashMap;
 
 use super::Loader;
 use super::by_query;
+use crate::domain::EdgeFilter;
 use crate::error::AppError;
-use crate::store::pages::EdgeFilter;
-use crate::store::{self, Reader};
+use crate::read::{self, Reader};
 
 /// Loads `Entity.relations.totalCount` for many entities, one statement per
 /// distinct filter.
@@ -18,7 +18,7 @@ impl Loader<(i64, EdgeFilter)> for RelationCountByEntityLoader {
         keys: &[(i64, EdgeFilter)],
     ) -> Result<HashMap<(i64, EdgeFilter), u64>, AppError> {
         by_query(keys, |filter, anchors| async move {
-            store::pages::relation_counts(&self.0, &anchors, &filter).await
+            read::pages::relation_counts(&self.0, &anchors, &filter).await
         })
         .await
     }

@@ -4,9 +4,9 @@ use super::Loader;
 use super::by_query;
 use crate::domain::PageWindow;
 use crate::domain::page::Page;
+use crate::domain::{Edge, EdgeColumns, EdgeFilter};
 use crate::error::AppError;
-use crate::store::pages::{Edge, EdgeColumns, EdgeFilter};
-use crate::store::{self, Reader};
+use crate::read::{self, Reader};
 
 /// The arguments of one `Entity.relations` field.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -35,7 +35,7 @@ impl Loader<(i64, EdgeQuery)> for RelationPageByEntityLoader {
         by_query(keys, |query, anchors| async move {
             let (filter, window) = (&query.filter, &query.window);
             let columns = EdgeColumns::ALL;
-            store::pages::relation_pages(
+            read::pages::relation_pages(
                 &self.0,
                 &anchors,
                 filter,

@@ -3,8 +3,8 @@ use std::collections::HashMap;
 use super::Loader;
 use crate::domain::RelationType;
 use crate::error::AppError;
+use crate::read::Reader;
 use crate::service::Service;
-use crate::store::Reader;
 
 /// Loads relation types by row id as the compiled executor does
 /// ([`Service::relation_types`]: built-in ones from the process's cache, the

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 
 use super::{Loader, by_query};
 use crate::error::AppError;
-use crate::store::Reader;
-use crate::store::events::{self, PastRelation};
+use crate::read::Reader;
+use crate::read::events::{self, PastRelation};
 
 /// Loads entities' relations as they stood at a moment (`asOf`), from the
 /// journal: two statements per distinct moment in a batch.

@@ -15,9 +15,9 @@ use crate::error::AppError;
 use crate::graphql::context::{self, loaders, page_cost};
 use crate::graphql::errors::GqlResult;
 use crate::graphql::loaders::EdgeQuery;
-use crate::store;
-use crate::store::entities::EntityFilter;
-use crate::store::pages::{Edge, EdgeFilter, RelatedRow};
+
+use crate::domain::EntityFilter;
+use crate::domain::{Edge, EdgeFilter, RelatedRow};
 
 /// Which way a relation points, seen from one entity.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -104,7 +104,7 @@ impl EntityObject {
         #[graphql(desc = "Return events after this cursor.")] after: Option<String>,
     ) -> GqlResult<EventConnection> {
         let window = EventWindow::new(ctx, first, after)?;
-        let filter = crate::store::events::EventFilter {
+        let filter = crate::domain::EventFilter {
             entity_id: Some(self.0.id),
             ..Default::default()
         };
@@ -211,7 +211,7 @@ async fn past(
     ctx: &Context<'_>,
     anchor: i64,
     at: chrono::DateTime<chrono::Utc>,
-) -> GqlResult<Arc<Vec<crate::store::events::PastRelation>>> {
+) -> GqlResult<Arc<Vec<crate::read::events::PastRelation>>> {
     Ok(loaders(ctx)
         .relations_as_of
         .load_one((anchor, at))
@@ -233,7 +233,7 @@ impl EntityRelationConnection {
             let past = past(ctx, self.anchor, at).await?;
             let q = &self.query;
             let page =
-                crate::store::events::relation_page_as_of(&past, self.anchor, &q.filter, &q.window);
+                crate::read::events::relation_page_as_of(&past, self.anchor, &q.filter, &q.window);
             return Ok(Arc::new(page));
         }
         Ok(loaders(ctx)
@@ -272,7 +272,7 @@ impl EntityRelationConnection {
         // A page counted with its list (no cursor) or read as of a moment
         // carries the total; otherwise it is counted on its own at once, in
         // the same batch as the other lists' counts of this level.
-        let counted = store::pages::counts_with_page(&self.query.window, self.query.with_total);
+        let counted = crate::domain::counts_with_page(&self.query.window, self.query.with_total);
         if (counted || self.as_of.is_some())
             && let Some(total) = self.page(ctx).await?.total
         {
@@ -342,7 +342,7 @@ impl RelatedEntityConnection {
             let past = past(ctx, self.anchor, at).await?;
             let q = &self.query;
             let page =
-                crate::store::events::related_page_as_of(&past, self.anchor, &q.filter, &q.window);
+                crate::read::events::related_page_as_of(&past, self.anchor, &q.filter, &q.window);
             return Ok(Arc::new(page));
         }
         Ok(loaders(ctx)
@@ -378,7 +378,7 @@ impl RelatedEntityConnection {
         // A page counted with its list (no cursor) or read as of a moment
         // carries the total; otherwise it is counted on its own at once, in
         // the same batch as the other lists' counts of this level.
-        let counted = store::pages::counts_with_page(&self.query.window, self.query.with_total);
+        let counted = crate::domain::counts_with_page(&self.query.window, self.query.with_total);
         if (counted || self.as_of.is_some())
             && let Some(total) = self.page(ctx).await?.total
         {
@@ -454,7 +454,7 @@ impl EntityConnection {
         Ok(self
             .page
             .get_or_try_init(|| async {
-                crate::store::entities::page(context::reader(ctx), &self.filter, &self.window).await
+                crate::read::entities::page(context::reader(ctx), &self.filter, &self.window).await
             })
             .await?)
     }
@@ -482,7 +482,7 @@ impl EntityConnection {
 
     /// How many entities match, over all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
-        Ok(crate::store::entities::count(context::reader(ctx), &self.filter).await?)
+        Ok(crate::read::entities::count(context::reader(ctx), &self.filter).await?)
     }
 }
 

@@ -10,14 +10,14 @@ use super::entity::EntityObject;
 use super::relation::RelationObject;
 use super::relation_type::RelationTypeObject;
 use super::scalars::DateTime;
+use crate::domain::EventFilter;
+use crate::domain::Visibility;
 use crate::domain::{
     EndKey, Event, EventCursor, EventKind, GlobalId, NodeType, Origin, RelationState, Subject,
 };
 use crate::error::AppResult;
 use crate::graphql::context::{self, loaders};
 use crate::graphql::errors::GqlResult;
-use crate::store::Visibility;
-use crate::store::events::EventFilter;
 
 /// What changed.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -412,7 +412,7 @@ impl EventConnection {
         Ok(self
             .page
             .get_or_try_init(|| async {
-                let (events, more) = crate::store::events::page(
+                let (events, more) = crate::read::events::page(
                     context::reader(ctx),
                     self.window.after,
                     self.window.limit,
@@ -469,9 +469,6 @@ impl EventConnection {
 
     /// How many events the filter keeps, over all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
-        Ok(
-            crate::store::events::count(context::reader(ctx), &self.filter, self.visibility)
-                .await?,
-        )
+        Ok(crate::read::events::count(context::reader(ctx), &self.filter, self.visibility).await?)
     }
 }

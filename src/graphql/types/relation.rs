@@ -10,13 +10,13 @@ use super::connection::PageInfo;
 use super::entity::{EntityObject, load_entity};
 use super::event::{EventConnection, EventWindow};
 use super::relation_type::{RelationTypeObject, load_relation_type};
+use crate::domain::EventFilter;
+use crate::domain::RelationFilter;
+use crate::domain::Visibility;
 use crate::domain::page::Page;
 use crate::domain::{Cursor, GlobalId, NodeType, PageWindow, Relation};
 use crate::graphql::context::{self, loaders};
 use crate::graphql::errors::GqlResult;
-use crate::store::Visibility;
-use crate::store::events::EventFilter;
-use crate::store::relations::RelationFilter;
 
 /// A typed link from one entity to another.
 pub struct RelationObject(pub Arc<Relation>);
@@ -185,7 +185,7 @@ impl RelationConnection {
         Ok(self
             .page
             .get_or_try_init(|| async {
-                crate::store::relations::page(
+                crate::read::relations::page(
                     context::reader(ctx),
                     &self.filter,
                     self.visibility,
@@ -220,7 +220,7 @@ impl RelationConnection {
     /// How many relations match, over all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
         Ok(
-            crate::store::relations::count(context::reader(ctx), &self.filter, self.visibility)
+            crate::read::relations::count(context::reader(ctx), &self.filter, self.visibility)
                 .await?,
         )
     }

@@ -150,7 +150,7 @@ impl RelationTypeConnection {
         Ok(self
             .page
             .get_or_try_init(|| async {
-                crate::store::relation_types::page(
+                crate::read::relation_types::page(
                     context::reader(ctx),
                     self.source.as_deref(),
                     &self.window,
@@ -184,7 +184,7 @@ impl RelationTypeConnection {
     /// How many relation types match, over all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
         Ok(
-            crate::store::relation_types::count(context::reader(ctx), self.source.as_deref())
+            crate::read::relation_types::count(context::reader(ctx), self.source.as_deref())
                 .await?,
         )
     }
