@@ -2,7 +2,7 @@
 //! through the service (so it obeys every rule), safe to run again.
 
 use crate::auth::Principal;
-use crate::domain::{RelationFilter, Visibility};
+use crate::domain::{Attributes, RelationFilter, Visibility};
 use crate::error::{AppError, AppResult};
 use crate::read::{self, Reader};
 use crate::service::{Relate, Service, UpsertEntity};
@@ -215,11 +215,13 @@ pub async fn seed(service: &Service) -> AppResult<String> {
                     type_id: ty.id,
                     from_id,
                     to_id,
-                    label: label.map(str::to_owned),
-                    comment: comment.map(str::to_owned),
-                    is_private: Some(*private),
+                    attributes: Attributes {
+                        label: label.map(str::to_owned),
+                        comment: comment.map(str::to_owned),
+                        is_private: Some(*private),
+                        ..Default::default()
+                    },
                     two_way: *two_way,
-                    ..Default::default()
                 },
             )
             .await?;
@@ -402,7 +404,7 @@ pub async fn seed_at_scale(
             let child = documents[(i + step) % documents.len()];
             let r = push(&mut rows, umbraco_t, *parent, child, None, false);
             if let Some(last) = rows.last_mut() {
-                last.comment = Some(format!("copy {r}"));
+                last.attributes.comment = Some(format!("copy {r}"));
             }
             umbraco_written += 1;
             budget_left -= 1;

@@ -26,8 +26,8 @@ use utoipa::ToSchema;
 
 use super::{DialectState, authenticate, entity, header_value, log_internal};
 use crate::auth::{Principal, bearer};
+use crate::domain::{Attributes, RelationFilter};
 use crate::domain::{Entity, Origin, PageWindow, Relation};
-use crate::domain::{RelationChanges, RelationFilter};
 use crate::error::{AppError, AppResult, Rule};
 use crate::read;
 use crate::service::{Relate, UpdateRelation, visibility};
@@ -260,11 +260,11 @@ fn render(r: &Relation, owner: &Entity, target: &Entity) -> KankaRelation {
         id: r.id,
         owner_id: id(owner),
         target_id: id(target),
-        relation: r.label.clone(),
-        attitude: r.attitude,
-        colour: r.colour.clone(),
-        is_pinned: r.pinned,
-        is_private: r.is_private,
+        relation: r.attributes.label.clone(),
+        attitude: r.attributes.attitude,
+        colour: r.attributes.colour.clone(),
+        is_pinned: r.attributes.pinned,
+        is_private: r.attributes.is_private,
         mirror_id: r.mirror_id,
         created_at: timestamp(r.created_at),
         updated_at: timestamp(r.updated_at),
@@ -439,6 +439,20 @@ pub struct RelationBody {
     is_pinned: Option<bool>,
 }
 
+impl RelationBody {
+    /// The attributes it sets (Kanka's names: `relation` is the label).
+    fn attributes(&self) -> Attributes {
+        Attributes {
+            label: self.relation.clone(),
+            comment: None,
+            attitude: self.attitude,
+            colour: self.colour.clone(),
+            pinned: self.is_pinned,
+            is_private: self.is_private,
+        }
+    }
+}
+
 /// Parses a body (an empty one is an empty object): JSON, or, as Kanka's
 /// framework also takes it, a form (`application/x-www-form-urlencoded`),
 /// whose booleans are `1`/`0` or `true`/`false` and numbers are digits.
@@ -542,13 +556,8 @@ async fn create(
                 type_id,
                 from_id: owner.id,
                 to_id: target.id,
-                label: m.relation,
-                attitude: m.attitude,
-                colour: m.colour,
-                pinned: m.is_pinned,
-                is_private: m.is_private,
+                attributes: m.attributes(),
                 two_way: m.two_way.unwrap_or(false),
-                ..Default::default()
             },
         )
         .await
@@ -610,14 +619,7 @@ async fn update(
             &principal,
             UpdateRelation {
                 id: current.id,
-                changes: RelationChanges {
-                    label: m.relation,
-                    attitude: m.attitude,
-                    colour: m.colour,
-                    pinned: m.is_pinned,
-                    is_private: m.is_private,
-                    ..Default::default()
-                },
+                changes: m.attributes(),
                 sync_mirror: m.two_way.unwrap_or(false),
             },
         )

@@ -22,7 +22,9 @@ use utoipa::ToSchema;
 use super::{DialectState, authenticate, base_url, entity, header_value, log_internal};
 use crate::auth::Principal;
 use crate::domain::RelationFilter;
-use crate::domain::{DEFAULT_SPACE, Entity, Origin, PageWindow, Relation, RelationType};
+use crate::domain::{
+    Attributes, DEFAULT_SPACE, Entity, Origin, PageWindow, Relation, RelationType,
+};
 use crate::error::{AppError, AppResult};
 use crate::read;
 use crate::service::{Relate, visibility};
@@ -331,7 +333,7 @@ fn render(
         parent_id: parent.external_id.clone(),
         child_id: child.external_id.clone(),
         relation_type_alias: alias.to_owned(),
-        comment: r.comment.clone().unwrap_or_default(),
+        comment: r.attributes.comment.clone().unwrap_or_default(),
         create_date: date(r.created_at),
         update_date: date(r.updated_at),
         links: SelfLinks {
@@ -616,8 +618,11 @@ async fn create(
                 type_id: ty.id,
                 from_id: parent.id,
                 to_id: child.id,
-                comment: input.comment,
-                ..Default::default()
+                attributes: Attributes {
+                    comment: input.comment,
+                    ..Default::default()
+                },
+                two_way: false,
             },
         )
         .await

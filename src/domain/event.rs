@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::model::{Entity, Relation, RelationType};
+use super::model::{Entity, Relation, RelationAttributes, RelationType};
 use crate::error::{AppError, AppResult};
 
 /// What changed.
@@ -170,24 +170,9 @@ impl From<&Entity> for EndKey {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RelationState {
-    /// Label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// Comment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// Attitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attitude: Option<i32>,
-    /// Colour.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub colour: Option<String>,
-    /// Pinned.
-    #[serde(default)]
-    pub pinned: bool,
-    /// Private.
-    #[serde(default)]
-    pub is_private: bool,
+    /// Its attributes.
+    #[serde(flatten)]
+    pub attributes: RelationAttributes,
     /// The mirror's row id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mirror_id: Option<i64>,
@@ -196,12 +181,7 @@ pub struct RelationState {
 impl From<&Relation> for RelationState {
     fn from(r: &Relation) -> Self {
         Self {
-            label: r.label.clone(),
-            comment: r.comment.clone(),
-            attitude: r.attitude,
-            colour: r.colour.clone(),
-            pinned: r.pinned,
-            is_private: r.is_private,
+            attributes: r.attributes.clone(),
             mirror_id: r.mirror_id,
         }
     }
@@ -305,9 +285,10 @@ impl NewEvent {
     /// was private before or after the change.
     pub fn is_private(&self) -> bool {
         match &self.subject {
-            Subject::Relation { before, after, .. } => {
-                [before, after].into_iter().flatten().any(|s| s.is_private)
-            }
+            Subject::Relation { before, after, .. } => [before, after]
+                .into_iter()
+                .flatten()
+                .any(|s| s.attributes.is_private),
             _ => false,
         }
     }

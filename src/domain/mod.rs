@@ -22,10 +22,12 @@ pub use event::{
     Actor, EndKey, Event, EventCursor, EventKind, NewEvent, Origin, RelationState, Subject,
 };
 pub use ids::{GlobalId, NodeType};
-pub use model::{Direction, Entity, EntityKey, Relation, RelationType};
+pub use model::{
+    Attributes, Direction, Entity, EntityKey, Relation, RelationAttributes, RelationType,
+};
 pub use page::{Cursor, PageArgs, PageWindow};
 pub use read::{
-    Edge, EdgeColumns, EdgeFilter, EntityFilter, EventFilter, RelatedRow, RelationChanges,
-    RelationFilter, Visibility, counts_with_page,
+    Edge, EdgeColumns, EdgeFilter, EntityFilter, EventFilter, RelatedRow, RelationFilter,
+    Visibility, counts_with_page,
 };
 pub use source::{DEFAULT_SPACE, IdFormat, IdScope, RelationTypeDef, SourceProfile};

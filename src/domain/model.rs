@@ -1,6 +1,7 @@
 //! Entities, relations and relation types: the unified model.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::contract::Contract;
 
@@ -81,6 +82,77 @@ pub struct RelationType {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A relation's own attributes: the same six for every source (its type's
+/// contract says which of them it takes, and within what bounds). Declared
+/// once: the store's columns, the journal's states and the write commands
+/// are these.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RelationAttributes {
+    /// Free text describing the relation (Kanka's `relation`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// A comment (Umbraco).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// How the owner feels about the target, -100..100 (Kanka).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attitude: Option<i32>,
+    /// A `#rrggbb` colour (Kanka).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colour: Option<String>,
+    /// Pinned on the owner's profile (Kanka).
+    #[serde(default)]
+    pub pinned: bool,
+    /// Visible to admins only.
+    #[serde(default)]
+    pub is_private: bool,
+}
+
+impl RelationAttributes {
+    /// The six as the store's columns name them, in the order it reads them.
+    pub const COLUMNS: [&'static str; 6] = [
+        "label",
+        "comment",
+        "attitude",
+        "colour",
+        "pinned",
+        "is_private",
+    ];
+
+    /// These attributes with the ones `asked` gives instead: a new
+    /// relation's are the defaults with the client's; an update's, the
+    /// relation's with the changes.
+    pub fn with(&self, asked: &Attributes) -> Self {
+        Self {
+            label: asked.label.clone().or_else(|| self.label.clone()),
+            comment: asked.comment.clone().or_else(|| self.comment.clone()),
+            attitude: asked.attitude.or(self.attitude),
+            colour: asked.colour.clone().or_else(|| self.colour.clone()),
+            pinned: asked.pinned.unwrap_or(self.pinned),
+            is_private: asked.is_private.unwrap_or(self.is_private),
+        }
+    }
+}
+
+/// The attributes a write asks for: each one left out (`None`) keeps its
+/// value (an update) or its default (a new relation).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attributes {
+    /// Label.
+    pub label: Option<String>,
+    /// Comment.
+    pub comment: Option<String>,
+    /// Attitude.
+    pub attitude: Option<i32>,
+    /// Colour.
+    pub colour: Option<String>,
+    /// Pinned.
+    pub pinned: Option<bool>,
+    /// Private.
+    pub is_private: Option<bool>,
+}
+
 /// A typed link from one entity to another.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Relation {
@@ -92,18 +164,8 @@ pub struct Relation {
     pub from_id: i64,
     /// The `to` (target, child) entity.
     pub to_id: i64,
-    /// Kanka's `relation` text.
-    pub label: Option<String>,
-    /// Umbraco's comment.
-    pub comment: Option<String>,
-    /// Kanka's attitude, -100..100.
-    pub attitude: Option<i32>,
-    /// `#rrggbb`.
-    pub colour: Option<String>,
-    /// Pinned on the owner's profile (Kanka).
-    pub pinned: bool,
-    /// Visible to admins only.
-    pub is_private: bool,
+    /// Its label, comment, attitude, colour and flags.
+    pub attributes: RelationAttributes,
     /// The paired relation of a two-way relation.
     pub mirror_id: Option<i64>,
     /// Created at.
@@ -121,12 +183,7 @@ impl Relation {
             type_id,
             from_id,
             to_id,
-            label: None,
-            comment: None,
-            attitude: None,
-            colour: None,
-            pinned: false,
-            is_private: false,
+            attributes: RelationAttributes::default(),
             mirror_id: None,
             created_at: at,
             updated_at: at,

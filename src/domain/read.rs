@@ -161,23 +161,6 @@ impl EventFilter {
     }
 }
 
-/// The attributes an update may change; `None` leaves one as it is.
-#[derive(Debug, Clone, Default)]
-pub struct RelationChanges {
-    /// New label.
-    pub label: Option<String>,
-    /// New comment.
-    pub comment: Option<String>,
-    /// New attitude.
-    pub attitude: Option<i32>,
-    /// New colour.
-    pub colour: Option<String>,
-    /// New pinned flag.
-    pub pinned: Option<bool>,
-    /// New private flag.
-    pub is_private: Option<bool>,
-}
-
 /// Whether a page statement also counts the whole list (a `COUNT(*) OVER`
 /// column): only when the count is asked for and the window has no cursor,
 /// since the count needs the whole list in the window. Both executors ask

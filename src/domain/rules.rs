@@ -7,25 +7,8 @@
 //! all and `relate` can report them all.
 
 use super::contract::{CardinalityLimit, DuplicatePolicy, EndpointKind, TextRule};
-use super::model::{Direction, Entity, Relation, RelationType};
+use super::model::{Direction, Entity, Relation, RelationAttributes, RelationType};
 use crate::error::{Rule, Violation};
-
-/// The attributes of a relation a client asked for.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Attributes {
-    /// Label (Kanka's `relation`).
-    pub label: Option<String>,
-    /// Comment (Umbraco).
-    pub comment: Option<String>,
-    /// Attitude.
-    pub attitude: Option<i32>,
-    /// Colour, `#rrggbb`.
-    pub colour: Option<String>,
-    /// Pinned.
-    pub pinned: Option<bool>,
-    /// Private.
-    pub is_private: Option<bool>,
-}
 
 /// A proposed new relation.
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +20,7 @@ pub struct Proposal<'a> {
     /// The `to` end.
     pub to: &'a Entity,
     /// Its attributes.
-    pub attributes: &'a Attributes,
+    pub attributes: &'a RelationAttributes,
     /// A mirror is asked for too.
     pub two_way: bool,
 }
@@ -150,7 +133,11 @@ fn is_hex_colour(c: &str) -> bool {
 
 /// The attribute rules, for a new relation or for the values an update
 /// would leave (`two_way` only for new ones).
-pub fn check_attributes(ty: &RelationType, a: &Attributes, two_way: bool) -> Vec<Violation> {
+pub fn check_attributes(
+    ty: &RelationType,
+    a: &RelationAttributes,
+    two_way: bool,
+) -> Vec<Violation> {
     let rules = &ty.contract.attributes;
     let mut out = Vec::new();
     check_text(
@@ -196,13 +183,13 @@ pub fn check_attributes(ty: &RelationType, a: &Attributes, two_way: bool) -> Vec
             ));
         }
     }
-    if a.pinned == Some(true) && !rules.pinned_allowed {
+    if a.pinned && !rules.pinned_allowed {
         out.push(Violation::new(
             Rule::AttributeNotAllowed,
             "relations of this type cannot be pinned",
         ));
     }
-    if a.is_private == Some(true) && !rules.private_allowed {
+    if a.is_private && !rules.private_allowed {
         out.push(Violation::new(
             Rule::AttributeNotAllowed,
             "relations of this type cannot be private",
@@ -383,7 +370,7 @@ pub fn evaluate(p: &Proposal<'_>, facts: &Facts) -> Verdict {
 
 /// The rules an update of `relation` to `after` (its attributes once the
 /// changes apply) must obey.
-pub fn check_update(ty: &RelationType, after: &Attributes) -> Vec<Violation> {
+pub fn check_update(ty: &RelationType, after: &RelationAttributes) -> Vec<Violation> {
     if let Some(v) = system_managed(ty) {
         return vec![v];
     }
@@ -470,8 +457,8 @@ mod tests {
         }
     }
 
-    fn label(l: &str) -> Attributes {
-        Attributes {
+    fn label(l: &str) -> RelationAttributes {
+        RelationAttributes {
             label: Some(l.to_owned()),
             ..Default::default()
         }
@@ -481,7 +468,7 @@ mod tests {
     fn copper_allows_exactly_the_documented_pairs_in_either_order() {
         let t = ty(&sources::copper::PROFILE, "related");
         let kinds = sources::copper::PROFILE.kinds;
-        let a = Attributes::default();
+        let a = RelationAttributes::default();
         for (i, x) in kinds.iter().enumerate() {
             for y in kinds {
                 let (from, to) = (copper(1, x), copper(2, y));
@@ -514,7 +501,7 @@ mod tests {
         &'a RelationType,
         Entity,
         Entity,
-        Attributes,
+        RelationAttributes,
         bool,
         Vec<Rule>,
     );
@@ -543,7 +530,7 @@ mod tests {
                 &copper_t,
                 copper(1, "person"),
                 copper(2, "company"),
-                Attributes::default(),
+                RelationAttributes::default(),
                 true,
                 vec![Rule::AttributeNotAllowed],
             ),
@@ -552,7 +539,7 @@ mod tests {
                 &copper_t,
                 copper(1, "person"),
                 entity(2, "copper", "other", "company"),
-                Attributes::default(),
+                RelationAttributes::default(),
                 false,
                 vec![Rule::CrossSpace],
             ),
@@ -561,7 +548,7 @@ mod tests {
                 &kanka_t,
                 k(1, "1"),
                 k(2, "1"),
-                Attributes::default(),
+                RelationAttributes::default(),
                 false,
                 vec![Rule::LabelRequired],
             ),
@@ -597,7 +584,7 @@ mod tests {
                 &kanka_t,
                 k(1, "1"),
                 k(2, "1"),
-                Attributes {
+                RelationAttributes {
                     attitude: Some(-100),
                     ..label("x")
                 },
@@ -609,7 +596,7 @@ mod tests {
                 &kanka_t,
                 k(1, "1"),
                 k(2, "1"),
-                Attributes {
+                RelationAttributes {
                     attitude: Some(101),
                     ..label("x")
                 },
@@ -621,7 +608,7 @@ mod tests {
                 &kanka_t,
                 k(1, "1"),
                 k(2, "1"),
-                Attributes {
+                RelationAttributes {
                     colour: Some("#A0b1C2".into()),
                     ..label("x")
                 },
@@ -633,7 +620,7 @@ mod tests {
                 &kanka_t,
                 k(1, "1"),
                 k(2, "1"),
-                Attributes {
+                RelationAttributes {
                     colour: Some("red".into()),
                     ..label("x")
                 },
@@ -663,7 +650,7 @@ mod tests {
                 &kanka_t,
                 k(1, "1"),
                 k(1, "1"),
-                Attributes {
+                RelationAttributes {
                     attitude: Some(500),
                     colour: Some("#12".into()),
                     ..Default::default()
@@ -681,9 +668,9 @@ mod tests {
                 &kanka_t,
                 k(1, "1"),
                 k(2, "1"),
-                Attributes {
-                    is_private: Some(true),
-                    pinned: Some(true),
+                RelationAttributes {
+                    is_private: true,
+                    pinned: true,
                     ..label("x")
                 },
                 true,
@@ -694,7 +681,7 @@ mod tests {
                 &copy_t,
                 u(1, "document"),
                 u(2, "document"),
-                Attributes::default(),
+                RelationAttributes::default(),
                 false,
                 vec![],
             ),
@@ -703,7 +690,7 @@ mod tests {
                 &copy_t,
                 u(1, "media"),
                 u(2, "document"),
-                Attributes::default(),
+                RelationAttributes::default(),
                 false,
                 vec![Rule::PairNotAllowed],
             ),
@@ -712,7 +699,7 @@ mod tests {
                 &copy_t,
                 u(1, "document"),
                 u(2, "document"),
-                Attributes {
+                RelationAttributes {
                     comment: Some(long(1000)),
                     ..Default::default()
                 },
@@ -724,7 +711,7 @@ mod tests {
                 &copy_t,
                 u(1, "document"),
                 u(2, "document"),
-                Attributes {
+                RelationAttributes {
                     comment: Some(long(1001)),
                     ..Default::default()
                 },
@@ -745,7 +732,7 @@ mod tests {
                 &dep_t,
                 u(1, "document"),
                 u(2, "media"),
-                Attributes::default(),
+                RelationAttributes::default(),
                 false,
                 vec![Rule::SystemManaged],
             ),
@@ -778,7 +765,7 @@ mod tests {
         };
         let copper_t = ty(&sources::copper::PROFILE, "related");
         let (p1, c2) = (copper(1, "person"), copper(2, "company"));
-        let none = Attributes::default();
+        let none = RelationAttributes::default();
         let p = Proposal {
             ty: &copper_t,
             from: &p1,
@@ -824,7 +811,7 @@ mod tests {
     #[test]
     fn copper_limits_apply_at_either_end_and_name_the_holder() {
         let t = ty(&sources::copper::PROFILE, "related");
-        let none = Attributes::default();
+        let none = RelationAttributes::default();
         let (person, company, opp, task) = (
             copper(1, "person"),
             copper(2, "company"),
@@ -903,15 +890,15 @@ mod tests {
         let dep_t = ty(&sources::umbraco::PROFILE, "umbMember");
         let rules = |v: Vec<Violation>| v.into_iter().map(|v| v.rule).collect::<Vec<_>>();
         assert_eq!(
-            rules(check_update(&copper_t, &Attributes::default())),
+            rules(check_update(&copper_t, &RelationAttributes::default())),
             vec![Rule::NotUpdatable]
         );
         assert_eq!(
-            rules(check_update(&copy_t, &Attributes::default())),
+            rules(check_update(&copy_t, &RelationAttributes::default())),
             vec![Rule::NotUpdatable]
         );
         assert_eq!(
-            rules(check_update(&dep_t, &Attributes::default())),
+            rules(check_update(&dep_t, &RelationAttributes::default())),
             vec![Rule::SystemManaged]
         );
         assert_eq!(rules(check_update(&kanka_t, &label("ok"))), vec![]);

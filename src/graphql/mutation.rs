@@ -11,9 +11,9 @@ use super::types::contract::{AttributeRules, CardinalityLimit, DuplicatePolicyGq
 use super::types::entity::{EntityObject, EntityRelationEdge};
 use super::types::relation::RelationObject;
 use super::types::relation_type::{RelationTypeObject, load_relation_type};
+use crate::domain::Attributes;
 use crate::domain::Edge;
 use crate::domain::Relation;
-use crate::domain::RelationChanges;
 use crate::domain::{self, GlobalId, NodeType};
 use crate::error::AppResult;
 use crate::service::{self, RelationTypeInput, RelationTypePatch};
@@ -64,15 +64,12 @@ pub struct DeleteEntityPayload {
     pub removed_relation_count: i64,
 }
 
-/// Relates two entities.
-#[derive(InputObject, Debug)]
-pub struct RelateInput {
-    /// The relation type (a `RelationType` id).
-    pub type_id: ID,
-    /// The `from` end (owner, parent), an `Entity` id.
-    pub from_id: ID,
-    /// The `to` end (target, child), an `Entity` id.
-    pub to_id: ID,
+/// A relation's attributes as `relate`, `relateByKey` and
+/// `validateRelation` take them: flattened into their inputs, so the six
+/// fields are declared once for the three (and once more, worded as
+/// changes, for `updateRelation`: `AttributeChangesInput`).
+#[derive(InputObject, Debug, Default)]
+pub struct AttributesInput {
     /// Free text describing the relation (Kanka's `relation`).
     pub label: Option<String>,
     /// A comment (Umbraco).
@@ -85,6 +82,56 @@ pub struct RelateInput {
     pub pinned: Option<bool>,
     /// Make the relation visible to admins only.
     pub is_private: Option<bool>,
+}
+
+/// The attributes `updateRelation` changes, flattened into its input.
+#[derive(InputObject, Debug, Default)]
+pub struct AttributeChangesInput {
+    /// New label.
+    pub label: Option<String>,
+    /// New comment.
+    pub comment: Option<String>,
+    /// New attitude.
+    pub attitude: Option<i32>,
+    /// New colour.
+    pub colour: Option<String>,
+    /// New pinned flag.
+    pub pinned: Option<bool>,
+    /// New private flag.
+    pub is_private: Option<bool>,
+}
+
+/// The attributes asked for, whichever input they came in.
+macro_rules! into_attributes {
+    ($($input:ty),*) => {$(
+        impl From<$input> for Attributes {
+            fn from(a: $input) -> Self {
+                Self {
+                    label: a.label,
+                    comment: a.comment,
+                    attitude: a.attitude,
+                    colour: a.colour,
+                    pinned: a.pinned,
+                    is_private: a.is_private,
+                }
+            }
+        }
+    )*};
+}
+into_attributes!(AttributesInput, AttributeChangesInput);
+
+/// Relates two entities.
+#[derive(InputObject, Debug)]
+pub struct RelateInput {
+    /// The relation type (a `RelationType` id).
+    pub type_id: ID,
+    /// The `from` end (owner, parent), an `Entity` id.
+    pub from_id: ID,
+    /// The `to` end (target, child), an `Entity` id.
+    pub to_id: ID,
+    /// Its attributes (each left out gets its default).
+    #[graphql(flatten)]
+    pub attributes: AttributesInput,
     /// Also create the mirror relation (ends swapped, same attributes), in
     /// the same transaction.
     pub two_way: Option<bool>,
@@ -97,12 +144,7 @@ impl RelateInput {
             type_id: GlobalId::decode_as(&self.type_id, NodeType::RelationType, "typeId")?,
             from_id: GlobalId::decode_as(&self.from_id, NodeType::Entity, "fromId")?,
             to_id: GlobalId::decode_as(&self.to_id, NodeType::Entity, "toId")?,
-            label: self.label,
-            comment: self.comment,
-            attitude: self.attitude,
-            colour: self.colour,
-            pinned: self.pinned,
-            is_private: self.is_private,
+            attributes: self.attributes.into(),
             two_way: self.two_way.unwrap_or(false),
         })
     }
@@ -155,18 +197,9 @@ pub struct RelateByKeyInput {
     pub from: EntityKeyInput,
     /// The `to` end (target, child).
     pub to: EntityKeyInput,
-    /// Free text describing the relation (Kanka's `relation`).
-    pub label: Option<String>,
-    /// A comment (Umbraco).
-    pub comment: Option<String>,
-    /// How the owner feels about the target, -100..100 (Kanka).
-    pub attitude: Option<i32>,
-    /// A `#rrggbb` colour (Kanka).
-    pub colour: Option<String>,
-    /// Pin the relation on the owner's profile (Kanka).
-    pub pinned: Option<bool>,
-    /// Make the relation visible to admins only.
-    pub is_private: Option<bool>,
+    /// Its attributes (each left out gets its default).
+    #[graphql(flatten)]
+    pub attributes: AttributesInput,
     /// Also create the mirror relation (ends swapped, same attributes).
     pub two_way: Option<bool>,
 }
@@ -211,18 +244,9 @@ pub struct UnrelatePayload {
 pub struct UpdateRelationInput {
     /// The relation's global id.
     pub id: ID,
-    /// New label.
-    pub label: Option<String>,
-    /// New comment.
-    pub comment: Option<String>,
-    /// New attitude.
-    pub attitude: Option<i32>,
-    /// New colour.
-    pub colour: Option<String>,
-    /// New pinned flag.
-    pub pinned: Option<bool>,
-    /// New private flag.
-    pub is_private: Option<bool>,
+    /// What to change (each left out stays as it is).
+    #[graphql(flatten)]
+    pub changes: AttributeChangesInput,
     /// Apply the same changes to the mirror. Otherwise the mirror stays as it
     /// is.
     pub sync_mirror: Option<bool>,
@@ -477,12 +501,7 @@ impl Mutation {
         input: RelateByKeyInput,
     ) -> GqlResult<RelatePayload> {
         let attributes = service::Relate {
-            label: input.label,
-            comment: input.comment,
-            attitude: input.attitude,
-            colour: input.colour,
-            pinned: input.pinned,
-            is_private: input.is_private,
+            attributes: input.attributes.into(),
             two_way: input.two_way.unwrap_or(false),
             ..Default::default()
         };
@@ -529,14 +548,7 @@ impl Mutation {
                 principal(ctx),
                 service::UpdateRelation {
                     id,
-                    changes: RelationChanges {
-                        label: input.label,
-                        comment: input.comment,
-                        attitude: input.attitude,
-                        colour: input.colour,
-                        pinned: input.pinned,
-                        is_private: input.is_private,
-                    },
+                    changes: input.changes.into(),
                     sync_mirror: input.sync_mirror.unwrap_or(false),
                 },
             )

@@ -65,7 +65,7 @@ impl Service {
                 store::entities::delete(txn, id).await?;
                 let mut ids: Vec<i64> = all
                     .iter()
-                    .filter(|r| vis.shows(r.is_private))
+                    .filter(|r| vis.shows(r.attributes.is_private))
                     .map(|r| r.id)
                     .collect();
                 ids.sort_unstable();

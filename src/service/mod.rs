@@ -18,15 +18,14 @@ use futures_util::future::BoxFuture;
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 
 use crate::auth::{Principal, Role};
-use crate::domain::RelationChanges;
 use crate::domain::RelationState;
 use crate::domain::Visibility;
 use crate::domain::definition;
-use crate::domain::rules::{self, Attributes, Facts, Holder, Proposal, Verdict};
+use crate::domain::rules::{self, Facts, Holder, Proposal, Verdict};
 use crate::domain::source::check_name;
 use crate::domain::{
-    AttributeRules, CardinalityLimit, Contract, DuplicatePolicy, EndKey, Entity, EntityKey,
-    EventKind, KindPair, NewEvent, Relation, RelationType, Subject,
+    AttributeRules, Attributes, CardinalityLimit, Contract, DuplicatePolicy, EndKey, Entity,
+    EntityKey, EventKind, KindPair, NewEvent, Relation, RelationAttributes, RelationType, Subject,
 };
 use crate::error::{AppError, AppResult, Rule, Violation};
 use crate::sources;
@@ -82,18 +81,8 @@ pub struct Relate {
     pub from_id: i64,
     /// `to` end.
     pub to_id: i64,
-    /// Label.
-    pub label: Option<String>,
-    /// Comment.
-    pub comment: Option<String>,
-    /// Attitude.
-    pub attitude: Option<i32>,
-    /// Colour.
-    pub colour: Option<String>,
-    /// Pinned.
-    pub pinned: Option<bool>,
-    /// Private.
-    pub is_private: Option<bool>,
+    /// The attributes asked for (the others get their defaults).
+    pub attributes: Attributes,
     /// Also write the mirror (to -> from).
     pub two_way: bool,
 }
@@ -114,8 +103,8 @@ pub struct Related {
 pub struct UpdateRelation {
     /// The relation.
     pub id: i64,
-    /// What to change.
-    pub changes: RelationChanges,
+    /// The attributes to change (the others stay as they are).
+    pub changes: Attributes,
     /// Apply the same changes to the mirror.
     pub sync_mirror: bool,
 }

@@ -177,16 +177,18 @@ impl Service {
                 let ends = lock_ends(txn, relation.from_id, relation.to_id).await?;
                 let ends = (&ends.0, &ends.1);
                 let relation = load_relation(txn, input.id, vis).await?;
-                refuse(rules::check_update(&ty, &after(&relation, &input.changes)))?;
-                let updated = store::relations::update(txn, relation.id, &input.changes).await?;
+                let after = relation.attributes.with(&input.changes);
+                refuse(rules::check_update(&ty, &after))?;
+                let updated = store::relations::update(txn, relation.id, &after).await?;
                 let mirror = match updated.mirror_id {
                     Some(m) => store::relations::by_ids(txn, &[m], vis).await?.pop(),
                     None => None,
                 };
                 let (mirror, mirror_before) = match mirror {
                     Some(m) if input.sync_mirror => {
-                        refuse(rules::check_update(&ty, &after(&m, &input.changes)))?;
-                        let synced = store::relations::update(txn, m.id, &input.changes).await?;
+                        let after = m.attributes.with(&input.changes);
+                        refuse(rules::check_update(&ty, &after))?;
+                        let synced = store::relations::update(txn, m.id, &after).await?;
                         (Some(synced), Some(m))
                     }
                     other => (other, None),
@@ -213,18 +215,6 @@ impl Service {
             })
         })
         .await
-    }
-}
-
-/// The attributes `relation` would have once `changes` apply.
-pub(super) fn after(relation: &Relation, changes: &RelationChanges) -> Attributes {
-    Attributes {
-        label: changes.label.clone().or_else(|| relation.label.clone()),
-        comment: changes.comment.clone().or_else(|| relation.comment.clone()),
-        attitude: changes.attitude.or(relation.attitude),
-        colour: changes.colour.clone().or_else(|| relation.colour.clone()),
-        pinned: Some(changes.pinned.unwrap_or(relation.pinned)),
-        is_private: Some(changes.is_private.unwrap_or(relation.is_private)),
     }
 }
 
@@ -284,22 +274,19 @@ pub(super) async fn relate_one<C: ConnectionTrait>(
         Verdict::Refuse(violations) => Err(AppError::Constraint(violations)),
         // An equal relation exists; if the caller cannot see it, say so
         // without handing it over.
-        Verdict::Existing(existing) if existing.is_private && !vis.include_private => Err(
-            AppError::constraint(Rule::Duplicate, "an equal relation exists already"),
-        ),
+        Verdict::Existing(existing) if existing.attributes.is_private && !vis.include_private => {
+            Err(AppError::constraint(
+                Rule::Duplicate,
+                "an equal relation exists already",
+            ))
+        }
         Verdict::Existing(existing) => Ok((existing, false)),
         Verdict::Write => {
-            let a = p.attributes;
             let new = NewRelation {
                 type_id: p.ty.id,
                 from_id: p.from.id,
                 to_id: p.to.id,
-                label: a.label.clone(),
-                comment: a.comment.clone(),
-                attitude: a.attitude,
-                colour: a.colour.clone(),
-                pinned: a.pinned.unwrap_or(false),
-                is_private: a.is_private.unwrap_or(false),
+                attributes: p.attributes.clone(),
             };
             Ok((store::relations::insert(db, &new).await?, true))
         }
@@ -315,21 +302,14 @@ pub(super) async fn relate_in(
     input: Relate,
     vis: Visibility,
 ) -> AppResult<(Related, Vec<NewEvent>)> {
-    if input.is_private == Some(true) && !vis.include_private {
+    if input.attributes.is_private == Some(true) && !vis.include_private {
         return Err(AppError::Forbidden(
             "only admins may create private relations (they could not see them)".to_owned(),
         ));
     }
     let ty = load_type(txn, input.type_id).await?;
     let (from, to) = lock_ends(txn, input.from_id, input.to_id).await?;
-    let attributes = Attributes {
-        label: input.label,
-        comment: input.comment,
-        attitude: input.attitude,
-        colour: input.colour,
-        pinned: input.pinned,
-        is_private: input.is_private,
-    };
+    let attributes = RelationAttributes::default().with(&input.attributes);
     let forward = Proposal {
         ty: &ty,
         from: &from,

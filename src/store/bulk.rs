@@ -11,6 +11,7 @@ use sea_orm::{
 };
 
 use super::models::{entity, relation};
+use crate::domain::RelationAttributes;
 use crate::error::AppResult;
 
 /// An entity row to insert.
@@ -41,12 +42,8 @@ pub struct NewRelationRow {
     pub from_id: i64,
     /// To.
     pub to_id: i64,
-    /// Label.
-    pub label: Option<String>,
-    /// Comment.
-    pub comment: Option<String>,
-    /// Private.
-    pub is_private: bool,
+    /// Its attributes.
+    pub attributes: RelationAttributes,
     /// The mirror's row id (in the same statement).
     pub mirror_id: Option<i64>,
 }
@@ -66,9 +63,11 @@ impl NewRelationRow {
             type_id,
             from_id,
             to_id,
-            label,
-            comment: None,
-            is_private,
+            attributes: RelationAttributes {
+                label,
+                is_private,
+                ..Default::default()
+            },
             mirror_id: None,
         }
     }
@@ -128,20 +127,19 @@ pub async fn insert_relations<C: ConnectionTrait>(
         return Ok(());
     }
     let now = Utc::now();
-    let models = rows.iter().map(|r| relation::ActiveModel {
-        id: Set(r.id),
-        type_id: Set(r.type_id),
-        from_id: Set(r.from_id),
-        to_id: Set(r.to_id),
-        label: Set(r.label.clone()),
-        comment: Set(r.comment.clone()),
-        attitude: Set(None),
-        colour: Set(None),
-        pinned: Set(false),
-        is_private: Set(r.is_private),
-        mirror_id: Set(r.mirror_id),
-        created_at: Set(now),
-        updated_at: Set(now),
+    let models = rows.iter().map(|r| {
+        let mut row = relation::ActiveModel {
+            id: Set(r.id),
+            type_id: Set(r.type_id),
+            from_id: Set(r.from_id),
+            to_id: Set(r.to_id),
+            mirror_id: Set(r.mirror_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        row.set_attributes(&r.attributes);
+        row
     });
     relation::Entity::insert_many(models)
         .exec_without_returning(db)

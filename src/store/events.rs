@@ -568,12 +568,7 @@ pub async fn relations_as_of<C: ConnectionTrait>(
                     type_id: row.try_get_by_index::<Option<i64>>(1)?.unwrap_or_default(),
                     from_id: row.try_get_by_index::<Option<i64>>(3)?.unwrap_or_default(),
                     to_id: row.try_get_by_index::<Option<i64>>(4)?.unwrap_or_default(),
-                    label: state.label,
-                    comment: state.comment,
-                    attitude: state.attitude,
-                    colour: state.colour,
-                    pinned: state.pinned,
-                    is_private: state.is_private,
+                    attributes: state.attributes,
                     mirror_id: state.mirror_id,
                     created_at: row.try_get_by_index(8)?,
                     updated_at: row.try_get_by_index(9)?,
@@ -620,7 +615,7 @@ fn edges_as_of(
 ) -> Vec<crate::domain::Edge> {
     use crate::domain::Direction;
     past.iter()
-        .filter(|p| filter.visibility.shows(p.relation.is_private))
+        .filter(|p| filter.visibility.shows(p.relation.attributes.is_private))
         .filter(|p| {
             filter
                 .type_alias

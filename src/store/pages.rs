@@ -27,7 +27,7 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 use super::sql::Sql;
 use crate::domain::page::Page;
 use crate::domain::read::counts_with_page;
-use crate::domain::{Direction, PageWindow, Relation};
+use crate::domain::{Direction, PageWindow, Relation, RelationAttributes};
 use crate::domain::{Edge, EdgeColumns, EdgeFilter, RelatedRow};
 use crate::error::AppResult;
 
@@ -36,15 +36,8 @@ use crate::error::AppResult;
 fn column_names(columns: EdgeColumns) -> Vec<&'static str> {
     let mut names = vec!["id", "type_id", "from_id", "to_id"];
     if columns.attributes {
-        names.extend([
-            "label",
-            "comment",
-            "attitude",
-            "colour",
-            "pinned",
-            "is_private",
-            "mirror_id",
-        ]);
+        names.extend(RelationAttributes::COLUMNS);
+        names.push("mirror_id");
     }
     if columns.times {
         names.extend(["created_at", "updated_at"]);
@@ -239,12 +232,15 @@ fn decode_edge(
         chrono::DateTime::UNIX_EPOCH,
     );
     if columns.attributes {
-        r.label = row.try_get_by_index(next())?;
-        r.comment = row.try_get_by_index(next())?;
-        r.attitude = row.try_get_by_index(next())?;
-        r.colour = row.try_get_by_index(next())?;
-        r.pinned = row.try_get_by_index(next())?;
-        r.is_private = row.try_get_by_index(next())?;
+        // In the order of `RelationAttributes::COLUMNS`.
+        r.attributes = RelationAttributes {
+            label: row.try_get_by_index(next())?,
+            comment: row.try_get_by_index(next())?,
+            attitude: row.try_get_by_index(next())?,
+            colour: row.try_get_by_index(next())?,
+            pinned: row.try_get_by_index(next())?,
+            is_private: row.try_get_by_index(next())?,
+        };
         r.mirror_id = row.try_get_by_index(next())?;
     }
     if columns.times {

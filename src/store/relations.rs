@@ -11,7 +11,7 @@ use super::models::relation::{self, Column};
 use super::models::relation_type;
 use crate::domain::page::Page;
 use crate::domain::{PageWindow, Relation};
-use crate::domain::{RelationChanges, RelationFilter, Visibility};
+use crate::domain::{RelationAttributes, RelationFilter, Visibility};
 use crate::error::AppResult;
 
 fn visible(q: Select<relation::Entity>, vis: Visibility) -> Select<relation::Entity> {
@@ -159,38 +159,23 @@ pub struct NewRelation {
     pub from_id: i64,
     /// `to` end.
     pub to_id: i64,
-    /// Label.
-    pub label: Option<String>,
-    /// Comment.
-    pub comment: Option<String>,
-    /// Attitude.
-    pub attitude: Option<i32>,
-    /// Colour.
-    pub colour: Option<String>,
-    /// Pinned.
-    pub pinned: bool,
-    /// Private.
-    pub is_private: bool,
+    /// Its attributes.
+    pub attributes: RelationAttributes,
 }
 
 /// Inserts a relation.
 pub async fn insert<C: ConnectionTrait>(db: &C, new: &NewRelation) -> AppResult<Relation> {
     let now = Utc::now();
-    let row = relation::ActiveModel {
+    let mut row = relation::ActiveModel {
         type_id: Set(new.type_id),
         from_id: Set(new.from_id),
         to_id: Set(new.to_id),
-        label: Set(new.label.clone()),
-        comment: Set(new.comment.clone()),
-        attitude: Set(new.attitude),
-        colour: Set(new.colour.clone()),
-        pinned: Set(new.pinned),
-        is_private: Set(new.is_private),
         mirror_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     };
+    row.set_attributes(&new.attributes);
     Ok(Relation::from(
         relation::Entity::insert(row)
             .exec_with_returning(db)
@@ -214,35 +199,18 @@ pub async fn set_mirror<C: ConnectionTrait>(
     ))
 }
 
-/// Applies `changes` to relation `id`.
+/// Sets the attributes of relation `id` to `attributes`.
 pub async fn update<C: ConnectionTrait>(
     db: &C,
     id: i64,
-    changes: &RelationChanges,
+    attributes: &RelationAttributes,
 ) -> AppResult<Relation> {
     let mut row = relation::ActiveModel {
         id: Set(id),
         updated_at: Set(Utc::now()),
         ..Default::default()
     };
-    if let Some(v) = &changes.label {
-        row.label = Set(Some(v.clone()));
-    }
-    if let Some(v) = &changes.comment {
-        row.comment = Set(Some(v.clone()));
-    }
-    if let Some(v) = changes.attitude {
-        row.attitude = Set(Some(v));
-    }
-    if let Some(v) = &changes.colour {
-        row.colour = Set(Some(v.clone()));
-    }
-    if let Some(v) = changes.pinned {
-        row.pinned = Set(v);
-    }
-    if let Some(v) = changes.is_private {
-        row.is_private = Set(v);
-    }
+    row.set_attributes(attributes);
     Ok(Relation::from(
         relation::Entity::update(row).exec(db).await?,
     ))

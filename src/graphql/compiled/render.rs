@@ -400,15 +400,15 @@ impl Writer<'_> {
                 }
                 RelationField::From(sels) => w.entity_by_id(sels, r.from_id)?,
                 RelationField::To(sels) => w.entity_by_id(sels, r.to_id)?,
-                RelationField::Label => w.opt_str(r.label.as_deref()),
-                RelationField::Comment => w.opt_str(r.comment.as_deref()),
-                RelationField::Attitude => match r.attitude {
+                RelationField::Label => w.opt_str(r.attributes.label.as_deref()),
+                RelationField::Comment => w.opt_str(r.attributes.comment.as_deref()),
+                RelationField::Attitude => match r.attributes.attitude {
                     Some(a) => w.int(a),
                     None => w.out.push_str("null"),
                 },
-                RelationField::Colour => w.opt_str(r.colour.as_deref()),
-                RelationField::Pinned => w.bool(r.pinned),
-                RelationField::IsPrivate => w.bool(r.is_private),
+                RelationField::Colour => w.opt_str(r.attributes.colour.as_deref()),
+                RelationField::Pinned => w.bool(r.attributes.pinned),
+                RelationField::IsPrivate => w.bool(r.attributes.is_private),
                 RelationField::CreatedAt => w.time(&r.created_at),
                 RelationField::UpdatedAt => w.time(&r.updated_at),
             }

@@ -136,12 +136,12 @@ pub struct RelationAttributes {
 impl From<&RelationState> for RelationAttributes {
     fn from(s: &RelationState) -> Self {
         Self {
-            label: s.label.clone(),
-            comment: s.comment.clone(),
-            attitude: s.attitude,
-            colour: s.colour.clone(),
-            pinned: s.pinned,
-            is_private: s.is_private,
+            label: s.attributes.label.clone(),
+            comment: s.attributes.comment.clone(),
+            attitude: s.attributes.attitude,
+            colour: s.attributes.colour.clone(),
+            pinned: s.attributes.pinned,
+            is_private: s.attributes.is_private,
             mirror_id: s
                 .mirror_id
                 .map(|m| ID(GlobalId::new(NodeType::Relation, m).encode())),

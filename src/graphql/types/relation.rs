@@ -53,32 +53,32 @@ impl RelationObject {
 
     /// Free text describing the relation (Kanka's `relation`).
     async fn label(&self) -> Option<&str> {
-        self.0.label.as_deref()
+        self.0.attributes.label.as_deref()
     }
 
     /// A comment (Umbraco).
     async fn comment(&self) -> Option<&str> {
-        self.0.comment.as_deref()
+        self.0.attributes.comment.as_deref()
     }
 
     /// How the owner feels about the target, -100..100 (Kanka).
     async fn attitude(&self) -> Option<i32> {
-        self.0.attitude
+        self.0.attributes.attitude
     }
 
     /// A `#rrggbb` colour (Kanka).
     async fn colour(&self) -> Option<&str> {
-        self.0.colour.as_deref()
+        self.0.attributes.colour.as_deref()
     }
 
     /// Pinned on the owner's profile (Kanka).
     async fn pinned(&self) -> bool {
-        self.0.pinned
+        self.0.attributes.pinned
     }
 
     /// Visible to admins only.
     async fn is_private(&self) -> bool {
-        self.0.is_private
+        self.0.attributes.is_private
     }
 
     /// The other half of a two-way relation (same attributes, ends swapped),

@@ -36,15 +36,31 @@ impl From<Model> for crate::domain::Relation {
             type_id: m.type_id,
             from_id: m.from_id,
             to_id: m.to_id,
-            label: m.label,
-            comment: m.comment,
-            attitude: m.attitude,
-            colour: m.colour,
-            pinned: m.pinned,
-            is_private: m.is_private,
+            attributes: crate::domain::RelationAttributes {
+                label: m.label,
+                comment: m.comment,
+                attitude: m.attitude,
+                colour: m.colour,
+                pinned: m.pinned,
+                is_private: m.is_private,
+            },
             mirror_id: m.mirror_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
+    }
+}
+
+impl ActiveModel {
+    /// Sets the attribute columns to `a`: the one place where the columns
+    /// of `RelationAttributes::COLUMNS` are written.
+    pub fn set_attributes(&mut self, a: &crate::domain::RelationAttributes) {
+        use sea_orm::ActiveValue::Set;
+        self.label = Set(a.label.clone());
+        self.comment = Set(a.comment.clone());
+        self.attitude = Set(a.attitude);
+        self.colour = Set(a.colour.clone());
+        self.pinned = Set(a.pinned);
+        self.is_private = Set(a.is_private);
     }
 }
