@@ -27,7 +27,7 @@ pub use model::{
 };
 pub use page::{Cursor, PageArgs, PageWindow};
 pub use read::{
-    Edge, EdgeColumns, EdgeFilter, EntityFilter, EventFilter, RelatedRow, RelationFilter,
-    Visibility, counts_with_page,
+    Edge, EdgeColumns, EdgeFilter, EdgeShape, EntityFilter, EntityShape, EventFilter, ListKey,
+    RelatedRow, RelationFilter, Visibility, counts_with_page,
 };
 pub use source::{DEFAULT_SPACE, IdFormat, IdScope, RelationTypeDef, SourceProfile};

@@ -38,6 +38,23 @@ pub struct Entity {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Entity {
+    /// Entity `id` as read when only its id and name are shown
+    /// ([`crate::domain::EntityShape::Named`]): the other fields are empty.
+    pub fn named(id: i64, name: Option<String>) -> Self {
+        Self {
+            id,
+            source: String::new(),
+            space: String::new(),
+            kind: String::new(),
+            external_id: String::new(),
+            name,
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+        }
+    }
+}
+
 /// The natural key of an entity, already validated against its source's
 /// profile (see [`crate::domain::SourceProfile::entity_key`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

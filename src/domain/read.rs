@@ -168,3 +168,96 @@ impl EventFilter {
 pub fn counts_with_page(window: &super::PageWindow, with_total: bool) -> bool {
     with_total && window.after.is_none() && window.before.is_none()
 }
+
+/// What the edges of a relations page show, so what its statement reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EdgeShape {
+    /// Only cursors and far ends: relation ids and far-end ids.
+    Lean,
+    /// The relation, with these columns.
+    Rows(EdgeColumns),
+}
+
+impl EdgeShape {
+    /// A shape that shows what both show.
+    pub fn union(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::Lean, s) | (s, Self::Lean) => s,
+            (Self::Rows(a), Self::Rows(b)) => Self::Rows(a.union(b)),
+        }
+    }
+}
+
+/// What is shown of an entity read by id, so what its statement reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntityShape {
+    /// Its id and name only (and lists, read on their own).
+    Named,
+    /// The whole row.
+    Row,
+}
+
+impl EntityShape {
+    /// A shape that shows what both show.
+    pub fn union(self, other: Self) -> Self {
+        if self == Self::Row || other == Self::Row {
+            Self::Row
+        } else {
+            Self::Named
+        }
+    }
+}
+
+/// One list a query level asks for, or its size: what both executors hand
+/// `crate::read::level::lists` for a level.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ListKey {
+    /// A page of `Entity.relations` of `anchor`.
+    Relations {
+        /// The entity.
+        anchor: i64,
+        /// Which relations.
+        filter: EdgeFilter,
+        /// Which page.
+        window: super::PageWindow,
+        /// What its edges show.
+        shape: EdgeShape,
+    },
+    /// How many relations `Entity.relations` of `anchor` lists.
+    RelationCount {
+        /// The entity.
+        anchor: i64,
+        /// Which relations.
+        filter: EdgeFilter,
+    },
+    /// A page of `Entity.related` of `anchor`.
+    Related {
+        /// The entity.
+        anchor: i64,
+        /// Through which relations.
+        filter: EdgeFilter,
+        /// Which page.
+        window: super::PageWindow,
+    },
+    /// How many entities `Entity.related` of `anchor` lists.
+    RelatedCount {
+        /// The entity.
+        anchor: i64,
+        /// Through which relations.
+        filter: EdgeFilter,
+    },
+    /// A page of `Query.entities`.
+    Entities {
+        /// Which entities.
+        filter: EntityFilter,
+        /// Which page.
+        window: super::PageWindow,
+        /// What its nodes show.
+        shape: EntityShape,
+    },
+    /// How many entities `Query.entities` lists.
+    EntityCount {
+        /// Which entities.
+        filter: EntityFilter,
+    },
+}

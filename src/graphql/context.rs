@@ -63,14 +63,6 @@ pub fn service<'a>(ctx: &Context<'a>) -> &'a Service {
     ctx.data_unchecked::<Service>()
 }
 
-/// Whether the connection being resolved asks for its `totalCount` and for
-/// its rows (`edges` or `pageInfo`): then the rows' statement counts too.
-pub fn wants_total_with_page(ctx: &Context<'_>) -> bool {
-    let selection = ctx.look_ahead();
-    selection.field("totalCount").exists()
-        && (selection.field("edges").exists() || selection.field("pageInfo").exists())
-}
-
 /// Validates a connection's paging arguments against the configured limits.
 pub fn window(
     ctx: &Context<'_>,

@@ -13,6 +13,7 @@ pub mod mutation;
 pub mod ordering;
 pub mod query;
 pub mod request;
+pub mod shape;
 pub mod subscription;
 pub mod types;
 

@@ -135,6 +135,7 @@ impl Query {
         Ok(EntityConnection::new(
             filter.unwrap_or_default().into(),
             window,
+            crate::graphql::shape::entity_nodes(ctx),
         ))
     }
 

@@ -11,8 +11,8 @@
 use std::collections::HashMap;
 
 use async_graphql::parser::types::{
-    BaseType, ExecutableDocument, Field, OperationDefinition, OperationType, Selection,
-    SelectionSet, VariableDefinition,
+    BaseType, ExecutableDocument, Field, FragmentDefinition, OperationDefinition, OperationType,
+    Selection, SelectionSet, VariableDefinition,
 };
 use async_graphql::{Name, Positioned, Value, Variables};
 
@@ -113,9 +113,6 @@ pub struct Conn<E> {
     pub filter: EdgeFilter,
     /// The page asked for.
     pub window: PageWindow,
-    /// `totalCount` is asked for beside `edges` or `pageInfo`: the page
-    /// statement counts too (as `context::wants_total_with_page`).
-    pub with_total: bool,
     /// `totalCount` is asked for.
     pub wants_total: bool,
     /// `edges` or `pageInfo` is asked for: the page is read.
@@ -309,7 +306,7 @@ pub fn plan(
         return Err(Bail);
     }
     let mut planner = Planner {
-        doc,
+        fragments: &doc.fragments,
         vars: &vars,
         env,
         conns: 0,
@@ -320,6 +317,69 @@ pub fn plan(
         Planner::query_field,
     )?;
     Ok(Plan { fields })
+}
+
+/// Where a field being resolved by async-graphql sits: its operation's
+/// variable definitions and fragments. The general path plans a field's
+/// sub-selection with it, to read what the compiled executor would read
+/// for the same selection ([`sub_selection`]).
+pub struct Scope<'d> {
+    /// The operation's variable definitions.
+    pub variable_definitions: &'d [Positioned<VariableDefinition>],
+    /// The document's fragments.
+    pub fragments: &'d Fragments,
+}
+
+/// Which type a sub-selection is planned as.
+pub enum Of {
+    /// An `Entity`.
+    Entity,
+    /// The fields of one `EntityRelationEdge`.
+    RelationEdge,
+    /// An `EntityConnection` (`Query.entities`).
+    EntityConnection,
+}
+
+/// A planned sub-selection (see [`Of`]).
+pub enum Planned {
+    /// `Of::Entity`.
+    Entity(Sels<EntityField>),
+    /// `Of::RelationEdge`.
+    RelationEdge(Sels<EntityRelationEdgeField>),
+    /// `Of::EntityConnection`.
+    EntityConnection(Sels<ListField<EntityEdgeField>>),
+}
+
+/// Plans `set`, the selection of a field async-graphql resolves, as the
+/// compiled executor plans the same selection; `Bail` when it holds what the
+/// compiled executor does not answer (the caller then reads everything).
+pub fn sub_selection(
+    scope: &Scope<'_>,
+    env: &Env<'_>,
+    set: &SelectionSet,
+    of: Of,
+) -> Result<Planned, Bail> {
+    let vars = Vars::new(scope.variable_definitions, env.variables)?;
+    let mut planner = Planner {
+        fragments: scope.fragments,
+        vars: &vars,
+        env,
+        conns: 0,
+    };
+    let sets = [(set, true)];
+    Ok(match of {
+        Of::Entity => Planned::Entity(planner.fields(&sets, "Entity", Planner::entity_field)?),
+        Of::RelationEdge => Planned::RelationEdge(planner.fields(
+            &sets,
+            "EntityRelationEdge",
+            Planner::relation_edge_field,
+        )?),
+        Of::EntityConnection => {
+            Planned::EntityConnection(planner.fields(&sets, "EntityConnection", |p, f, s| {
+                p.list_field(f, s, "EntityEdge", Planner::entity_edge_field)
+            })?)
+        }
+    })
 }
 
 /// The request's variables, defaults applied, each checked against its
@@ -500,8 +560,11 @@ type Merged<'d> = Vec<(Name, Vec<(&'d Field, bool)>)>;
 /// live.
 type Subs<'d> = Vec<(&'d SelectionSet, bool)>;
 
+/// A document's fragments, by name.
+type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
+
 struct Planner<'d, 'e> {
-    doc: &'d ExecutableDocument,
+    fragments: &'d Fragments,
     vars: &'e Vars,
     env: &'e Env<'e>,
     conns: usize,
@@ -590,11 +653,7 @@ impl<'d, 'e> Planner<'d, 'e> {
                         self.collect(&[set], type_name, out, depth + 1)?;
                     }
                     Selection::FragmentSpread(s) => {
-                        let frag = self
-                            .doc
-                            .fragments
-                            .get(&s.node.fragment_name.node)
-                            .ok_or(Bail)?;
+                        let frag = self.fragments.get(&s.node.fragment_name.node).ok_or(Bail)?;
                         if !frag.node.directives.is_empty() {
                             return Err(Bail);
                         }
@@ -771,12 +830,10 @@ impl<'d, 'e> Planner<'d, 'e> {
         let has = |pred: fn(&ListField<E>) -> bool| fields.iter().any(|s| pred(&s.field));
         let wants_total = has(|f| matches!(f, ListField::TotalCount));
         let reads_page = has(|f| matches!(f, ListField::Edges(_) | ListField::PageInfo(_)));
-        let with_total = wants_total && reads_page;
         Ok(Conn {
             id,
             filter,
             window,
-            with_total,
             wants_total,
             reads_page,
             fields,

@@ -13,8 +13,9 @@ use super::plan::{
     Bail, EntityEdgeField, EntityField, EntityRelationEdgeField, ListField, PageInfoField, Plan,
     QueryField, RelationField, RelationTypeField, Sels,
 };
-use super::{Data, EntityRow, Root};
+use super::{Data, Root, entity_shape};
 use crate::domain::Edge;
+use crate::domain::EntityShape;
 use crate::domain::page::Page;
 use crate::domain::{Cursor, Direction, Entity, GlobalId, NodeType, Relation, RelationType};
 
@@ -93,6 +94,15 @@ enum EntityRef<'a> {
 }
 
 impl<'a> EntityRef<'a> {
+    /// `e` as read for `shape`: only its id and name when that is all the
+    /// shape reads (whatever else the row holds).
+    fn of(e: &'a Entity, shape: EntityShape) -> Self {
+        match shape {
+            EntityShape::Row => Self::Full(e),
+            EntityShape::Named => Self::Named(e.id, e.name.as_deref()),
+        }
+    }
+
     fn id(self) -> i64 {
         match self {
             Self::Full(e) => e.id,
@@ -175,27 +185,18 @@ impl Writer<'_> {
             (QueryField::Entity { fields, .. }, Root::Entity(id)) => {
                 self.entity(fields, EntityRef::Full(id))?
             }
-            (QueryField::Entities { fields, .. }, Root::Entities(page, total)) => self.list(
-                fields,
-                "EntityConnection",
-                page,
-                *total,
-                |e| e.id,
-                |w, sels, e| {
-                    w.entity_edge(sels, "EntityEdge", e.id, e.id, Some(EntityRef::Full(e)))
-                },
-            )?,
-            (QueryField::Entities { fields, .. }, Root::EntityNames(page, total)) => self.list(
-                fields,
-                "EntityConnection",
-                page,
-                *total,
-                |e| e.0,
-                |w, sels, (id, name)| {
-                    let e = EntityRef::Named(*id, name.as_deref());
-                    w.entity_edge(sels, "EntityEdge", *id, *id, Some(e))
-                },
-            )?,
+            (QueryField::Entities { fields, .. }, Root::Entities(page, shape, total)) => self
+                .list(
+                    fields,
+                    "EntityConnection",
+                    page,
+                    *total,
+                    |e| e.id,
+                    |w, sels, e| {
+                        let e = EntityRef::of(e, *shape);
+                        w.entity_edge(sels, "EntityEdge", e.id(), e.id(), Some(e))
+                    },
+                )?,
             _ => return Err(Bail),
         }
         Ok(())
@@ -218,7 +219,7 @@ impl Writer<'_> {
                     const TYPE: &str = "EntityRelationConnection";
                     if let Some(keys) = w.data.relation_keys.get(&(conn.id, id)).cloned() {
                         // A lean page: the edges read only ids and far ends.
-                        let total = w.total(conn.id, id, conn.with_total, &keys);
+                        let total = w.total(conn.id, id);
                         w.list(
                             &conn.fields,
                             TYPE,
@@ -229,7 +230,7 @@ impl Writer<'_> {
                         )?;
                     } else {
                         let page = page(&w.data.relation_pages, conn.reads_page, conn.id, id)?;
-                        let total = w.total(conn.id, id, conn.with_total, &page);
+                        let total = w.total(conn.id, id);
                         w.list(
                             &conn.fields,
                             TYPE,
@@ -250,7 +251,7 @@ impl Writer<'_> {
                 }
                 EntityField::Related(conn) => {
                     let page = page(&w.data.related_pages, conn.reads_page, conn.id, id)?;
-                    let total = w.total(conn.id, id, conn.with_total, &page);
+                    let total = w.total(conn.id, id);
                     w.list(
                         &conn.fields,
                         "RelatedEntityConnection",
@@ -290,22 +291,16 @@ impl Writer<'_> {
         })
     }
 
-    /// The `totalCount` of connection `conn` at `anchor`: with its page when
-    /// the page statement counted, else from its own statement.
-    fn total<T>(&self, conn: usize, anchor: i64, with_total: bool, page: &Page<T>) -> Option<u64> {
-        match page.total {
-            Some(t) if with_total => Some(t),
-            _ => self.data.counts.get(&(conn, anchor)).copied(),
-        }
+    /// The `totalCount` of connection `conn` at `anchor`.
+    fn total(&self, conn: usize, anchor: i64) -> Option<u64> {
+        self.data.counts.get(&(conn, anchor)).copied()
     }
 
     fn entity_by_id(&mut self, fields: &Sels<EntityField>, id: i64) -> Result<(), Bail> {
         let data = self.data;
-        let e = match data.entities.get(&id).ok_or(Bail)? {
-            EntityRow::Full(e) => EntityRef::Full(e),
-            EntityRow::Named(name) => EntityRef::Named(id, name.as_deref()),
-        };
-        self.entity(fields, e)
+        let shape = entity_shape(fields);
+        let e = data.entities.get(&(id, shape)).ok_or(Bail)?;
+        self.entity(fields, EntityRef::of(e, shape))
     }
 
     /// A connection object over `page`.

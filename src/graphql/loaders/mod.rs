@@ -7,48 +7,36 @@
 
 use std::collections::HashMap;
 
-use crate::domain::EdgeFilter;
-use crate::domain::Visibility;
+use crate::domain::{EntityShape, ListKey, Visibility};
 use crate::error::AppResult;
 use crate::read::Reader;
 use crate::service::Service;
 
 mod batch;
 mod entity_by_id;
-mod related_count_by_entity;
-mod related_page_by_entity;
+mod list_by_key;
 mod relation_by_id;
-mod relation_count_by_entity;
-mod relation_page_by_entity;
 mod relation_type_by_id;
 mod relations_as_of_by_entity;
 
 pub use batch::{BatchQueue, DataLoader, Driven, Loader};
 pub use entity_by_id::EntityByIdLoader;
-pub use related_count_by_entity::RelatedCountByEntityLoader;
-pub use related_page_by_entity::RelatedPageByEntityLoader;
+pub use list_by_key::ListByKeyLoader;
 pub use relation_by_id::RelationByIdLoader;
-pub use relation_count_by_entity::RelationCountByEntityLoader;
-pub use relation_page_by_entity::{EdgeQuery, RelationPageByEntityLoader};
 pub use relation_type_by_id::RelationTypeByIdLoader;
 pub use relations_as_of_by_entity::RelationsAsOfByEntityLoader;
 
 /// The loaders of one request.
 pub struct Loaders {
-    /// Entities by row id.
-    pub entity: DataLoader<i64, EntityByIdLoader>,
+    /// Entities by row id, each read as its field shows it.
+    pub entity: DataLoader<(i64, EntityShape), EntityByIdLoader>,
     /// Relations by row id (visible ones only).
     pub relation: DataLoader<i64, RelationByIdLoader>,
     /// Relation types by row id.
     pub relation_type: DataLoader<i64, RelationTypeByIdLoader>,
-    /// Pages of `Entity.relations`.
-    pub relation_page: DataLoader<(i64, EdgeQuery), RelationPageByEntityLoader>,
-    /// `Entity.relations.totalCount`.
-    pub relation_count: DataLoader<(i64, EdgeFilter), RelationCountByEntityLoader>,
-    /// Pages of `Entity.related`.
-    pub related_page: DataLoader<(i64, EdgeQuery), RelatedPageByEntityLoader>,
-    /// `Entity.related.totalCount`.
-    pub related_count: DataLoader<(i64, EdgeFilter), RelatedCountByEntityLoader>,
+    /// The pages and counts of `Entity.relations`, `Entity.related` and
+    /// `Query.entities`.
+    pub lists: DataLoader<ListKey, ListByKeyLoader>,
     /// Entities' relations as they stood at a moment (`asOf`).
     pub relations_as_of:
         DataLoader<(i64, chrono::DateTime<chrono::Utc>), RelationsAsOfByEntityLoader>,
@@ -83,10 +71,7 @@ impl Loaders {
             entity: loader!(EntityByIdLoader(s())),
             relation: loader!(RelationByIdLoader(s(), visibility)),
             relation_type: loader!(RelationTypeByIdLoader(s(), service.clone())),
-            relation_page: loader!(RelationPageByEntityLoader(s())),
-            relation_count: loader!(RelationCountByEntityLoader(s())),
-            related_page: loader!(RelatedPageByEntityLoader(s())),
-            related_count: loader!(RelatedCountByEntityLoader(s())),
+            lists: loader!(ListByKeyLoader(s())),
             relations_as_of: loader!(RelationsAsOfByEntityLoader(s())),
             queue,
             reader,

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use super::scalars::DateTime;
 use async_graphql::{Context, Enum, ID, InputObject, Object};
-use tokio::sync::OnceCell;
 
 use super::connection::PageInfo;
 use super::event::{EventConnection, EventWindow};
@@ -14,10 +13,12 @@ use crate::domain::{Cursor, Entity, GlobalId, NodeType, PageWindow};
 use crate::error::AppError;
 use crate::graphql::context::{self, loaders, page_cost};
 use crate::graphql::errors::GqlResult;
-use crate::graphql::loaders::EdgeQuery;
+use crate::graphql::shape;
+use crate::read::level::Listed;
 
-use crate::domain::EntityFilter;
-use crate::domain::{Edge, EdgeFilter, RelatedRow};
+use crate::domain::{
+    Edge, EdgeFilter, EdgeShape, EntityFilter, EntityShape, ListKey, RelatedRow, Relation,
+};
 
 /// Which way a relation points, seen from one entity.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -38,11 +39,12 @@ pub enum DirectionGql {
 /// character...) that relations connect.
 pub struct EntityObject(pub Arc<Entity>);
 
-/// Loads entity `id` through the request's loader; `NOT_FOUND` if it is gone.
+/// Loads entity `id` through the request's loader, as the current field
+/// (whose value it is) shows it; `NOT_FOUND` if it is gone.
 pub async fn load_entity(ctx: &Context<'_>, id: i64) -> GqlResult<EntityObject> {
     loaders(ctx)
         .entity
-        .load_one(id)
+        .load_one((id, shape::entity(ctx)))
         .await?
         .map(EntityObject)
         .ok_or_else(|| AppError::not_found(format!("no entity with id {id}")).into())
@@ -148,16 +150,13 @@ impl EntityObject {
         Ok(EntityRelationConnection {
             as_of: as_of.map(|t| t.0),
             anchor: self.0.id,
-            query: EdgeQuery {
-                filter: EdgeFilter {
-                    type_alias,
-                    direction: direction.unwrap_or(DirectionGql::Both).into(),
-                    other_kind,
-                    visibility: context::visibility(ctx),
-                },
-                window,
-                with_total: context::wants_total_with_page(ctx),
+            filter: EdgeFilter {
+                type_alias,
+                direction: direction.unwrap_or(DirectionGql::Both).into(),
+                other_kind,
+                visibility: context::visibility(ctx),
             },
+            window,
         })
     }
 
@@ -192,16 +191,13 @@ impl EntityObject {
         Ok(RelatedEntityConnection {
             as_of: as_of.map(|t| t.0),
             anchor: self.0.id,
-            query: EdgeQuery {
-                filter: EdgeFilter {
-                    type_alias,
-                    direction: direction.unwrap_or(DirectionGql::Both).into(),
-                    other_kind: kind,
-                    visibility: context::visibility(ctx),
-                },
-                window,
-                with_total: context::wants_total_with_page(ctx),
+            filter: EdgeFilter {
+                type_alias,
+                direction: direction.unwrap_or(DirectionGql::Both).into(),
+                other_kind: kind,
+                visibility: context::visibility(ctx),
             },
+            window,
         })
     }
 }
@@ -222,25 +218,72 @@ async fn past(
 /// A page of an entity's relations.
 pub struct EntityRelationConnection {
     anchor: i64,
-    query: EdgeQuery,
+    filter: EdgeFilter,
+    window: PageWindow,
     /// Read from the journal as of this moment (`asOf`), not the store.
     as_of: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// Loads `key` of the request's lists; what it reads to is for `pick` to
+/// take apart (`NOT_FOUND`-free: every key reads to its kind).
+async fn listed(ctx: &Context<'_>, key: ListKey) -> GqlResult<Arc<Listed>> {
+    loaders(ctx).lists.load_one(key).await?.ok_or_else(|| {
+        AppError::internal(std::io::Error::other("a list key read to nothing")).into()
+    })
+}
+
+/// A list's size, through the request's lists.
+async fn count(ctx: &Context<'_>, key: ListKey) -> GqlResult<u64> {
+    match &*listed(ctx, key).await? {
+        Listed::Count(n) => Ok(*n),
+        _ => Err(AppError::internal(std::io::Error::other("a count read to a page")).into()),
+    }
+}
+
 impl EntityRelationConnection {
-    async fn page(&self, ctx: &Context<'_>) -> GqlResult<Arc<Page<Edge>>> {
+    /// The page, as edges showing `shape` (lean pages as bare relations that
+    /// hold their ids and ends only: their edges show no more).
+    async fn page(&self, ctx: &Context<'_>, shape: EdgeShape) -> GqlResult<Arc<Page<Edge>>> {
         if let Some(at) = self.as_of {
             let past = past(ctx, self.anchor, at).await?;
-            let q = &self.query;
-            let page =
-                crate::read::events::relation_page_as_of(&past, self.anchor, &q.filter, &q.window);
+            let page = crate::read::events::relation_page_as_of(
+                &past,
+                self.anchor,
+                &self.filter,
+                &self.window,
+            );
             return Ok(Arc::new(page));
         }
-        Ok(loaders(ctx)
-            .relation_page
-            .load_one((self.anchor, self.query.clone()))
-            .await?
-            .unwrap_or_else(|| Arc::new(Page::empty())))
+        let key = ListKey::Relations {
+            anchor: self.anchor,
+            filter: self.filter.clone(),
+            window: self.window,
+            shape,
+        };
+        match &*listed(ctx, key).await? {
+            Listed::Relations(page) => Ok(page.clone()),
+            Listed::RelationKeys(keys) => {
+                let anchor = self.anchor;
+                let at = chrono::DateTime::UNIX_EPOCH;
+                Ok(Arc::new(Page {
+                    items: keys
+                        .items
+                        .iter()
+                        .map(|r| Edge {
+                            relation: Arc::new(Relation::bare(r.key, 0, anchor, r.other_id, at)),
+                            bidirectional: false,
+                        })
+                        .collect(),
+                    has_next: keys.has_next,
+                    has_previous: keys.has_previous,
+                    total: keys.total,
+                }))
+            }
+            _ => Err(AppError::internal(std::io::Error::other(
+                "a relation page read to another list",
+            ))
+            .into()),
+        }
     }
 }
 
@@ -251,7 +294,7 @@ impl EntityRelationConnection {
     async fn edges(&self, ctx: &Context<'_>) -> GqlResult<Vec<EntityRelationEdge>> {
         let anchor = self.anchor;
         Ok(self
-            .page(ctx)
+            .page(ctx, shape::relation_edges(ctx))
             .await?
             .items
             .iter()
@@ -264,25 +307,26 @@ impl EntityRelationConnection {
 
     /// Where this page sits in the list.
     async fn page_info(&self, ctx: &Context<'_>) -> GqlResult<PageInfo> {
-        Ok(PageInfo::of(&*self.page(ctx).await?, |e| e.relation.id))
+        Ok(PageInfo::of(
+            &*self.page(ctx, EdgeShape::Lean).await?,
+            |e| e.relation.id,
+        ))
     }
 
     /// How many relations match, over all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
-        // A page counted with its list (no cursor) or read as of a moment
-        // carries the total; otherwise it is counted on its own at once, in
-        // the same batch as the other lists' counts of this level.
-        let counted = crate::domain::counts_with_page(&self.query.window, self.query.with_total);
-        if (counted || self.as_of.is_some())
-            && let Some(total) = self.page(ctx).await?.total
-        {
-            return Ok(total);
+        if self.as_of.is_some() {
+            // A page read as of a moment carries its list's size.
+            return Ok(self.page(ctx, EdgeShape::Lean).await?.total.unwrap_or(0));
         }
-        Ok(loaders(ctx)
-            .relation_count
-            .load_one((self.anchor, self.query.filter.clone()))
-            .await?
-            .map_or(0, |n| *n))
+        count(
+            ctx,
+            ListKey::RelationCount {
+                anchor: self.anchor,
+                filter: self.filter.clone(),
+            },
+        )
+        .await
     }
 }
 
@@ -331,7 +375,8 @@ impl EntityRelationEdge {
 /// A page of the entities related to an entity.
 pub struct RelatedEntityConnection {
     anchor: i64,
-    query: EdgeQuery,
+    filter: EdgeFilter,
+    window: PageWindow,
     /// Read from the journal as of this moment (`asOf`), not the store.
     as_of: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -340,16 +385,26 @@ impl RelatedEntityConnection {
     async fn page(&self, ctx: &Context<'_>) -> GqlResult<Arc<Page<RelatedRow>>> {
         if let Some(at) = self.as_of {
             let past = past(ctx, self.anchor, at).await?;
-            let q = &self.query;
-            let page =
-                crate::read::events::related_page_as_of(&past, self.anchor, &q.filter, &q.window);
+            let page = crate::read::events::related_page_as_of(
+                &past,
+                self.anchor,
+                &self.filter,
+                &self.window,
+            );
             return Ok(Arc::new(page));
         }
-        Ok(loaders(ctx)
-            .related_page
-            .load_one((self.anchor, self.query.clone()))
-            .await?
-            .unwrap_or_else(|| Arc::new(Page::empty())))
+        let key = ListKey::Related {
+            anchor: self.anchor,
+            filter: self.filter.clone(),
+            window: self.window,
+        };
+        match &*listed(ctx, key).await? {
+            Listed::Related(page) => Ok(page.clone()),
+            _ => Err(AppError::internal(std::io::Error::other(
+                "a related page read to another list",
+            ))
+            .into()),
+        }
     }
 }
 
@@ -375,20 +430,18 @@ impl RelatedEntityConnection {
 
     /// How many distinct entities are related, over all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
-        // A page counted with its list (no cursor) or read as of a moment
-        // carries the total; otherwise it is counted on its own at once, in
-        // the same batch as the other lists' counts of this level.
-        let counted = crate::domain::counts_with_page(&self.query.window, self.query.with_total);
-        if (counted || self.as_of.is_some())
-            && let Some(total) = self.page(ctx).await?.total
-        {
-            return Ok(total);
+        if self.as_of.is_some() {
+            // A page read as of a moment carries its list's size.
+            return Ok(self.page(ctx).await?.total.unwrap_or(0));
         }
-        Ok(loaders(ctx)
-            .related_count
-            .load_one((self.anchor, self.query.filter.clone()))
-            .await?
-            .map_or(0, |n| *n))
+        count(
+            ctx,
+            ListKey::RelatedCount {
+                anchor: self.anchor,
+                filter: self.filter.clone(),
+            },
+        )
+        .await
     }
 }
 
@@ -437,26 +490,34 @@ impl From<EntityFilterInput> for EntityFilter {
 pub struct EntityConnection {
     filter: EntityFilter,
     window: PageWindow,
-    page: OnceCell<Page<Entity>>,
+    /// What the page's nodes show (in every `edges` of the field).
+    shape: EntityShape,
 }
 
 impl EntityConnection {
-    /// The connection of the entities matching `filter`, paged by `window`.
-    pub fn new(filter: EntityFilter, window: PageWindow) -> Self {
+    /// The connection of the entities matching `filter`, paged by `window`,
+    /// whose nodes show `shape`.
+    pub fn new(filter: EntityFilter, window: PageWindow, shape: EntityShape) -> Self {
         Self {
             filter,
             window,
-            page: OnceCell::new(),
+            shape,
         }
     }
 
-    async fn page(&self, ctx: &Context<'_>) -> GqlResult<&Page<Entity>> {
-        Ok(self
-            .page
-            .get_or_try_init(|| async {
-                crate::read::entities::page(context::reader(ctx), &self.filter, &self.window).await
-            })
-            .await?)
+    async fn page(&self, ctx: &Context<'_>) -> GqlResult<Arc<Page<Entity>>> {
+        let key = ListKey::Entities {
+            filter: self.filter.clone(),
+            window: self.window,
+            shape: self.shape,
+        };
+        match &*listed(ctx, key).await? {
+            Listed::Entities(page) => Ok(page.clone()),
+            _ => Err(AppError::internal(std::io::Error::other(
+                "an entity page read to another list",
+            ))
+            .into()),
+        }
     }
 }
 
@@ -477,12 +538,18 @@ impl EntityConnection {
 
     /// Where this page sits in the list.
     async fn page_info(&self, ctx: &Context<'_>) -> GqlResult<PageInfo> {
-        Ok(PageInfo::of(self.page(ctx).await?, |e| e.id))
+        Ok(PageInfo::of(&*self.page(ctx).await?, |e| e.id))
     }
 
     /// How many entities match, over all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
-        Ok(crate::read::entities::count(context::reader(ctx), &self.filter).await?)
+        count(
+            ctx,
+            ListKey::EntityCount {
+                filter: self.filter.clone(),
+            },
+        )
+        .await
     }
 }
 

@@ -108,7 +108,7 @@ impl EventEnd {
     async fn current(&self, ctx: &Context<'_>) -> GqlResult<Option<EntityObject>> {
         Ok(loaders(ctx)
             .entity
-            .load_one(self.row_id)
+            .load_one((self.row_id, crate::graphql::shape::entity(ctx)))
             .await?
             .map(EntityObject))
     }

@@ -27,7 +27,7 @@ pub async fn load_node(ctx: &Context<'_>, id: GlobalId) -> GqlResult<Option<Node
     Ok(match id.node_type {
         NodeType::Entity => l
             .entity
-            .load_one(id.id)
+            .load_one((id.id, crate::graphql::shape::entity(ctx)))
             .await?
             .map(|e| Node::Entity(EntityObject(e))),
         NodeType::Relation => l

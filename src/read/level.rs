@@ -1,0 +1,317 @@
+//! The reads of one query level, decided in one place for both executors.
+//!
+//! A level of a query asks for lists (pages and counts of
+//! `Entity.relations`, `Entity.related`, `Query.entities`) and for the
+//! entities its edges lead to. The compiled executor hands a whole level to
+//! these functions; async-graphql's resolvers reach them through the
+//! per-request dataloaders, whose batch is the level. Which statements run
+//! is decided here from what the level asks for, so both executors run the
+//! same statements for the same query, and a new argument or field is read
+//! the same way whichever executor renders it:
+//!
+//! - the pages of one kind with the same filter and window are one
+//!   statement for all their anchors, reading what any of them shows
+//!   ([`EdgeShape::union`]): only cursors and far ends when none shows more
+//!   (`store::pages::relation_keys`), else the columns their edges show;
+//! - a count is read with a page of its list when the level reads one for
+//!   its anchor, filter and a window without a cursor (a `COUNT(*) OVER`
+//!   column of that statement), else with the other counts of its filter
+//!   in one statement;
+//! - entities by id are one statement, reading the whole rows when any of
+//!   them shows more than its id and name ([`EntityShape::union`]).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::Reader;
+use crate::domain::page::Page;
+use crate::domain::{
+    Edge, EdgeFilter, EdgeShape, Entity, EntityFilter, EntityShape, ListKey, PageWindow,
+    RelatedRow, counts_with_page,
+};
+use crate::error::AppResult;
+use crate::store;
+
+/// What a [`ListKey`] reads to.
+#[derive(Debug, Clone)]
+pub enum Listed {
+    /// A page of relations, read with the columns its level shows.
+    Relations(Arc<Page<Edge>>),
+    /// A page of relations read lean: relation ids and far ends.
+    RelationKeys(Arc<Page<RelatedRow>>),
+    /// A page of related entities.
+    Related(Arc<Page<RelatedRow>>),
+    /// A page of `Query.entities` (rows as their shape reads them).
+    Entities(Arc<Page<Entity>>),
+    /// A list's size.
+    Count(u64),
+}
+
+/// What a page shows, as far as its statement's columns go: what a group
+/// of pages reads is what any of them shows.
+trait Shape: Copy {
+    fn union(self, other: Self) -> Self;
+}
+
+impl Shape for EdgeShape {
+    fn union(self, other: Self) -> Self {
+        EdgeShape::union(self, other)
+    }
+}
+
+impl Shape for EntityShape {
+    fn union(self, other: Self) -> Self {
+        EntityShape::union(self, other)
+    }
+}
+
+/// Related entities are read one way.
+impl Shape for () {
+    fn union(self, _: Self) -> Self {}
+}
+
+/// The pages of one kind that share a filter and a window: one statement.
+struct Group<'k, F, S> {
+    filter: &'k F,
+    window: &'k PageWindow,
+    shape: S,
+    anchors: Vec<i64>,
+    pages: Vec<(i64, &'k ListKey)>,
+    /// Counts read with this statement.
+    counts: Vec<(i64, &'k ListKey)>,
+}
+
+impl<'k, F: PartialEq, S: Shape> Group<'k, F, S> {
+    fn add(
+        groups: &mut Vec<Self>,
+        key: &'k ListKey,
+        (anchor, filter, window, shape): (i64, &'k F, &'k PageWindow, S),
+    ) {
+        let g = match groups
+            .iter_mut()
+            .position(|g| g.filter == filter && g.window == window)
+        {
+            Some(i) => &mut groups[i],
+            None => {
+                groups.push(Self {
+                    filter,
+                    window,
+                    shape,
+                    anchors: Vec::new(),
+                    pages: Vec::new(),
+                    counts: Vec::new(),
+                });
+                let last = groups.len() - 1;
+                &mut groups[last]
+            }
+        };
+        g.shape = g.shape.union(shape);
+        g.anchors.push(anchor);
+        g.pages.push((anchor, key));
+    }
+
+    fn anchors(&self) -> Vec<i64> {
+        let mut a = self.anchors.clone();
+        a.sort_unstable();
+        a.dedup();
+        a
+    }
+}
+
+/// Counts of one filter not read with a page: one statement.
+type CountGroup<'k, F> = (&'k F, Vec<(i64, &'k ListKey)>);
+
+/// Gives each count to the first page group of its filter whose window has
+/// no cursor and that reads its anchor; returns the rest, by filter.
+fn fold_counts<'k, F: PartialEq, S>(
+    groups: &mut [Group<'k, F, S>],
+    counts: Vec<(i64, &'k F, &'k ListKey)>,
+) -> Vec<CountGroup<'k, F>> {
+    let mut rest: Vec<CountGroup<'k, F>> = Vec::new();
+    for (anchor, filter, key) in counts {
+        let with_page = groups.iter_mut().find(|g| {
+            g.filter == filter && counts_with_page(g.window, true) && g.anchors.contains(&anchor)
+        });
+        match with_page {
+            Some(g) => g.counts.push((anchor, key)),
+            None => match rest.iter_mut().find(|(f, _)| *f == filter) {
+                Some((_, keys)) => keys.push((anchor, key)),
+                None => rest.push((filter, vec![(anchor, key)])),
+            },
+        }
+    }
+    rest
+}
+
+/// Hands out a group's pages (one statement's result) to its keys, and its
+/// counts from the pages' totals.
+fn spread<T, F, S>(
+    out: &mut HashMap<ListKey, Listed>,
+    group: &Group<'_, F, S>,
+    pages: HashMap<i64, Page<T>>,
+    wrap: impl Fn(Arc<Page<T>>) -> Listed,
+) {
+    let pages: HashMap<i64, Arc<Page<T>>> =
+        pages.into_iter().map(|(a, p)| (a, Arc::new(p))).collect();
+    for (anchor, key) in &group.pages {
+        let page = pages
+            .get(anchor)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(Page::empty()));
+        out.insert((*key).clone(), wrap(page));
+    }
+    for (anchor, key) in &group.counts {
+        let total = pages.get(anchor).and_then(|p| p.total).unwrap_or(0);
+        out.insert((*key).clone(), Listed::Count(total));
+    }
+}
+
+fn anchors_of(keys: &[(i64, &ListKey)]) -> Vec<i64> {
+    let mut a: Vec<i64> = keys.iter().map(|(a, _)| *a).collect();
+    a.sort_unstable();
+    a.dedup();
+    a
+}
+
+/// Reads the lists of one level, each key once (see the module docs for
+/// which statements run).
+pub async fn lists(reader: &Reader, keys: &[ListKey]) -> AppResult<HashMap<ListKey, Listed>> {
+    let mut relations: Vec<Group<'_, EdgeFilter, EdgeShape>> = Vec::new();
+    let mut related: Vec<Group<'_, EdgeFilter, ()>> = Vec::new();
+    let mut entities: Vec<Group<'_, EntityFilter, EntityShape>> = Vec::new();
+    let (mut relation_counts, mut related_counts) = (Vec::new(), Vec::new());
+    let mut entity_counts: Vec<&EntityFilter> = Vec::new();
+    let mut entity_count_keys: Vec<&ListKey> = Vec::new();
+    for key in keys {
+        match key {
+            ListKey::Relations {
+                anchor,
+                filter,
+                window,
+                shape,
+            } => Group::add(&mut relations, key, (*anchor, filter, window, *shape)),
+            ListKey::RelationCount { anchor, filter } => {
+                relation_counts.push((*anchor, filter, key));
+            }
+            ListKey::Related {
+                anchor,
+                filter,
+                window,
+            } => Group::add(&mut related, key, (*anchor, filter, window, ())),
+            ListKey::RelatedCount { anchor, filter } => {
+                related_counts.push((*anchor, filter, key));
+            }
+            ListKey::Entities {
+                filter,
+                window,
+                shape,
+            } => Group::add(&mut entities, key, (0, filter, window, *shape)),
+            ListKey::EntityCount { filter } => {
+                if !entity_counts.contains(&filter) {
+                    entity_counts.push(filter);
+                }
+                entity_count_keys.push(key);
+            }
+        }
+    }
+    let relation_counts = fold_counts(&mut relations, relation_counts);
+    let related_counts = fold_counts(&mut related, related_counts);
+    let mut out = HashMap::with_capacity(keys.len());
+    for g in &relations {
+        let (anchors, counted) = (g.anchors(), !g.counts.is_empty());
+        match g.shape {
+            EdgeShape::Lean => {
+                let pages =
+                    store::pages::relation_keys(reader, &anchors, g.filter, g.window, counted)
+                        .await?;
+                spread(&mut out, g, pages, Listed::RelationKeys);
+            }
+            EdgeShape::Rows(columns) => {
+                let pages = store::pages::relation_pages(
+                    reader, &anchors, g.filter, g.window, counted, columns,
+                )
+                .await?;
+                spread(&mut out, g, pages, Listed::Relations);
+            }
+        }
+    }
+    for (filter, keys) in relation_counts {
+        let counts = store::pages::relation_counts(reader, &anchors_of(&keys), filter).await?;
+        for (anchor, key) in keys {
+            let n = counts.get(&anchor).copied().unwrap_or(0);
+            out.insert(key.clone(), Listed::Count(n));
+        }
+    }
+    for g in &related {
+        let (anchors, counted) = (g.anchors(), !g.counts.is_empty());
+        let pages =
+            store::pages::related_pages(reader, &anchors, g.filter, g.window, counted).await?;
+        spread(&mut out, g, pages, Listed::Related);
+    }
+    for (filter, keys) in related_counts {
+        let counts = store::pages::related_counts(reader, &anchors_of(&keys), filter).await?;
+        for (anchor, key) in keys {
+            let n = counts.get(&anchor).copied().unwrap_or(0);
+            out.insert(key.clone(), Listed::Count(n));
+        }
+    }
+    for g in &entities {
+        let page = match g.shape {
+            EntityShape::Named => {
+                let page = store::entities::page_of_names(reader, g.filter, g.window).await?;
+                Page {
+                    items: page
+                        .items
+                        .into_iter()
+                        .map(|(id, name)| Entity::named(id, name))
+                        .collect(),
+                    has_next: page.has_next,
+                    has_previous: page.has_previous,
+                    total: page.total,
+                }
+            }
+            EntityShape::Row => store::entities::page(reader, g.filter, g.window).await?,
+        };
+        spread(&mut out, g, HashMap::from([(0, page)]), Listed::Entities);
+    }
+    for filter in entity_counts {
+        let n = store::entities::count(reader, filter).await?;
+        for key in &entity_count_keys {
+            if matches!(key, ListKey::EntityCount { filter: f } if f == filter) {
+                out.insert((*key).clone(), Listed::Count(n));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Reads entities by id for one level, each key once: whole rows when any
+/// key's shape shows more than ids and names. Ids not found are left out.
+pub async fn entities(
+    reader: &Reader,
+    keys: &[(i64, EntityShape)],
+) -> AppResult<HashMap<(i64, EntityShape), Arc<Entity>>> {
+    let shape = keys
+        .iter()
+        .map(|(_, s)| *s)
+        .fold(EntityShape::Named, EntityShape::union);
+    let mut ids: Vec<i64> = keys.iter().map(|(id, _)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows: HashMap<i64, Arc<Entity>> = match shape {
+        EntityShape::Row => store::entities::by_ids(reader, &ids)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, Arc::new(e)))
+            .collect(),
+        EntityShape::Named => store::entities::names_by_ids(reader, &ids)
+            .await?
+            .into_iter()
+            .map(|(id, name)| (id, Arc::new(Entity::named(id, name))))
+            .collect(),
+    };
+    Ok(keys
+        .iter()
+        .filter_map(|k| rows.get(&k.0).map(|e| (*k, e.clone())))
+        .collect())
+}
