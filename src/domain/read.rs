@@ -61,6 +61,28 @@ pub struct EdgeColumns {
 }
 
 impl EdgeColumns {
+    /// No column beyond the id, type and ends.
+    pub const NONE: Self = Self {
+        attributes: false,
+        times: false,
+        bidirectional: false,
+    };
+    /// The attributes (and the mirror).
+    pub const ATTRIBUTES: Self = Self {
+        attributes: true,
+        ..Self::NONE
+    };
+    /// The times.
+    pub const TIMES: Self = Self {
+        times: true,
+        ..Self::NONE
+    };
+    /// The type's `bidirectional` flag.
+    pub const BIDIRECTIONAL: Self = Self {
+        bidirectional: true,
+        ..Self::NONE
+    };
+
     /// Every column of the relation, and the type's `bidirectional` flag.
     pub const ALL: Self = Self {
         attributes: true,

@@ -33,7 +33,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::domain::page::Page;
-use crate::domain::{Edge, EdgeColumns, EdgeShape, EntityShape, ListKey, RelatedRow};
+use crate::domain::{Edge, EdgeShape, EntityShape, ListKey, RelatedRow};
 use crate::domain::{Entity, RelationType};
 use crate::read::level::{self, Listed};
 use crate::read::{self, Reader};
@@ -44,7 +44,7 @@ mod render;
 
 use plan::{
     Bail, Conn, EntityEdgeField, EntityField, EntityRelationEdgeField, ListField, Plan, QueryField,
-    RelationField, Sels,
+    Reads, RelationField, Sels,
 };
 
 /// What the fetch phase read, for the render phase.
@@ -79,22 +79,13 @@ enum Root {
 }
 
 /// What an entity selection shows: its id and name only (lists under it
-/// are read on their own), or more of its row.
+/// are read on their own), or more of its row (from the fields' table:
+/// [`plan::Reads`]).
 pub fn entity_shape(sels: &Sels<EntityField>) -> EntityShape {
-    let named = sels.iter().all(|s| {
-        matches!(
-            s.field,
-            EntityField::Typename
-                | EntityField::Id
-                | EntityField::Name
-                | EntityField::Relations(_)
-                | EntityField::Related(_)
-        )
-    });
-    if named {
-        EntityShape::Named
-    } else {
+    if sels.iter().any(|s| s.field.reads() == Reads::EntityRow) {
         EntityShape::Row
+    } else {
+        EntityShape::Named
     }
 }
 
@@ -127,45 +118,21 @@ pub fn edge_shape(fields: &Sels<ListField<EntityRelationEdgeField>>) -> EdgeShap
         .fold(EdgeShape::Lean, EdgeShape::union)
 }
 
-/// What the fields of one `edges` selection show.
+/// What the fields of one `edges` selection show (from the fields'
+/// table: [`plan::Reads`]): lean when none reads the relation's row.
 pub fn edges_shape(edges: &Sels<EntityRelationEdgeField>) -> EdgeShape {
-    let mut lean = true;
-    let mut c = EdgeColumns {
-        attributes: false,
-        times: false,
-        bidirectional: false,
-    };
-    for e in edges {
-        match &e.field {
-            EntityRelationEdgeField::Typename
-            | EntityRelationEdgeField::Cursor
-            | EntityRelationEdgeField::Other(_) => {}
-            EntityRelationEdgeField::Direction => {
-                lean = false;
-                c.bidirectional = true;
-            }
-            EntityRelationEdgeField::Node(node) => {
-                lean = false;
-                for f in node {
-                    match &f.field {
-                        RelationField::Label
-                        | RelationField::Comment
-                        | RelationField::Attitude
-                        | RelationField::Colour
-                        | RelationField::Pinned
-                        | RelationField::IsPrivate => c.attributes = true,
-                        RelationField::CreatedAt | RelationField::UpdatedAt => c.times = true,
-                        _ => {}
-                    }
-                }
-            }
-        }
-    }
-    if lean {
-        EdgeShape::Lean
-    } else {
-        EdgeShape::Rows(c)
-    }
+    let node_reads = edges.iter().flat_map(|e| match &e.field {
+        EntityRelationEdgeField::Node(node) => node.iter().map(|f| f.field.reads()).collect(),
+        _ => Vec::new(),
+    });
+    edges
+        .iter()
+        .map(|e| e.field.reads())
+        .chain(node_reads)
+        .fold(EdgeShape::Lean, |shape, reads| match reads {
+            Reads::Relation(columns) => shape.union(EdgeShape::Rows(columns)),
+            Reads::Nothing | Reads::EntityRow => shape,
+        })
 }
 
 /// Runs `plan` with `reader`'s connection and renders the response body
@@ -522,5 +489,210 @@ fn follow_relation_edges<'p>(
                 _ => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+
+    use super::plan::{
+        self, ARGUMENTS, EntityEdgeField, EntityField, EntityRelationEdgeField, Env, ListField,
+        PageInfoField, RelationField, RelationTypeField,
+    };
+    use crate::domain::Visibility;
+
+    /// Each compiled type with the fields the compiled executor answers and
+    /// those it leaves to async-graphql, from the fields' tables.
+    fn tables() -> Vec<(
+        &'static str,
+        &'static [&'static str],
+        &'static [&'static str],
+    )> {
+        let mut t = vec![
+            (
+                EntityField::TYPE,
+                EntityField::FIELDS,
+                EntityField::FALLS_BACK,
+            ),
+            (
+                RelationField::TYPE,
+                RelationField::FIELDS,
+                RelationField::FALLS_BACK,
+            ),
+            (
+                RelationTypeField::TYPE,
+                RelationTypeField::FIELDS,
+                RelationTypeField::FALLS_BACK,
+            ),
+            (
+                PageInfoField::TYPE,
+                PageInfoField::FIELDS,
+                PageInfoField::FALLS_BACK,
+            ),
+            (
+                EntityRelationEdgeField::TYPE,
+                EntityRelationEdgeField::FIELDS,
+                EntityRelationEdgeField::FALLS_BACK,
+            ),
+            (
+                EntityEdgeField::TYPE,
+                EntityEdgeField::FIELDS,
+                EntityEdgeField::FALLS_BACK,
+            ),
+            (
+                "RelatedEntityEdge",
+                EntityEdgeField::FIELDS,
+                EntityEdgeField::FALLS_BACK,
+            ),
+        ];
+        for ty in ListField::<()>::TYPES {
+            t.push((ty, ListField::<()>::FIELDS, &[]));
+        }
+        t
+    }
+
+    /// The served schema's object types: their fields, each with its
+    /// arguments.
+    fn served() -> HashMap<String, Vec<(String, Vec<String>)>> {
+        let doc = async_graphql::parser::parse_schema(crate::graphql::sdl()).unwrap();
+        let mut out = HashMap::new();
+        for def in doc.definitions {
+            let TypeSystemDefinition::Type(t) = def else {
+                continue;
+            };
+            let TypeKind::Object(o) = &t.node.kind else {
+                continue;
+            };
+            let fields = o
+                .fields
+                .iter()
+                .map(|f| {
+                    let args = f.node.arguments.iter();
+                    let args = args.map(|a| a.node.name.node.to_string()).collect();
+                    (f.node.name.node.to_string(), args)
+                })
+                .collect();
+            out.insert(t.node.name.node.to_string(), fields);
+        }
+        out
+    }
+
+    #[test]
+    fn every_field_of_a_compiled_type_is_compiled_or_declared_to_fall_back() {
+        let schema = served();
+        let mut problems = Vec::new();
+        for (ty, compiled, falls_back) in tables() {
+            let Some(fields) = schema.get(ty) else {
+                problems.push(format!("{ty} is not served"));
+                continue;
+            };
+            for (name, args) in fields {
+                let (c, f) = (
+                    compiled.contains(&name.as_str()),
+                    falls_back.contains(&name.as_str()),
+                );
+                if c == f {
+                    problems.push(format!(
+                        "{ty}.{name}: neither compiled nor declared to fall back (or both)"
+                    ));
+                }
+                if !c {
+                    continue;
+                }
+                let declared = ARGUMENTS.iter().find(|(t, n, _, _)| t == &ty && n == name);
+                for arg in args {
+                    let known = declared.is_some_and(|(_, _, c, f)| {
+                        c.contains(&arg.as_str()) || f.contains(&arg.as_str())
+                    });
+                    if !known {
+                        problems.push(format!(
+                            "{ty}.{name}({arg}:): neither compiled nor declared to fall back"
+                        ));
+                    }
+                }
+            }
+            for name in compiled.iter().chain(falls_back.iter()) {
+                if !fields.iter().any(|(n, _)| n == name) {
+                    problems.push(format!("{ty}.{name} is in the table but not served"));
+                }
+            }
+        }
+        for (ty, name, compiled, falls_back) in ARGUMENTS {
+            let args = schema
+                .get(*ty)
+                .and_then(|f| f.iter().find(|(n, _)| n == name))
+                .map(|(_, a)| a.clone())
+                .unwrap_or_default();
+            for arg in compiled.iter().chain(falls_back.iter()) {
+                if !args.iter().any(|a| a == arg) {
+                    problems.push(format!("{ty}.{name}({arg}:) is declared but not served"));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    /// A selection of every compiled field of `ty` (nested ones with their
+    /// own compiled fields, `depth` levels down).
+    fn everything(ty: &str, depth: usize) -> String {
+        let table = tables();
+        let (_, fields, _) = table.iter().find(|(t, _, _)| *t == ty).unwrap();
+        let nested = |t: &str| {
+            if depth == 0 {
+                "{ __typename }".to_owned()
+            } else {
+                format!("{{ {} }}", everything(t, depth - 1))
+            }
+        };
+        fields
+            .iter()
+            .map(|f| {
+                let of = match (ty, *f) {
+                    ("Entity", "relations") => Some("EntityRelationConnection"),
+                    ("Entity", "related") => Some("RelatedEntityConnection"),
+                    ("EntityRelationConnection", "edges") => Some("EntityRelationEdge"),
+                    ("RelatedEntityConnection", "edges") => Some("RelatedEntityEdge"),
+                    ("EntityConnection", "edges") => Some("EntityEdge"),
+                    (_, "pageInfo") => Some("PageInfo"),
+                    (_, "node") if ty == "EntityRelationEdge" => Some("Relation"),
+                    (_, "node") => Some("Entity"),
+                    (_, "other" | "from" | "to") => Some("Entity"),
+                    ("Relation", "type") => Some("RelationType"),
+                    _ => None,
+                };
+                match of {
+                    Some(t) => format!("{f} {}", nested(t)),
+                    None => (*f).to_owned(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn the_planner_compiles_every_field_its_table_lists() {
+        let query = format!(
+            "{{ entity(source: \"kanka\", space: \"1\", externalId: \"2\") {{ {} }} entities {{ {} }} }}",
+            everything("Entity", 4),
+            everything("EntityConnection", 2),
+        );
+        let doc = async_graphql::parser::parse_query(&query).unwrap();
+        let variables = async_graphql::Variables::default();
+        let env = Env {
+            limits: crate::graphql::PageLimits::default(),
+            visibility: Visibility {
+                include_private: false,
+            },
+            variables: &variables,
+        };
+        let planned = plan::plan(&doc, None, &env, usize::MAX);
+        assert!(planned.is_ok(), "not compiled: {query}");
+        // A field the table declares to fall back is not.
+        let history = "{ entity(source: \"kanka\", space: \"1\", externalId: \"2\") { history { totalCount } } }";
+        let doc = async_graphql::parser::parse_query(history).unwrap();
+        assert!(plan::plan(&doc, None, &env, usize::MAX).is_err());
     }
 }

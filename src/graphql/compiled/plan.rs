@@ -16,10 +16,10 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{Name, Positioned, Value, Variables};
 
-use crate::domain::EdgeFilter;
 use crate::domain::EntityFilter;
 use crate::domain::Visibility;
 use crate::domain::{Direction, PageArgs, PageWindow};
+use crate::domain::{EdgeColumns, EdgeFilter};
 use crate::graphql::PageLimits;
 
 /// The request is not for the compiled executor: async-graphql answers it.
@@ -38,35 +38,89 @@ pub struct Sel<F> {
 /// The fields of one selection set.
 pub type Sels<F> = Vec<Sel<F>>;
 
+/// What a field reads, besides what its sub-selection reads: the column
+/// choice of both executors derives from it (`compiled::entity_shape`,
+/// `compiled::edges_shape`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reads {
+    /// Nothing beyond what its object was found by (ids, names, lists
+    /// that are read on their own, cached types).
+    Nothing,
+    /// The entity's row beyond its id and name.
+    EntityRow,
+    /// The relation's row, with these columns beyond its id, type and ends.
+    Relation(EdgeColumns),
+}
+
 /// The field kinds that answer `__typename`.
 pub trait Typename {
     /// The `__typename` field of the kind.
     const TYPENAME: Self;
 }
 
-macro_rules! typename {
-    ($($t:ty),*) => {
-        $(impl Typename for $t {
-            const TYPENAME: Self = Self::Typename;
-        })*
-    };
-}
+/// Declares the fields of a compiled type once: the enum the planner builds
+/// and the renderer matches on (exhaustively), the GraphQL name of each
+/// field, what each reads, and the fields left to async-graphql (a query
+/// that selects one is not compiled). `compiled::tests` walks the served
+/// schema and fails when a field of a compiled type is in neither list.
+macro_rules! fields {
+    (
+        $(#[$doc:meta])*
+        $name:ident on $gql:literal {
+            $(
+                $(#[$vdoc:meta])*
+                $variant:ident $(($payload:ty))? = $field:literal reads $reads:expr,
+            )*
+        }
+        falls back [$($fallback:literal),* $(,)?]
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub enum $name {
+            /// `__typename`.
+            Typename,
+            $( $(#[$vdoc])* $variant $(($payload))?, )*
+        }
 
-typename!(
-    QueryField,
-    EntityField,
-    PageInfoField,
-    EntityEdgeField,
-    EntityRelationEdgeField,
-    RelationField,
-    RelationTypeField
-);
+        impl Typename for $name {
+            const TYPENAME: Self = Self::Typename;
+        }
+
+        impl $name {
+            /// The GraphQL type.
+            pub const TYPE: &'static str = $gql;
+            /// Its fields that the compiled executor answers.
+            pub const FIELDS: &'static [&'static str] = &[$($field),*];
+            /// Its fields left to async-graphql.
+            pub const FALLS_BACK: &'static [&'static str] = &[$($fallback),*];
+
+            /// What the field reads (see [`Reads`]).
+            pub fn reads(&self) -> Reads {
+                match self {
+                    Self::Typename => Reads::Nothing,
+                    $( Self::$variant { .. } => $reads, )*
+                }
+            }
+
+            /// The field named `name` if it takes no sub-selection.
+            fn leaf(name: &str) -> Option<Self> {
+                match name {
+                    $( $field => fields!(@leaf $variant $(($payload))?), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+    (@leaf $variant:ident) => { Some(Self::$variant) };
+    (@leaf $variant:ident ($payload:ty)) => { None };
+}
 
 impl<E> Typename for ListField<E> {
     const TYPENAME: Self = Self::Typename;
 }
 
-/// `Query` fields.
+/// `Query` fields: the two the compiled executor answers (every other one
+/// is async-graphql's).
 #[derive(Debug)]
 pub enum QueryField {
     Typename,
@@ -86,22 +140,81 @@ pub enum QueryField {
     },
 }
 
-/// `Entity` fields.
-#[derive(Debug)]
-pub enum EntityField {
-    Typename,
-    Id,
-    Source,
-    Space,
-    Kind,
-    ExternalId,
-    Name,
-    CreatedAt,
-    UpdatedAt,
-    /// `relations(...)`: the plan's connection number `conn`.
-    Relations(Conn<EntityRelationEdgeField>),
-    /// `related(...)`.
-    Related(Conn<EntityEdgeField>),
+impl Typename for QueryField {
+    const TYPENAME: Self = Self::Typename;
+}
+
+/// The arguments the compiled executor reads, by type and field; any other
+/// argument of the field makes a query async-graphql's (and is listed as
+/// falling back). `compiled::tests` checks them against the served schema.
+pub const ARGUMENTS: &[(&str, &str, &[&str], &[&str])] = &[
+    (
+        "Query",
+        "entity",
+        &["source", "space", "kind", "externalId"],
+        &[],
+    ),
+    (
+        "Query",
+        "entities",
+        &["filter", "first", "after", "last", "before"],
+        &[],
+    ),
+    (
+        "Entity",
+        "relations",
+        &[
+            "type",
+            "direction",
+            "otherKind",
+            "first",
+            "after",
+            "last",
+            "before",
+        ],
+        &["asOf"],
+    ),
+    (
+        "Entity",
+        "related",
+        &[
+            "kind",
+            "type",
+            "direction",
+            "first",
+            "after",
+            "last",
+            "before",
+        ],
+        &["asOf"],
+    ),
+];
+
+/// The compiled arguments of `type_name.field`.
+fn arguments(type_name: &str, field: &str) -> &'static [&'static str] {
+    ARGUMENTS
+        .iter()
+        .find(|(t, f, _, _)| *t == type_name && *f == field)
+        .map_or(&[], |(_, _, args, _)| args)
+}
+
+fields! {
+    /// `Entity` fields.
+    EntityField on "Entity" {
+        Id = "id" reads Reads::Nothing,
+        Source = "source" reads Reads::EntityRow,
+        Space = "space" reads Reads::EntityRow,
+        Kind = "kind" reads Reads::EntityRow,
+        ExternalId = "externalId" reads Reads::EntityRow,
+        Name = "name" reads Reads::Nothing,
+        CreatedAt = "createdAt" reads Reads::EntityRow,
+        UpdatedAt = "updatedAt" reads Reads::EntityRow,
+        /// `relations(...)`.
+        Relations(Conn<EntityRelationEdgeField>) = "relations" reads Reads::Nothing,
+        /// `related(...)`.
+        Related(Conn<EntityEdgeField>) = "related" reads Reads::Nothing,
+    }
+    falls back ["history"]
 }
 
 /// An `Entity.relations` or `Entity.related` field.
@@ -121,7 +234,8 @@ pub struct Conn<E> {
     pub fields: Sels<ListField<E>>,
 }
 
-/// The fields of a connection object.
+/// The fields of a connection object (`EntityConnection`,
+/// `EntityRelationConnection`, `RelatedEntityConnection`).
 #[derive(Debug)]
 pub enum ListField<E> {
     Typename,
@@ -130,71 +244,88 @@ pub enum ListField<E> {
     TotalCount,
 }
 
-/// `PageInfo` fields.
-#[derive(Debug)]
-pub enum PageInfoField {
-    Typename,
-    HasNextPage,
-    HasPreviousPage,
-    StartCursor,
-    EndCursor,
+impl<E> ListField<E> {
+    /// The connection types.
+    pub const TYPES: &'static [&'static str] = &[
+        "EntityConnection",
+        "EntityRelationConnection",
+        "RelatedEntityConnection",
+    ];
+    /// Their fields that the compiled executor answers (all of them).
+    pub const FIELDS: &'static [&'static str] = &["edges", "pageInfo", "totalCount"];
 }
 
-/// `EntityEdge` and `RelatedEntityEdge` fields.
-#[derive(Debug)]
-pub enum EntityEdgeField {
-    Typename,
-    Cursor,
-    Node(Sels<EntityField>),
+fields! {
+    /// `PageInfo` fields.
+    PageInfoField on "PageInfo" {
+        HasNextPage = "hasNextPage" reads Reads::Nothing,
+        HasPreviousPage = "hasPreviousPage" reads Reads::Nothing,
+        StartCursor = "startCursor" reads Reads::Nothing,
+        EndCursor = "endCursor" reads Reads::Nothing,
+    }
+    falls back []
 }
 
-/// `EntityRelationEdge` fields.
-#[derive(Debug)]
-pub enum EntityRelationEdgeField {
-    Typename,
-    Cursor,
-    Node(Sels<RelationField>),
-    Direction,
-    Other(Sels<EntityField>),
+fields! {
+    /// `EntityEdge` and `RelatedEntityEdge` fields.
+    EntityEdgeField on "EntityEdge" {
+        Cursor = "cursor" reads Reads::Nothing,
+        Node(Sels<EntityField>) = "node" reads Reads::Nothing,
+    }
+    falls back []
 }
 
-/// `Relation` fields.
-#[derive(Debug)]
-pub enum RelationField {
-    Typename,
-    Id,
-    LegacyId,
-    Type(Sels<RelationTypeField>),
-    From(Sels<EntityField>),
-    To(Sels<EntityField>),
-    Label,
-    Comment,
-    Attitude,
-    Colour,
-    Pinned,
-    IsPrivate,
-    CreatedAt,
-    UpdatedAt,
+fields! {
+    /// `EntityRelationEdge` fields.
+    EntityRelationEdgeField on "EntityRelationEdge" {
+        Cursor = "cursor" reads Reads::Nothing,
+        Node(Sels<RelationField>) = "node" reads Reads::Relation(EdgeColumns::NONE),
+        Direction = "direction" reads Reads::Relation(EdgeColumns::BIDIRECTIONAL),
+        /// The far end, whose id a lean page holds.
+        Other(Sels<EntityField>) = "other" reads Reads::Nothing,
+    }
+    falls back []
 }
 
-/// `RelationType` fields (its contract's nested objects are left to
-/// async-graphql).
-#[derive(Debug)]
-pub enum RelationTypeField {
-    Typename,
-    Id,
-    Source,
-    Alias,
-    Name,
-    Bidirectional,
-    Updatable,
-    SystemManaged,
-    BuiltIn,
-    SameSpace,
-    AllowSelf,
-    Symmetric,
-    CreatedAt,
-    UpdatedAt,
+fields! {
+    /// `Relation` fields.
+    RelationField on "Relation" {
+        Id = "id" reads Reads::Relation(EdgeColumns::NONE),
+        LegacyId = "legacyId" reads Reads::Relation(EdgeColumns::NONE),
+        Type(Sels<RelationTypeField>) = "type" reads Reads::Relation(EdgeColumns::NONE),
+        From(Sels<EntityField>) = "from" reads Reads::Relation(EdgeColumns::NONE),
+        To(Sels<EntityField>) = "to" reads Reads::Relation(EdgeColumns::NONE),
+        Label = "label" reads Reads::Relation(EdgeColumns::ATTRIBUTES),
+        Comment = "comment" reads Reads::Relation(EdgeColumns::ATTRIBUTES),
+        Attitude = "attitude" reads Reads::Relation(EdgeColumns::ATTRIBUTES),
+        Colour = "colour" reads Reads::Relation(EdgeColumns::ATTRIBUTES),
+        Pinned = "pinned" reads Reads::Relation(EdgeColumns::ATTRIBUTES),
+        IsPrivate = "isPrivate" reads Reads::Relation(EdgeColumns::ATTRIBUTES),
+        CreatedAt = "createdAt" reads Reads::Relation(EdgeColumns::TIMES),
+        UpdatedAt = "updatedAt" reads Reads::Relation(EdgeColumns::TIMES),
+    }
+    falls back ["mirror", "history"]
+}
+
+fields! {
+    /// `RelationType` fields (its contract's nested objects are left to
+    /// async-graphql).
+    RelationTypeField on "RelationType" {
+        Id = "id" reads Reads::Nothing,
+        Source = "source" reads Reads::Nothing,
+        Alias = "alias" reads Reads::Nothing,
+        Name = "name" reads Reads::Nothing,
+        Bidirectional = "bidirectional" reads Reads::Nothing,
+        Updatable = "updatable" reads Reads::Nothing,
+        SystemManaged = "systemManaged" reads Reads::Nothing,
+        BuiltIn = "builtIn" reads Reads::Nothing,
+        SameSpace = "sameSpace" reads Reads::Nothing,
+        AllowSelf = "allowSelf" reads Reads::Nothing,
+        Symmetric = "symmetric" reads Reads::Nothing,
+        CreatedAt = "createdAt" reads Reads::Nothing,
+        UpdatedAt = "updatedAt" reads Reads::Nothing,
+    }
+    falls back ["allowedPairs", "limits", "duplicates", "attributes"]
 }
 
 /// What planning needs besides the document.
@@ -711,10 +842,11 @@ impl<'d, 'e> Planner<'d, 'e> {
     }
 
     fn query_field(&mut self, f: &'d Field, subs: Subs<'d>) -> Result<QueryField, Bail> {
+        let name = f.name.node.as_str();
         let args = self.args(f);
-        Ok(match f.name.node.as_str() {
+        args.only(arguments("Query", name))?;
+        Ok(match name {
             "entity" => {
-                args.only(&["source", "space", "kind", "externalId"])?;
                 let (source, space, kind, external_id) = (
                     args.required_string("source")?,
                     args.string("space")?,
@@ -730,7 +862,6 @@ impl<'d, 'e> Planner<'d, 'e> {
                 }
             }
             "entities" => {
-                args.only(&["filter", "first", "after", "last", "before"])?;
                 let (filter, window) = (args.entity_filter()?, args.window(self.env.limits)?);
                 QueryField::Entities {
                     filter,
@@ -752,22 +883,21 @@ impl<'d, 'e> Planner<'d, 'e> {
         }
     }
 
-    fn entity_field(&mut self, f: &'d Field, subs: Subs<'d>) -> Result<EntityField, Bail> {
-        let name = f.name.node.as_str();
-        if !matches!(name, "relations" | "related") {
-            Self::no_args(f)?;
+    /// A field of the table's leaves (no arguments, no sub-selection).
+    fn leaf<F>(f: &Field, leaf: fn(&str) -> Option<F>) -> Result<Option<F>, Bail> {
+        match leaf(f.name.node.as_str()) {
+            Some(field) => Self::no_args(f).map(|()| Some(field)),
+            None => Ok(None),
         }
-        Ok(match name {
-            "id" => EntityField::Id,
-            "source" => EntityField::Source,
-            "space" => EntityField::Space,
-            "kind" => EntityField::Kind,
-            "externalId" => EntityField::ExternalId,
-            "name" => EntityField::Name,
-            "createdAt" => EntityField::CreatedAt,
-            "updatedAt" => EntityField::UpdatedAt,
+    }
+
+    fn entity_field(&mut self, f: &'d Field, subs: Subs<'d>) -> Result<EntityField, Bail> {
+        if let Some(field) = Self::leaf(f, EntityField::leaf)? {
+            return Ok(field);
+        }
+        Ok(match f.name.node.as_str() {
             "relations" => {
-                let (filter, window) = self.edge_args(f, "otherKind")?;
+                let (filter, window) = self.edge_args(f, "relations", "otherKind")?;
                 EntityField::Relations(self.conn(
                     filter,
                     window,
@@ -778,7 +908,7 @@ impl<'d, 'e> Planner<'d, 'e> {
                 )?)
             }
             "related" => {
-                let (filter, window) = self.edge_args(f, "kind")?;
+                let (filter, window) = self.edge_args(f, "related", "kind")?;
                 EntityField::Related(self.conn(
                     filter,
                     window,
@@ -792,17 +922,16 @@ impl<'d, 'e> Planner<'d, 'e> {
         })
     }
 
-    /// The filter and window of `Entity.relations` or `Entity.related`,
-    /// whose far-end kind argument is `kind_arg`.
-    fn edge_args(&self, f: &Field, kind_arg: &str) -> Result<(EdgeFilter, PageWindow), Bail> {
+    /// The filter and window of `Entity.relations` or `Entity.related`
+    /// (`field`), whose far-end kind argument is `kind_arg`.
+    fn edge_args(
+        &self,
+        f: &Field,
+        field: &str,
+        kind_arg: &str,
+    ) -> Result<(EdgeFilter, PageWindow), Bail> {
         let args = self.args(f);
-        let known = ["type", "direction", "first", "after", "last", "before"];
-        if f.arguments
-            .iter()
-            .any(|(n, _)| n.node != kind_arg && !known.contains(&n.node.as_str()))
-        {
-            return Err(Bail);
-        }
+        args.only(arguments("Entity", field))?;
         let filter = EdgeFilter {
             type_alias: args.string("type")?,
             direction: args.direction()?,
@@ -851,14 +980,7 @@ impl<'d, 'e> Planner<'d, 'e> {
         Ok(match f.name.node.as_str() {
             "edges" => ListField::Edges(self.fields(&subs, edge_type, edge)?),
             "pageInfo" => ListField::PageInfo(self.fields(&subs, "PageInfo", |_, f, _| {
-                Self::no_args(f)?;
-                Ok(match f.name.node.as_str() {
-                    "hasNextPage" => PageInfoField::HasNextPage,
-                    "hasPreviousPage" => PageInfoField::HasPreviousPage,
-                    "startCursor" => PageInfoField::StartCursor,
-                    "endCursor" => PageInfoField::EndCursor,
-                    _ => return Err(Bail),
-                })
+                Self::leaf(f, PageInfoField::leaf)?.ok_or(Bail)
             })?),
             "totalCount" => ListField::TotalCount,
             _ => return Err(Bail),
@@ -866,9 +988,11 @@ impl<'d, 'e> Planner<'d, 'e> {
     }
 
     fn entity_edge_field(&mut self, f: &'d Field, subs: Subs<'d>) -> Result<EntityEdgeField, Bail> {
+        if let Some(field) = Self::leaf(f, EntityEdgeField::leaf)? {
+            return Ok(field);
+        }
         Self::no_args(f)?;
         Ok(match f.name.node.as_str() {
-            "cursor" => EntityEdgeField::Cursor,
             "node" => EntityEdgeField::Node(self.fields(&subs, "Entity", Self::entity_field)?),
             _ => return Err(Bail),
         })
@@ -879,10 +1003,11 @@ impl<'d, 'e> Planner<'d, 'e> {
         f: &'d Field,
         subs: Subs<'d>,
     ) -> Result<EntityRelationEdgeField, Bail> {
+        if let Some(field) = Self::leaf(f, EntityRelationEdgeField::leaf)? {
+            return Ok(field);
+        }
         Self::no_args(f)?;
         Ok(match f.name.node.as_str() {
-            "cursor" => EntityRelationEdgeField::Cursor,
-            "direction" => EntityRelationEdgeField::Direction,
             "node" => EntityRelationEdgeField::Node(self.fields(
                 &subs,
                 "Relation",
@@ -896,39 +1021,16 @@ impl<'d, 'e> Planner<'d, 'e> {
     }
 
     fn relation_field(&mut self, f: &'d Field, subs: Subs<'d>) -> Result<RelationField, Bail> {
+        if let Some(field) = Self::leaf(f, RelationField::leaf)? {
+            return Ok(field);
+        }
         Self::no_args(f)?;
         Ok(match f.name.node.as_str() {
-            "id" => RelationField::Id,
-            "legacyId" => RelationField::LegacyId,
             "type" => RelationField::Type(self.fields(&subs, "RelationType", |_, f, _| {
-                Self::no_args(f)?;
-                Ok(match f.name.node.as_str() {
-                    "id" => RelationTypeField::Id,
-                    "source" => RelationTypeField::Source,
-                    "alias" => RelationTypeField::Alias,
-                    "name" => RelationTypeField::Name,
-                    "bidirectional" => RelationTypeField::Bidirectional,
-                    "updatable" => RelationTypeField::Updatable,
-                    "systemManaged" => RelationTypeField::SystemManaged,
-                    "builtIn" => RelationTypeField::BuiltIn,
-                    "sameSpace" => RelationTypeField::SameSpace,
-                    "allowSelf" => RelationTypeField::AllowSelf,
-                    "symmetric" => RelationTypeField::Symmetric,
-                    "createdAt" => RelationTypeField::CreatedAt,
-                    "updatedAt" => RelationTypeField::UpdatedAt,
-                    _ => return Err(Bail),
-                })
+                Self::leaf(f, RelationTypeField::leaf)?.ok_or(Bail)
             })?),
             "from" => RelationField::From(self.fields(&subs, "Entity", Self::entity_field)?),
             "to" => RelationField::To(self.fields(&subs, "Entity", Self::entity_field)?),
-            "label" => RelationField::Label,
-            "comment" => RelationField::Comment,
-            "attitude" => RelationField::Attitude,
-            "colour" => RelationField::Colour,
-            "pinned" => RelationField::Pinned,
-            "isPrivate" => RelationField::IsPrivate,
-            "createdAt" => RelationField::CreatedAt,
-            "updatedAt" => RelationField::UpdatedAt,
             _ => return Err(Bail),
         })
     }
