@@ -285,33 +285,76 @@ pub async fn lists(reader: &Reader, keys: &[ListKey]) -> AppResult<HashMap<ListK
     Ok(out)
 }
 
-/// Reads entities by id for one level, each key once: whole rows when any
-/// key's shape shows more than ids and names. Ids not found are left out.
-pub async fn entities(
+/// The entities a request has read by id, each with the widest shape it
+/// was read with. A level reads, in one statement, the ids it asks for that
+/// are not held with the shape it asks for (whole rows when any of those
+/// shows more than ids and names), and answers the others from here. Both
+/// executors keep one per request: shapes are a chain (names, rows), so the
+/// compiled executor's merged fields and async-graphql's occurrences of
+/// them miss the same entities at each level and read them the same way.
+#[derive(Default)]
+pub struct EntityCache {
+    rows: HashMap<i64, (EntityShape, Arc<Entity>)>,
+}
+
+impl EntityCache {
+    /// Entity `id`, if held with (at least) `shape`.
+    pub fn get(&self, id: i64, shape: EntityShape) -> Option<&Arc<Entity>> {
+        self.rows
+            .get(&id)
+            .filter(|(held, _)| held.union(shape) == *held)
+            .map(|(_, e)| e)
+    }
+
+    /// The keys of one level that are not held as they ask: the ids to
+    /// read (sorted, each once) and the shape to read them with.
+    pub fn missing(&self, keys: &[(i64, EntityShape)]) -> (Vec<i64>, EntityShape) {
+        let mut shape = EntityShape::Named;
+        let mut ids = Vec::new();
+        for (id, s) in keys {
+            if self.get(*id, *s).is_none() {
+                shape = shape.union(*s);
+                ids.push(*id);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        (ids, shape)
+    }
+
+    /// Keeps `rows`, read with `shape` (a narrower shape never replaces a
+    /// wider one).
+    pub fn keep(&mut self, rows: HashMap<i64, Arc<Entity>>, shape: EntityShape) {
+        for (id, e) in rows {
+            match self.rows.get(&id) {
+                Some((held, _)) if held.union(shape) == *held && *held != shape => {}
+                _ => {
+                    self.rows.insert(id, (shape, e));
+                }
+            }
+        }
+    }
+}
+
+/// Reads `ids` with `shape`: one statement (none for no ids).
+pub async fn entities_by_id(
     reader: &Reader,
-    keys: &[(i64, EntityShape)],
-) -> AppResult<HashMap<(i64, EntityShape), Arc<Entity>>> {
-    let shape = keys
-        .iter()
-        .map(|(_, s)| *s)
-        .fold(EntityShape::Named, EntityShape::union);
-    let mut ids: Vec<i64> = keys.iter().map(|(id, _)| *id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let rows: HashMap<i64, Arc<Entity>> = match shape {
-        EntityShape::Row => store::entities::by_ids(reader, &ids)
+    ids: &[i64],
+    shape: EntityShape,
+) -> AppResult<HashMap<i64, Arc<Entity>>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(match shape {
+        EntityShape::Row => store::entities::by_ids(reader, ids)
             .await?
             .into_iter()
             .map(|e| (e.id, Arc::new(e)))
             .collect(),
-        EntityShape::Named => store::entities::names_by_ids(reader, &ids)
+        EntityShape::Named => store::entities::names_by_ids(reader, ids)
             .await?
             .into_iter()
             .map(|(id, name)| (id, Arc::new(Entity::named(id, name))))
             .collect(),
-    };
-    Ok(keys
-        .iter()
-        .filter_map(|k| rows.get(&k.0).map(|e| (*k, e.clone())))
-        .collect())
+    })
 }

@@ -16,6 +16,7 @@ use crate::helpers::{TestApp, code};
 
 engine_tests!(
     compiled_reads_match_async_graphql,
+    generated_selections_read_and_answer_the_same_in_both_executors,
     what_the_compiled_executor_does_not_answer_goes_to_async_graphql,
     repeated_documents_stay_compiled_while_a_caller_sends_new_ones
 );
@@ -475,4 +476,278 @@ async fn repeated_documents_stay_compiled_while_a_caller_sends_new_ones(app: Tes
         send(&app, late, &json!({}), None).await.executor,
         "compiled"
     );
+}
+
+/// Generated selection sets over the compiled subset: leaves, aliases,
+/// connections with their arguments, nested entities, inline fragments,
+/// `@skip`/`@include`, and a connection repeated under one response key
+/// with other sub-selections (as colocated fragments make them).
+mod generated {
+    use proptest::prelude::*;
+    use proptest::sample::{select, subsequence};
+
+    const ENTITY_LEAVES: &[&str] = &[
+        "id",
+        "source",
+        "space",
+        "kind",
+        "externalId",
+        "name",
+        "createdAt",
+        "updatedAt",
+        "__typename",
+        "n: name",
+        "k: kind",
+    ];
+    const RELATION_LEAVES: &[&str] = &[
+        "id",
+        "legacyId",
+        "label",
+        "comment",
+        "attitude",
+        "colour",
+        "pinned",
+        "isPrivate",
+        "createdAt",
+        "updatedAt",
+        "__typename",
+        "l: label",
+    ];
+    const TYPE_LEAVES: &[&str] = &[
+        "id",
+        "alias",
+        "name",
+        "bidirectional",
+        "builtIn",
+        "symmetric",
+    ];
+    const PAGE_INFO: &[&str] = &["hasNextPage", "hasPreviousPage", "startCursor", "endCursor"];
+    const RELATIONS_ARGS: &[&str] = &[
+        "first: 3",
+        "first: 2, direction: OUTGOING",
+        "last: 2",
+        "first: 4, type: \"relation\"",
+        "direction: INCOMING, first: 3",
+        "first: 2, otherKind: \"character\"",
+        "first: 3, after: \"Y3Vyc29yOjE\"",
+    ];
+    const RELATED_ARGS: &[&str] = &[
+        "first: 3",
+        "kind: \"character\", first: 2",
+        "last: 2",
+        "first: 2, type: \"relation\"",
+        "direction: OUTGOING, first: 3",
+    ];
+
+    fn leaves(pool: &'static [&'static str], min: usize) -> impl Strategy<Value = String> {
+        subsequence(pool, min..=4.min(pool.len())).prop_map(|v| v.join(" "))
+    }
+
+    /// `body` as it is, or inside an inline fragment or a directive that
+    /// keeps it (or one that drops a copy beside it).
+    fn wrapped(body: String) -> impl Strategy<Value = String> {
+        select(vec![0u8, 1, 2, 3, 4]).prop_map(move |w| match w {
+            0 => body.clone(),
+            1 => format!("... on Entity {{ {body} }}"),
+            2 => format!("... @include(if: true) {{ {body} }}"),
+            3 => format!("{body} ... @skip(if: true) {{ {body} }}"),
+            _ => format!("... on Node {{ id }} {body}"),
+        })
+    }
+
+    /// The fields of an `Entity.relations` connection, `depth` entity
+    /// levels still allowed below.
+    fn relation_conn(depth: u32) -> BoxedStrategy<String> {
+        let entity = || proptest::option::of(entity(depth));
+        let node = (
+            leaves(RELATION_LEAVES, 0),
+            proptest::option::of(leaves(TYPE_LEAVES, 1)),
+            entity(),
+        )
+            .prop_map(|(l, t, from)| {
+                let t = t.map(|t| format!(" type {{ {t} }}")).unwrap_or_default();
+                let from = from.map(|f| format!(" from {{ {f} }}")).unwrap_or_default();
+                format!("{l}{t}{from} id")
+            });
+        let edges = (
+            any::<bool>(),
+            any::<bool>(),
+            proptest::option::of(node),
+            entity(),
+        )
+            .prop_map(|(cursor, direction, node, other)| {
+                let mut e = vec!["__typename".to_owned()];
+                if cursor {
+                    e.push("cursor".to_owned());
+                }
+                if direction {
+                    e.push("direction".to_owned());
+                }
+                if let Some(n) = node {
+                    e.push(format!("node {{ {n} }}"));
+                }
+                if let Some(o) = other {
+                    e.push(format!("other {{ {o} }}"));
+                }
+                e.join(" ")
+            });
+        conn(edges.boxed())
+    }
+
+    /// The fields of an `Entity.related` connection.
+    fn related_conn(depth: u32) -> BoxedStrategy<String> {
+        let edges = (any::<bool>(), proptest::option::of(entity(depth))).prop_map(|(c, n)| {
+            let c = if c { "cursor " } else { "" };
+            let n = n.map(|n| format!("node {{ {n} }}")).unwrap_or_default();
+            format!("__typename {c}{n}")
+        });
+        conn(edges.boxed())
+    }
+
+    /// A connection's fields: some of `totalCount`, `pageInfo`, `edges`.
+    fn conn(edges: BoxedStrategy<String>) -> BoxedStrategy<String> {
+        (
+            any::<bool>(),
+            proptest::option::of(leaves(PAGE_INFO, 1)),
+            proptest::option::of(edges),
+        )
+            .prop_map(|(total, info, edges)| {
+                let mut f = Vec::new();
+                if total || (info.is_none() && edges.is_none()) {
+                    f.push("totalCount".to_owned());
+                }
+                if let Some(i) = info {
+                    f.push(format!("pageInfo {{ {i} }}"));
+                }
+                if let Some(e) = edges {
+                    f.push(format!("edges {{ {e} }}"));
+                }
+                f.join(" ")
+            })
+            .boxed()
+    }
+
+    /// A connection field with its arguments, sometimes repeated under its
+    /// response key with other fields. The key says which arguments (the
+    /// field's name for the first set, an alias for the others): fields of
+    /// one key have the same arguments, as GraphQL requires of fields that
+    /// merge, also when they merge from occurrences of their parent.
+    fn connection(
+        name: &'static str,
+        args: &'static [&'static str],
+        fields: impl Fn() -> BoxedStrategy<String>,
+    ) -> impl Strategy<Value = String> {
+        (0..args.len(), fields(), proptest::option::of(fields())).prop_map(move |(i, a, again)| {
+            let field = if i == 0 {
+                format!("{name}({})", args[i])
+            } else {
+                format!("{name}{i}: {name}({})", args[i])
+            };
+            let mut out = format!("{field} {{ {a} }}");
+            if let Some(b) = again {
+                out.push_str(&format!(" {field} {{ {b} }}"));
+            }
+            out
+        })
+    }
+
+    /// An entity selection, `depth` levels of connections still allowed.
+    pub fn entity(depth: u32) -> BoxedStrategy<String> {
+        let own = leaves(ENTITY_LEAVES, 1);
+        if depth == 0 {
+            return own.prop_flat_map(wrapped).boxed();
+        }
+        (
+            own,
+            proptest::option::of(connection("relations", RELATIONS_ARGS, move || {
+                relation_conn(depth - 1)
+            })),
+            proptest::option::of(connection("related", RELATED_ARGS, move || {
+                related_conn(depth - 1)
+            })),
+        )
+            .prop_flat_map(|(own, relations, related)| {
+                let mut s = own;
+                for c in [relations, related].into_iter().flatten() {
+                    s.push(' ');
+                    s.push_str(&c);
+                }
+                wrapped(s)
+            })
+            .boxed()
+    }
+
+    /// A whole query: one entity by key, or a page of entities, under it
+    /// `depth` levels of connections.
+    pub fn query(by_key: String) -> impl Strategy<Value = String> {
+        (any::<bool>(), entity(2), select(vec![2u8, 3]))
+            .prop_map(move |(one, sel, n)| {
+                if one {
+                    format!("{{ {by_key} {{ {sel} }} }}")
+                } else {
+                    format!("{{ entities(first: {n}, filter: {{source: \"kanka\"}}) {{ totalCount edges {{ cursor node {{ {sel} }} }} }} }}")
+                }
+            })
+            // Within the limit on aliases (30), which both executors enforce.
+            .prop_filter("too many aliases", |q| aliases(q) <= 30)
+    }
+
+    /// The aliases of a generated query (each `key: field`).
+    fn aliases(query: &str) -> usize {
+        ["n: ", "k: ", "l: ", ": relations(", ": related("]
+            .iter()
+            .map(|a| query.matches(a).count())
+            .sum()
+    }
+}
+
+async fn generated_selections_read_and_answer_the_same_in_both_executors(app: TestApp) {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, TestRunner};
+
+    seed(&app);
+    let (busy, _) = pick(&app).await;
+    let by_key = format!(
+        "entity(source: {}, space: {}, externalId: {})",
+        busy["source"], busy["space"], busy["externalId"]
+    );
+    let (generic, twin) = app
+        .twin(ServeArgs {
+            disable_compiled_reads: true,
+            ..ServeArgs::default()
+        })
+        .await;
+    let admin = app.create_token("admin", "admin", &[]);
+    let (fast, slow) = (app.with_token(&admin), generic.with_token(&admin));
+    // Deterministic (the same cases in every run), so a failure is the
+    // same in CI and here; its query is in the message.
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        ),
+    );
+    let strategy = generated::query(by_key);
+    let cases = 200;
+    let mut compiled = 0;
+    for _ in 0..cases {
+        let query = strategy.new_tree(&mut runner).unwrap().current();
+        let expected = send(&slow, &query, &json!({}), None).await;
+        assert!(
+            !expected.body.contains("\"errors\""),
+            "{query}: {}",
+            expected.body
+        );
+        send(&fast, &query, &json!({}), None).await;
+        let again = send(&fast, &query, &json!({}), None).await;
+        assert_eq!(again.body, expected.body, "{query}");
+        assert_eq!(
+            again.statements, expected.statements,
+            "statements of {query}"
+        );
+        compiled += usize::from(again.executor == "compiled");
+    }
+    // Every generated query is in the compiled subset.
+    assert_eq!(compiled, cases, "all compiled");
+    twin.stop().await;
 }

@@ -35,7 +35,7 @@ use std::sync::Arc;
 use crate::domain::page::Page;
 use crate::domain::{Edge, EdgeShape, EntityShape, ListKey, RelatedRow};
 use crate::domain::{Entity, RelationType};
-use crate::read::level::{self, Listed};
+use crate::read::level::{self, EntityCache, Listed};
 use crate::read::{self, Reader};
 use crate::service::Service;
 
@@ -50,11 +50,11 @@ use plan::{
 /// What the fetch phase read, for the render phase.
 #[derive(Default)]
 pub struct Data {
-    /// Entities read by id (those edges lead to), by id and shape. An entity
-    /// read by key or in a page is read again by id when an edge leads to
-    /// it, as the entity loader (which only caches what it read) does: the
-    /// same statements as async-graphql's execution.
-    entities: HashMap<(i64, EntityShape), Arc<Entity>>,
+    /// Entities read by id (those edges lead to), each with the widest shape
+    /// it was read with, as the entity loader keeps them: an entity read by
+    /// key or in a page is read again by id when an edge leads to it, as
+    /// the loader (which only holds what it read by id) does.
+    entities: EntityCache,
     /// Relation types by id.
     types: HashMap<i64, Arc<RelationType>>,
     /// `Entity.relations` pages by connection number and anchor.
@@ -66,6 +66,9 @@ pub struct Data {
     related_pages: HashMap<(usize, i64), Arc<Page<RelatedRow>>>,
     /// `totalCount`s by connection number and anchor.
     counts: HashMap<(usize, i64), u64>,
+    /// The lists read, by key. Each level reads what it asks for, whatever
+    /// an earlier level read, as the per-level loaders do.
+    listed: HashMap<ListKey, Listed>,
     /// Per root field, in plan order: the entity of `entity`, or the page
     /// (and count) of `entities`.
     roots: Vec<Root>,
@@ -175,7 +178,7 @@ async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, 
             }
         }
     }
-    let mut listed = level::lists(reader, &dedup(root_keys))
+    let listed = level::lists(reader, &dedup(root_keys))
         .await
         .map_err(|_| Bail)?;
     let mut frontier: Wanted<'_> = Vec::new();
@@ -211,11 +214,8 @@ async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, 
                         window: *window,
                         shape,
                     };
-                    match listed.remove(&key) {
-                        Some(Listed::Entities(p)) => {
-                            listed.insert(key, Listed::Entities(p.clone()));
-                            p
-                        }
+                    match listed.get(&key) {
+                        Some(Listed::Entities(p)) => p.clone(),
                         _ => return Err(Bail),
                     }
                 } else {
@@ -242,6 +242,7 @@ async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, 
         };
         data.roots.push(root);
     }
+    data.listed = listed;
     let mut types: Vec<i64> = Vec::new();
     while !frontier.is_empty() || !types.is_empty() {
         load_entities(&mut data, reader, &frontier).await?;
@@ -266,33 +267,33 @@ fn dedup<K: Eq + std::hash::Hash + Clone>(keys: Vec<K>) -> Vec<K> {
         .collect()
 }
 
-/// Reads the entities `frontier` needs that are not read yet: one statement
-/// ([`level::entities`]).
+/// Reads the entities `frontier` needs by id that the request does not hold
+/// as they are asked for: one statement ([`EntityCache`]).
 async fn load_entities(
     data: &mut Data,
     reader: &Reader,
     frontier: &Wanted<'_>,
 ) -> Result<(), Bail> {
-    let missing: Vec<(i64, EntityShape)> = dedup(
-        frontier
-            .iter()
-            .filter(|(_, _, by_id)| *by_id)
-            .flat_map(|(sels, ids, _)| {
-                let shape = entity_shape(sels);
-                ids.iter().map(move |id| (*id, shape))
-            })
-            .filter(|k| !data.entities.contains_key(k))
-            .collect(),
-    );
-    if missing.is_empty() {
+    let keys: Vec<(i64, EntityShape)> = frontier
+        .iter()
+        .filter(|(_, _, by_id)| *by_id)
+        .flat_map(|(sels, ids, _)| {
+            let shape = entity_shape(sels);
+            ids.iter().map(move |id| (*id, shape))
+        })
+        .collect();
+    let (ids, shape) = data.entities.missing(&keys);
+    if ids.is_empty() {
         return Ok(());
     }
-    let rows = level::entities(reader, &missing).await.map_err(|_| Bail)?;
-    if rows.len() != missing.len() {
+    let rows = level::entities_by_id(reader, &ids, shape)
+        .await
+        .map_err(|_| Bail)?;
+    if rows.len() != ids.len() {
         // Deleted since its relation was read: async-graphql reports it.
         return Err(Bail);
     }
-    data.entities.extend(rows);
+    data.entities.keep(rows, shape);
     Ok(())
 }
 
@@ -345,13 +346,15 @@ async fn load_pages<'p>(
     let keys = dedup(
         wanted
             .iter()
-            .flat_map(|(_, _, p, c)| p.iter().chain(c.iter()).cloned())
+            .flat_map(|(_, _, p, c)| p.iter().chain(c.iter()))
+            .cloned()
             .collect(),
     );
-    if keys.is_empty() {
-        return Ok(Vec::new());
+    if !keys.is_empty() {
+        let read = level::lists(reader, &keys).await.map_err(|_| Bail)?;
+        data.listed.extend(read);
     }
-    let listed = level::lists(reader, &keys).await.map_err(|_| Bail)?;
+    let listed = std::mem::take(&mut data.listed);
     let mut next: Wanted<'p> = Vec::new();
     for (field, anchor, page, count) in wanted {
         let conn_id = match field {
@@ -390,6 +393,7 @@ async fn load_pages<'p>(
             _ => return Err(Bail),
         }
     }
+    data.listed = listed;
     Ok(next)
 }
 

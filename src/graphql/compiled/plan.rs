@@ -682,6 +682,16 @@ impl Args<'_> {
     }
 }
 
+/// Whether two fields' arguments are the same (in any order), as written.
+fn same_arguments(
+    a: &[(Positioned<Name>, Positioned<async_graphql_value::Value>)],
+    b: &[(Positioned<Name>, Positioned<async_graphql_value::Value>)],
+) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .all(|(n, v)| b.iter().any(|(m, w)| m.node == n.node && w.node == v.node))
+}
+
 /// The response keys of a list of selection sets, in query order, each with
 /// the fields that share it and whether each is live (see
 /// `Planner::collect`).
@@ -815,7 +825,13 @@ impl<'d, 'e> Planner<'d, 'e> {
             let Some(&(first, _)) = fields.iter().find(|(_, live)| *live) else {
                 continue;
             };
-            if fields.iter().any(|(f, _)| f.name.node != first.name.node) {
+            // Fields that merge under one key have one name and the same
+            // arguments (validation does not always hold async-graphql to
+            // that when they merge from occurrences of their parent; it then
+            // answers each occurrence with its own arguments).
+            if fields.iter().any(|(f, _)| {
+                f.name.node != first.name.node || !same_arguments(&f.arguments, &first.arguments)
+            }) {
                 return Err(Bail);
             }
             // Not-live sub-selections still place their keys (see `collect`).

@@ -299,7 +299,7 @@ impl Writer<'_> {
     fn entity_by_id(&mut self, fields: &Sels<EntityField>, id: i64) -> Result<(), Bail> {
         let data = self.data;
         let shape = entity_shape(fields);
-        let e = data.entities.get(&(id, shape)).ok_or(Bail)?;
+        let e = data.entities.get(id, shape).ok_or(Bail)?;
         self.entity(fields, EntityRef::of(e, shape))
     }
 

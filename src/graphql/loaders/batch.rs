@@ -75,6 +75,8 @@ impl<K, L: Loader<K>> LoaderInner<K, L> {
 pub struct DataLoader<K, L: Loader<K>> {
     inner: Arc<LoaderInner<K, L>>,
     queue: BatchQueue,
+    /// Values are kept for later batches of the request.
+    keeps: bool,
 }
 
 impl<K, L> DataLoader<K, L>
@@ -82,7 +84,8 @@ where
     K: Clone + Eq + Hash + Send + Sync + 'static,
     L: Loader<K>,
 {
-    /// A loader whose batches [`Driven`] starts from `queue`.
+    /// A loader whose batches [`Driven`] starts from `queue`, keeping what
+    /// it loaded for the rest of the request.
     pub fn new(loader: L, queue: &BatchQueue) -> Self {
         Self {
             inner: Arc::new(LoaderInner {
@@ -93,6 +96,20 @@ where
                 }),
             }),
             queue: queue.clone(),
+            keeps: true,
+        }
+    }
+
+    /// A loader that loads each batch's keys once and keeps nothing for
+    /// later batches: a level reads what it asks for, as in the compiled
+    /// executor, which reads each level's lists and entities as asked
+    /// whatever an earlier level read (the two would otherwise differ
+    /// wherever async-graphql's occurrences of a field and the compiled
+    /// executor's merged field asked for different keys of one list).
+    pub fn per_level(loader: L, queue: &BatchQueue) -> Self {
+        Self {
+            keeps: false,
+            ..Self::new(loader, queue)
         }
     }
 
@@ -109,14 +126,16 @@ where
         }
         let reply = {
             let mut state = self.inner.state();
-            if let Some(value) = state.cache.get(&key).filter(|_| !self.queue.immediate) {
-                return Ok(value.clone());
-            }
+            // A key already loaded waits for its level's batch all the same
+            // (which does not read it again): its resolver goes on with the
+            // others of its level, as in the compiled executor, instead of a
+            // level early, where its children would start a batch of their
+            // own.
             let (tx, rx) = oneshot::channel();
             let first = state.pending.is_empty();
             state.pending.push((key, tx));
             if first {
-                let cache = !self.queue.immediate;
+                let cache = self.keeps && !self.queue.immediate;
                 self.queue
                     .push(Box::pin(Self::run(self.inner.clone(), cache)));
             }
@@ -132,14 +151,22 @@ where
     /// One batch: every key pending when it starts, loaded in one call;
     /// kept in the cache when `cache`.
     async fn run(inner: Arc<LoaderInner<K, L>>, cache: bool) {
-        let pending = std::mem::take(&mut inner.state().pending);
-        let mut seen = HashSet::with_capacity(pending.len());
-        let keys: Vec<K> = pending
-            .iter()
-            .filter(|(k, _)| seen.insert(k))
-            .map(|(k, _)| k.clone())
-            .collect();
-        let loaded = inner.loader.load(&keys).await;
+        let (pending, keys) = {
+            let mut state = inner.state();
+            let pending = std::mem::take(&mut state.pending);
+            let mut seen = HashSet::with_capacity(pending.len());
+            let keys: Vec<K> = pending
+                .iter()
+                .filter(|(k, _)| !state.cache.contains_key(k) && seen.insert(k))
+                .map(|(k, _)| k.clone())
+                .collect();
+            (pending, keys)
+        };
+        let loaded = if keys.is_empty() {
+            Ok(HashMap::new())
+        } else {
+            inner.loader.load(&keys).await
+        };
         let mut state = inner.state();
         match loaded {
             Ok(mut values) => {
@@ -151,7 +178,10 @@ where
                     })
                     .collect();
                 for (key, reply) in pending {
-                    let value = values.get(&key).cloned().flatten();
+                    let value = match values.get(&key) {
+                        Some(v) => v.clone(),
+                        None => state.cache.get(&key).cloned().flatten(),
+                    };
                     // The resolver may have gone (its request failed): fine.
                     let _ = reply.send(Ok(value));
                 }

@@ -1,13 +1,28 @@
 use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 
 use super::Loader;
 use crate::domain::{Entity, EntityShape};
 use crate::error::AppError;
-use crate::read::{Reader, level};
+use crate::read::Reader;
+use crate::read::level::{self, EntityCache};
 
-/// Loads entities by row id, each as its field shows it
-/// ([`level::entities`]): one statement per batch.
-pub struct EntityByIdLoader(pub Reader);
+/// Loads entities by row id, each as its field shows it: per batch, one
+/// statement for those the request does not hold as asked
+/// ([`EntityCache`], as the compiled executor keeps them).
+pub struct EntityByIdLoader(pub Reader, pub Mutex<EntityCache>);
+
+impl EntityByIdLoader {
+    /// A loader reading through `reader`, holding nothing yet.
+    pub fn new(reader: Reader) -> Self {
+        Self(reader, Mutex::new(EntityCache::default()))
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, EntityCache> {
+        // Nothing panics while it is held: a poisoned lock is still usable.
+        self.1.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
 
 impl Loader<(i64, EntityShape)> for EntityByIdLoader {
     type Value = Entity;
@@ -16,10 +31,13 @@ impl Loader<(i64, EntityShape)> for EntityByIdLoader {
         &self,
         keys: &[(i64, EntityShape)],
     ) -> Result<HashMap<(i64, EntityShape), Entity>, AppError> {
-        let rows = level::entities(&self.0, keys).await?;
-        Ok(rows
-            .into_iter()
-            .map(|(k, e)| (k, std::sync::Arc::unwrap_or_clone(e)))
+        let (ids, shape) = self.cache().missing(keys);
+        let rows = level::entities_by_id(&self.0, &ids, shape).await?;
+        let mut cache = self.cache();
+        cache.keep(rows, shape);
+        Ok(keys
+            .iter()
+            .filter_map(|k| cache.get(k.0, k.1).map(|e| (*k, Entity::clone(e))))
             .collect())
     }
 }

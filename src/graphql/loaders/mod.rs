@@ -67,11 +67,15 @@ impl Loaders {
                 DataLoader::new($l, &queue)
             };
         }
+        // The lists and entities of a level are read as the compiled
+        // executor reads them: lists per level (see
+        // `DataLoader::per_level`), entities through the loader's own
+        // cache, which holds each with the widest shape it was read with.
         Self {
-            entity: loader!(EntityByIdLoader(s())),
+            entity: DataLoader::per_level(EntityByIdLoader::new(s()), &queue),
             relation: loader!(RelationByIdLoader(s(), visibility)),
             relation_type: loader!(RelationTypeByIdLoader(s(), service.clone())),
-            lists: loader!(ListByKeyLoader(s())),
+            lists: DataLoader::per_level(ListByKeyLoader(s()), &queue),
             relations_as_of: loader!(RelationsAsOfByEntityLoader(s())),
             queue,
             reader,
