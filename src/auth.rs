@@ -147,17 +147,17 @@ fn parse(raw: &str) -> Option<(&str, &str)> {
 pub struct TokenInfo {
     /// Unique name.
     pub name: String,
-    /// Role.
+    /// What the token may do: read, write, or administer.
     pub role: Role,
     /// Bound email.
     pub email: Option<String>,
-    /// Created at.
+    /// When `token create` made it.
     pub created_at: DateTime<Utc>,
     /// Last used at (updated at most once a minute).
     pub last_used_at: Option<DateTime<Utc>>,
-    /// Expires at.
+    /// After this moment it no longer authenticates; never when `None`.
     pub expires_at: Option<DateTime<Utc>>,
-    /// Revoked at.
+    /// When `token revoke` ended it, if it did.
     pub revoked_at: Option<DateTime<Utc>>,
 }
 

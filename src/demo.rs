@@ -290,20 +290,20 @@ pub async fn seed_at_scale(
     let n = scale.entities.max(30);
     let copper_n = n / 5;
     let umbraco_n = n / 5;
-    let copper_kinds = ["person", "company", "opportunity", "project", "task"];
+    let plan = CopperPlan::from_profile();
     let mut entities: Vec<NewEntityRow> = Vec::with_capacity(n as usize);
-    let mut copper: [Vec<i64>; 5] = Default::default();
+    let mut copper: Vec<Vec<i64>> = vec![Vec::new(); plan.kinds.len()];
     let mut documents: Vec<i64> = Vec::new();
     let mut campaigns: Vec<Vec<i64>> = vec![Vec::new(); 10];
     for i in 0..n {
         let id = first_entity + i as i64;
         let (source, space, kind, external_id) = if i < copper_n {
-            let k = (i % 5) as usize;
+            let k = (i % plan.kinds.len() as u64) as usize;
             copper[k].push(id);
             (
                 "copper",
                 "default".to_owned(),
-                copper_kinds[k],
+                plan.kinds[k],
                 (1_000_000 + id).to_string(),
             )
         } else if i < copper_n + umbraco_n {
@@ -357,26 +357,28 @@ pub async fn seed_at_scale(
             rows.push(NewRelationRow::new(id, ty, from, to, label, private));
             id
         };
-    // Copper: the limited relations first (one company per person, one
-    // project per task), then opportunities with people, companies, projects.
-    let [people, companies, opportunities, projects, tasks] = &copper;
+    // Copper: the limited relations first (as the profile's limits say:
+    // one company per person, one record per task), then the hub's
+    // relations with each kind it may relate to.
     let mut copper_pairs: Vec<(i64, i64)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for (i, p) in people.iter().enumerate() {
-        copper_pairs.push((*p, companies[i % companies.len()]));
+    for &(kind, max, partner) in &plan.limited {
+        let partners = &copper[partner];
+        for (i, e) in copper[kind].iter().enumerate() {
+            for j in 0..max as usize {
+                copper_pairs.push((*e, partners[(i * max as usize + j) % partners.len()]));
+            }
+        }
     }
-    for (i, t) in tasks.iter().enumerate() {
-        copper_pairs.push((*t, projects[i % projects.len()]));
-    }
-    'opportunities: for (k, others) in [people, companies, projects].iter().enumerate() {
-        for (i, o) in opportunities.iter().enumerate() {
+    'hub: for (k, others) in plan.hub_partners.iter().map(|p| &copper[*p]).enumerate() {
+        for (i, o) in copper[plan.hub].iter().enumerate() {
             for j in 0..3 {
                 let other = others[(i * 3 + j + k) % others.len()];
                 if seen.insert((*o, other)) {
                     copper_pairs.push((*o, other));
                 }
                 if copper_pairs.len() as u64 >= target / 5 {
-                    break 'opportunities;
+                    break 'hub;
                 }
             }
         }
@@ -464,4 +466,115 @@ pub async fn seed_at_scale(
         "demo data at scale: {} entities and {written} relations added",
         entities.len()
     ))
+}
+
+/// What the Copper part of the scale seed relates, read from the profile's
+/// `related` contract (its pairs and limits), so that it stays within them
+/// when they change:
+/// - the kinds seeded, in the profile's order: those with a partner that
+///   is not limited to one relation in all (a lead's only partner is a
+///   task, whose one relation goes to a project);
+/// - for each limit, in the contract's order, each entity of its kind
+///   related to `max` entities of a partner kind: the limit's first other
+///   kind, or for a limit on all relations the last kind in the profile's
+///   order that it may relate to and that is not limited itself;
+/// - the hub, opportunities, related to each kind they may relate to that is
+///   not limited to one relation in all.
+struct CopperPlan {
+    kinds: Vec<&'static str>,
+    /// (kind, how many partners each gets, partner kind), as indexes into
+    /// `kinds`.
+    limited: Vec<(usize, u32, usize)>,
+    hub: usize,
+    hub_partners: Vec<usize>,
+}
+
+impl CopperPlan {
+    fn from_profile() -> Self {
+        use crate::sources::copper;
+        let types = (copper::PROFILE.relation_types)();
+        let contract = types
+            .iter()
+            .find(|t| t.alias == "related")
+            .map(|t| t.contract.clone())
+            .unwrap_or_default();
+        let paired = |a: &str, b: &str| {
+            contract.allowed_pairs.iter().any(|p| {
+                (p.from.kind == a && p.to.kind == b) || (p.from.kind == b && p.to.kind == a)
+            })
+        };
+        let one_in_all: Vec<&str> = contract
+            .limits
+            .iter()
+            .filter(|l| l.other_kinds.is_empty())
+            .map(|l| l.kind.kind.as_str())
+            .collect();
+        let limited_kinds: Vec<&str> = contract
+            .limits
+            .iter()
+            .map(|l| l.kind.kind.as_str())
+            .collect();
+        let kinds: Vec<&'static str> = copper::PROFILE
+            .kinds
+            .iter()
+            .copied()
+            .filter(|k| {
+                copper::PROFILE
+                    .kinds
+                    .iter()
+                    .any(|p| paired(k, p) && !one_in_all.contains(p))
+            })
+            .collect();
+        let index = |k: &str| kinds.iter().position(|x| *x == k);
+        let limited = contract
+            .limits
+            .iter()
+            .filter_map(|l| {
+                let kind = index(&l.kind.kind)?;
+                let partner = match l.other_kinds.first() {
+                    Some(o) => index(&o.kind)?,
+                    None => kinds
+                        .iter()
+                        .rposition(|p| paired(&l.kind.kind, p) && !limited_kinds.contains(p))?,
+                };
+                Some((kind, l.max, partner))
+            })
+            .collect();
+        let hub = index("opportunity").unwrap_or(0);
+        let hub_partners = (0..kinds.len())
+            .filter(|p| paired(kinds[hub], kinds[*p]) && !one_in_all.contains(&kinds[*p]))
+            .collect();
+        Self {
+            kinds,
+            limited,
+            hub,
+            hub_partners,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CopperPlan;
+
+    /// The plan read from today's profile is the one the seed has always
+    /// written (so its data, and the benchmark's, stay the same).
+    #[test]
+    fn the_copper_plan_comes_from_the_profile() {
+        let plan = CopperPlan::from_profile();
+        assert_eq!(
+            plan.kinds,
+            ["person", "company", "opportunity", "project", "task"]
+        );
+        let name = |i: usize| plan.kinds[i];
+        let limited: Vec<_> = plan
+            .limited
+            .iter()
+            .map(|&(k, m, p)| (name(k), m, name(p)))
+            .collect();
+        assert_eq!(limited, [("person", 1, "company"), ("task", 1, "project")]);
+        assert_eq!(name(plan.hub), "opportunity");
+        let partners: Vec<_> = plan.hub_partners.iter().map(|p| name(*p)).collect();
+        assert_eq!(partners, ["person", "company", "project"]);
+    }
 }

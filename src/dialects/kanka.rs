@@ -227,9 +227,9 @@ pub struct KankaRelation {
     is_private: bool,
     /// The other half of a two-way relation.
     mirror_id: Option<i64>,
-    /// Created at.
+    /// When relgate stored the relation, as Kanka formats times.
     created_at: Timestamp,
-    /// Updated at.
+    /// When its attributes last changed, as Kanka formats times.
     updated_at: Timestamp,
 }
 

@@ -667,9 +667,9 @@ pub struct UmbracoRelationType {
     /// A GUID, stable for the type's source and alias.
     #[serde(rename = "_id")]
     id: String,
-    /// Alias.
+    /// The alias Umbraco's clients address the type by (`relateDocumentOnCopy`).
     alias: String,
-    /// Name.
+    /// Its display name.
     name: String,
     /// A child-side read sees the relation too.
     is_bidirectional: bool,

@@ -140,11 +140,11 @@ impl Origin {
 pub struct EndKey {
     /// Row id.
     pub id: i64,
-    /// Source.
+    /// The entity's source, as it was.
     pub source: String,
-    /// Space.
+    /// The entity's space, as it was.
     pub space: String,
-    /// Kind.
+    /// The entity's kind, as it was.
     pub kind: String,
     /// The source's own id.
     pub external_id: String,
@@ -235,9 +235,9 @@ pub enum Subject {
     Type {
         /// Row id.
         id: i64,
-        /// Source.
+        /// The type's source, as it was.
         source: String,
-        /// Alias.
+        /// The type's alias, as it was.
         alias: String,
         /// Name before (updates and deletions).
         before_name: Option<String>,

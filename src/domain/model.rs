@@ -93,7 +93,7 @@ pub struct RelationType {
     pub built_in: bool,
     /// The rules every relation of this type obeys.
     pub contract: Contract,
-    /// Created at.
+    /// When it was created (built-in types: when first installed).
     pub created_at: DateTime<Utc>,
     /// Last changed at.
     pub updated_at: DateTime<Utc>,
@@ -156,17 +156,17 @@ impl RelationAttributes {
 /// value (an update) or its default (a new relation).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Attributes {
-    /// Label.
+    /// A new label, or the label asked for.
     pub label: Option<String>,
-    /// Comment.
+    /// A new comment, or the comment asked for.
     pub comment: Option<String>,
-    /// Attitude.
+    /// A new attitude, or the attitude asked for.
     pub attitude: Option<i32>,
-    /// Colour.
+    /// A new colour, or the colour asked for.
     pub colour: Option<String>,
-    /// Pinned.
+    /// Pin it (or unpin it).
     pub pinned: Option<bool>,
-    /// Private.
+    /// Make it visible to admins only (or to every reader).
     pub is_private: Option<bool>,
 }
 
@@ -185,7 +185,7 @@ pub struct Relation {
     pub attributes: RelationAttributes,
     /// The paired relation of a two-way relation.
     pub mirror_id: Option<i64>,
-    /// Created at.
+    /// When relgate stored it.
     pub created_at: DateTime<Utc>,
     /// Last changed at.
     pub updated_at: DateTime<Utc>,

@@ -33,13 +33,13 @@ impl Cursor {
 /// The pagination arguments of a connection field, as the client sent them.
 #[derive(Debug, Clone, Default)]
 pub struct PageArgs {
-    /// `first`
+    /// At most this many rows from the start of the range.
     pub first: Option<i32>,
-    /// `after`
+    /// Only rows after this cursor.
     pub after: Option<String>,
-    /// `last`
+    /// At most this many rows from the end of the range.
     pub last: Option<i32>,
-    /// `before`
+    /// Only rows before this cursor.
     pub before: Option<String>,
 }
 

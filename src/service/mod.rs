@@ -64,7 +64,7 @@ pub struct UpsertEntity {
     pub source: String,
     /// Space; `None` means `default`.
     pub space: Option<String>,
-    /// Kind.
+    /// The record's kind in its source (`person`, `document`...), checked against the profile.
     pub kind: String,
     /// The source's own id.
     pub external_id: String,
@@ -75,7 +75,7 @@ pub struct UpsertEntity {
 /// `relate`'s input, with ids decoded.
 #[derive(Debug, Clone, Default)]
 pub struct Relate {
-    /// Relation type.
+    /// The relation type's row id.
     pub type_id: i64,
     /// `from` end.
     pub from_id: i64,
@@ -112,11 +112,11 @@ pub struct UpdateRelation {
 /// A custom relation type's definition.
 #[derive(Debug, Clone)]
 pub struct RelationTypeInput {
-    /// Name.
+    /// Its display name, unique within its source.
     pub name: String,
-    /// Bidirectional.
+    /// Whether a relation reads the same from both ends.
     pub bidirectional: bool,
-    /// Updatable.
+    /// Whether `updateRelation` may change its relations' attributes.
     pub updatable: bool,
     /// Rules.
     pub contract: Contract,
@@ -125,23 +125,23 @@ pub struct RelationTypeInput {
 /// A partial change of a custom relation type: `None` keeps a field.
 #[derive(Debug, Clone, Default)]
 pub struct RelationTypePatch {
-    /// Name.
+    /// A new display name.
     pub name: Option<String>,
-    /// Bidirectional.
+    /// Whether a relation reads the same from both ends, from now on.
     pub bidirectional: Option<bool>,
-    /// Updatable.
+    /// Whether `updateRelation` may change its relations' attributes, from now on.
     pub updatable: Option<bool>,
-    /// Allowed pairs.
+    /// The (from kind, to kind) pairs a new relation must be one of.
     pub allowed_pairs: Option<Vec<KindPair>>,
-    /// Limits.
+    /// The most relations an entity of a kind may have (existing ones are not checked again).
     pub limits: Option<Vec<CardinalityLimit>>,
     /// Duplicate policy.
     pub duplicates: Option<DuplicatePolicy>,
-    /// Same space.
+    /// Whether both ends must be in one space.
     pub same_space: Option<bool>,
-    /// Allow self.
+    /// Whether an entity may be related to itself.
     pub allow_self: Option<bool>,
-    /// Symmetric.
+    /// Whether (a, b) and (b, a) count as the same pair for duplicates.
     pub symmetric: Option<bool>,
     /// Attribute rules.
     pub attributes: Option<AttributeRules>,
@@ -258,23 +258,28 @@ impl Service {
     }
 
     /// Prunes the journal's events from before `cutoff` (see
-    /// `store::events::prune`), in one transaction; returns how many went.
+    /// `store::events::prune`), in one transaction of the runner; returns
+    /// how many went.
     pub async fn prune_journal(&self, cutoff: chrono::DateTime<chrono::Utc>) -> AppResult<u64> {
-        let txn = self.store.begin_write().await?;
-        let n = store::events::prune(&txn, cutoff).await?;
-        txn.commit().await?;
-        Ok(n)
+        self.write(&Principal::open_mode(), |txn| {
+            Box::pin(async move { Ok((store::events::prune(txn, cutoff).await?, Vec::new())) })
+        })
+        .await
     }
 
     /// Writes the built-in relation types of every source profile. Idempotent.
     pub async fn install_built_in_types(&self) -> AppResult<()> {
-        let txn = self.store.begin_write().await?;
-        for profile in sources::BUILT_IN {
-            for def in (profile.relation_types)() {
-                store::relation_types::put_built_in(&txn, profile.name, &def).await?;
-            }
-        }
-        txn.commit().await?;
+        self.write(&Principal::open_mode(), |txn| {
+            Box::pin(async move {
+                for profile in sources::BUILT_IN {
+                    for def in (profile.relation_types)() {
+                        store::relation_types::put_built_in(txn, profile.name, &def).await?;
+                    }
+                }
+                Ok(((), Vec::new()))
+            })
+        })
+        .await?;
         let types = store::relation_types::built_in(&store::Reader::new(&self.store)).await?;
         let by_id = types.into_iter().map(|t| (t.id, Arc::new(t))).collect();
         let _ = self.built_in_types.set(by_id);

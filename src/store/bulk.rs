@@ -19,15 +19,15 @@ use crate::error::AppResult;
 pub struct NewEntityRow {
     /// Row id.
     pub id: i64,
-    /// Source.
+    /// Its source, one of the built-in profiles.
     pub source: &'static str,
-    /// Space.
+    /// Its space within the source.
     pub space: String,
-    /// Kind.
+    /// Its kind, one the profile allows.
     pub kind: &'static str,
-    /// External id.
+    /// The source's own id, unique per (source, space, kind).
     pub external_id: String,
-    /// Name.
+    /// Its display name.
     pub name: String,
 }
 
@@ -36,11 +36,11 @@ pub struct NewEntityRow {
 pub struct NewRelationRow {
     /// Row id.
     pub id: i64,
-    /// Relation type.
+    /// The relation type's row id.
     pub type_id: i64,
-    /// From.
+    /// The `from` end's row id.
     pub from_id: i64,
-    /// To.
+    /// The `to` end's row id.
     pub to_id: i64,
     /// Its attributes.
     pub attributes: RelationAttributes,

@@ -153,7 +153,7 @@ pub async fn count_of_type<C: ConnectionTrait>(db: &C, type_id: i64) -> AppResul
 /// A relation to insert.
 #[derive(Debug, Clone, Default)]
 pub struct NewRelation {
-    /// Relation type.
+    /// The relation type's row id.
     pub type_id: i64,
     /// `from` end.
     pub from_id: i64,
