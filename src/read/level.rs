@@ -76,15 +76,16 @@ struct Group<'k, F, S> {
     window: &'k PageWindow,
     shape: S,
     anchors: Vec<i64>,
-    pages: Vec<(i64, &'k ListKey)>,
-    /// Counts read with this statement.
-    counts: Vec<(i64, &'k ListKey)>,
+    /// The keys (by position) whose pages this statement reads.
+    pages: Vec<(i64, usize)>,
+    /// The keys (by position) of the counts read with this statement.
+    counts: Vec<(i64, usize)>,
 }
 
 impl<'k, F: PartialEq, S: Shape> Group<'k, F, S> {
     fn add(
         groups: &mut Vec<Self>,
-        key: &'k ListKey,
+        key: usize,
         (anchor, filter, window, shape): (i64, &'k F, &'k PageWindow, S),
     ) {
         let g = match groups
@@ -119,13 +120,13 @@ impl<'k, F: PartialEq, S: Shape> Group<'k, F, S> {
 }
 
 /// Counts of one filter not read with a page: one statement.
-type CountGroup<'k, F> = (&'k F, Vec<(i64, &'k ListKey)>);
+type CountGroup<'k, F> = (&'k F, Vec<(i64, usize)>);
 
 /// Gives each count to the first page group of its filter whose window has
 /// no cursor and that reads its anchor; returns the rest, by filter.
 fn fold_counts<'k, F: PartialEq, S>(
     groups: &mut [Group<'k, F, S>],
-    counts: Vec<(i64, &'k F, &'k ListKey)>,
+    counts: Vec<(i64, &'k F, usize)>,
 ) -> Vec<CountGroup<'k, F>> {
     let mut rest: Vec<CountGroup<'k, F>> = Vec::new();
     for (anchor, filter, key) in counts {
@@ -146,7 +147,7 @@ fn fold_counts<'k, F: PartialEq, S>(
 /// Hands out a group's pages (one statement's result) to its keys, and its
 /// counts from the pages' totals.
 fn spread<T, F, S>(
-    out: &mut HashMap<ListKey, Listed>,
+    out: &mut [Option<Listed>],
     group: &Group<'_, F, S>,
     pages: HashMap<i64, Page<T>>,
     wrap: impl Fn(Arc<Page<T>>) -> Listed,
@@ -158,65 +159,68 @@ fn spread<T, F, S>(
             .get(anchor)
             .cloned()
             .unwrap_or_else(|| Arc::new(Page::empty()));
-        out.insert((*key).clone(), wrap(page));
+        out[*key] = Some(wrap(page));
     }
     for (anchor, key) in &group.counts {
         let total = pages.get(anchor).and_then(|p| p.total).unwrap_or(0);
-        out.insert((*key).clone(), Listed::Count(total));
+        out[*key] = Some(Listed::Count(total));
     }
 }
 
-fn anchors_of(keys: &[(i64, &ListKey)]) -> Vec<i64> {
+fn anchors_of(keys: &[(i64, usize)]) -> Vec<i64> {
     let mut a: Vec<i64> = keys.iter().map(|(a, _)| *a).collect();
     a.sort_unstable();
     a.dedup();
     a
 }
 
-/// Reads the lists of one level, each key once (see the module docs for
-/// which statements run).
-pub async fn lists(reader: &Reader, keys: &[ListKey]) -> AppResult<HashMap<ListKey, Listed>> {
+/// Counts read on their own: each key its anchor's.
+fn set_counts(out: &mut [Option<Listed>], keys: &[(i64, usize)], counts: &HashMap<i64, u64>) {
+    for (anchor, key) in keys {
+        out[*key] = Some(Listed::Count(counts.get(anchor).copied().unwrap_or(0)));
+    }
+}
+
+/// Reads the lists of one level (see the module docs for which statements
+/// run): what each key reads to, in the keys' order. A key given twice is
+/// read once.
+pub async fn lists(reader: &Reader, keys: &[ListKey]) -> AppResult<Vec<Listed>> {
     let mut relations: Vec<Group<'_, EdgeFilter, EdgeShape>> = Vec::new();
     let mut related: Vec<Group<'_, EdgeFilter, ()>> = Vec::new();
     let mut entities: Vec<Group<'_, EntityFilter, EntityShape>> = Vec::new();
     let (mut relation_counts, mut related_counts) = (Vec::new(), Vec::new());
-    let mut entity_counts: Vec<&EntityFilter> = Vec::new();
-    let mut entity_count_keys: Vec<&ListKey> = Vec::new();
-    for key in keys {
+    let mut entity_counts: Vec<(&EntityFilter, Vec<usize>)> = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
         match key {
             ListKey::Relations {
                 anchor,
                 filter,
                 window,
                 shape,
-            } => Group::add(&mut relations, key, (*anchor, filter, window, *shape)),
-            ListKey::RelationCount { anchor, filter } => {
-                relation_counts.push((*anchor, filter, key));
-            }
+            } => Group::add(&mut relations, i, (*anchor, filter, window, *shape)),
+            ListKey::RelationCount { anchor, filter } => relation_counts.push((*anchor, filter, i)),
             ListKey::Related {
                 anchor,
                 filter,
                 window,
-            } => Group::add(&mut related, key, (*anchor, filter, window, ())),
-            ListKey::RelatedCount { anchor, filter } => {
-                related_counts.push((*anchor, filter, key));
-            }
+            } => Group::add(&mut related, i, (*anchor, filter, window, ())),
+            ListKey::RelatedCount { anchor, filter } => related_counts.push((*anchor, filter, i)),
             ListKey::Entities {
                 filter,
                 window,
                 shape,
-            } => Group::add(&mut entities, key, (0, filter, window, *shape)),
+            } => Group::add(&mut entities, i, (0, filter, window, *shape)),
             ListKey::EntityCount { filter } => {
-                if !entity_counts.contains(&filter) {
-                    entity_counts.push(filter);
+                match entity_counts.iter_mut().find(|(f, _)| *f == filter) {
+                    Some((_, k)) => k.push(i),
+                    None => entity_counts.push((filter, vec![i])),
                 }
-                entity_count_keys.push(key);
             }
         }
     }
     let relation_counts = fold_counts(&mut relations, relation_counts);
     let related_counts = fold_counts(&mut related, related_counts);
-    let mut out = HashMap::with_capacity(keys.len());
+    let mut out: Vec<Option<Listed>> = vec![None; keys.len()];
     for g in &relations {
         let (anchors, counted) = (g.anchors(), !g.counts.is_empty());
         match g.shape {
@@ -237,10 +241,7 @@ pub async fn lists(reader: &Reader, keys: &[ListKey]) -> AppResult<HashMap<ListK
     }
     for (filter, keys) in relation_counts {
         let counts = store::pages::relation_counts(reader, &anchors_of(&keys), filter).await?;
-        for (anchor, key) in keys {
-            let n = counts.get(&anchor).copied().unwrap_or(0);
-            out.insert(key.clone(), Listed::Count(n));
-        }
+        set_counts(&mut out, &keys, &counts);
     }
     for g in &related {
         let (anchors, counted) = (g.anchors(), !g.counts.is_empty());
@@ -250,10 +251,7 @@ pub async fn lists(reader: &Reader, keys: &[ListKey]) -> AppResult<HashMap<ListK
     }
     for (filter, keys) in related_counts {
         let counts = store::pages::related_counts(reader, &anchors_of(&keys), filter).await?;
-        for (anchor, key) in keys {
-            let n = counts.get(&anchor).copied().unwrap_or(0);
-            out.insert(key.clone(), Listed::Count(n));
-        }
+        set_counts(&mut out, &keys, &counts);
     }
     for g in &entities {
         let page = match g.shape {
@@ -274,15 +272,43 @@ pub async fn lists(reader: &Reader, keys: &[ListKey]) -> AppResult<HashMap<ListK
         };
         spread(&mut out, g, HashMap::from([(0, page)]), Listed::Entities);
     }
-    for filter in entity_counts {
+    for (filter, keys) in entity_counts {
         let n = store::entities::count(reader, filter).await?;
-        for key in &entity_count_keys {
-            if matches!(key, ListKey::EntityCount { filter: f } if f == filter) {
-                out.insert((*key).clone(), Listed::Count(n));
-            }
+        for key in keys {
+            out[key] = Some(Listed::Count(n));
         }
     }
-    Ok(out)
+    // Every key's kind is read above.
+    Ok(out
+        .into_iter()
+        .map(|l| l.unwrap_or(Listed::Count(0)))
+        .collect())
+}
+
+/// An entity read by id: its whole row, or its name only.
+#[derive(Debug, Clone)]
+pub enum Held {
+    /// Read as [`EntityShape::Named`].
+    Named(Option<String>),
+    /// Read as [`EntityShape::Row`].
+    Row(Arc<Entity>),
+}
+
+impl Held {
+    fn shape(&self) -> EntityShape {
+        match self {
+            Self::Named(_) => EntityShape::Named,
+            Self::Row(_) => EntityShape::Row,
+        }
+    }
+
+    /// Its name.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Self::Named(n) => n.as_deref(),
+            Self::Row(e) => e.name.as_deref(),
+        }
+    }
 }
 
 /// The entities a request has read by id, each with the widest shape it
@@ -294,16 +320,15 @@ pub async fn lists(reader: &Reader, keys: &[ListKey]) -> AppResult<HashMap<ListK
 /// them miss the same entities at each level and read them the same way.
 #[derive(Default)]
 pub struct EntityCache {
-    rows: HashMap<i64, (EntityShape, Arc<Entity>)>,
+    rows: HashMap<i64, Held>,
 }
 
 impl EntityCache {
     /// Entity `id`, if held with (at least) `shape`.
-    pub fn get(&self, id: i64, shape: EntityShape) -> Option<&Arc<Entity>> {
+    pub fn get(&self, id: i64, shape: EntityShape) -> Option<&Held> {
         self.rows
             .get(&id)
-            .filter(|(held, _)| held.union(shape) == *held)
-            .map(|(_, e)| e)
+            .filter(|held| held.shape().union(shape) == held.shape())
     }
 
     /// The keys of one level that are not held as they ask: the ids to
@@ -322,17 +347,20 @@ impl EntityCache {
         (ids, shape)
     }
 
-    /// Keeps `rows`, read with `shape` (a narrower shape never replaces a
-    /// wider one).
-    pub fn keep(&mut self, rows: HashMap<i64, Arc<Entity>>, shape: EntityShape) {
-        for (id, e) in rows {
-            match self.rows.get(&id) {
-                Some((held, _)) if held.union(shape) == *held && *held != shape => {}
-                _ => {
-                    self.rows.insert(id, (shape, e));
-                }
+    /// Keeps `rows` (a narrower shape never replaces a wider one); returns
+    /// how many were read.
+    pub fn keep(&mut self, rows: Vec<(i64, Held)>) -> usize {
+        let n = rows.len();
+        self.rows.reserve(n);
+        for (id, held) in rows {
+            let wider = self.rows.get(&id).is_some_and(|h| {
+                h.shape() == EntityShape::Row && held.shape() == EntityShape::Named
+            });
+            if !wider {
+                self.rows.insert(id, held);
             }
         }
+        n
     }
 }
 
@@ -341,20 +369,20 @@ pub async fn entities_by_id(
     reader: &Reader,
     ids: &[i64],
     shape: EntityShape,
-) -> AppResult<HashMap<i64, Arc<Entity>>> {
+) -> AppResult<Vec<(i64, Held)>> {
     if ids.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(Vec::new());
     }
     Ok(match shape {
         EntityShape::Row => store::entities::by_ids(reader, ids)
             .await?
             .into_iter()
-            .map(|e| (e.id, Arc::new(e)))
+            .map(|e| (e.id, Held::Row(Arc::new(e))))
             .collect(),
         EntityShape::Named => store::entities::names_by_ids(reader, ids)
             .await?
             .into_iter()
-            .map(|(id, name)| (id, Arc::new(Entity::named(id, name))))
+            .map(|(id, name)| (id, Held::Named(name)))
             .collect(),
     })
 }

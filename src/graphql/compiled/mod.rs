@@ -66,9 +66,6 @@ pub struct Data {
     related_pages: HashMap<(usize, i64), Arc<Page<RelatedRow>>>,
     /// `totalCount`s by connection number and anchor.
     counts: HashMap<(usize, i64), u64>,
-    /// The lists read, by key. Each level reads what it asks for, whatever
-    /// an earlier level read, as the per-level loaders do.
-    listed: HashMap<ListKey, Listed>,
     /// Per root field, in plan order: the entity of `entity`, or the page
     /// (and count) of `entities`.
     roots: Vec<Root>,
@@ -152,37 +149,47 @@ type Wanted<'p> = Vec<(&'p Sels<EntityField>, Vec<i64>, bool)>;
 
 async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, Bail> {
     let mut data = Data::default();
-    // The root lists, all in one call (as the loaders batch the root level).
+    // The root lists, all in one call (as the loaders batch the root level):
+    // per root field, the positions of its page's and count's keys.
     let mut root_keys: Vec<ListKey> = Vec::new();
+    let mut at: Vec<(Option<usize>, Option<usize>)> = Vec::new();
     for sel in &plan.fields {
-        if let QueryField::Entities {
-            filter,
-            window,
-            fields,
-        } = &sel.field
-        {
-            if reads_page(fields) {
-                root_keys.push(ListKey::Entities {
-                    filter: filter.clone(),
-                    window: *window,
-                    shape: nodes_shape(fields),
-                });
-            }
-            if fields
-                .iter()
-                .any(|s| matches!(s.field, ListField::TotalCount))
-            {
-                root_keys.push(ListKey::EntityCount {
-                    filter: filter.clone(),
-                });
-            }
-        }
+        let mut push = |k: ListKey| {
+            root_keys.push(k);
+            Some(root_keys.len() - 1)
+        };
+        at.push(match &sel.field {
+            QueryField::Entities {
+                filter,
+                window,
+                fields,
+            } => (
+                if reads_page(fields) {
+                    push(ListKey::Entities {
+                        filter: filter.clone(),
+                        window: *window,
+                        shape: nodes_shape(fields),
+                    })
+                } else {
+                    None
+                },
+                if fields
+                    .iter()
+                    .any(|s| matches!(s.field, ListField::TotalCount))
+                {
+                    push(ListKey::EntityCount {
+                        filter: filter.clone(),
+                    })
+                } else {
+                    None
+                },
+            ),
+            _ => (None, None),
+        });
     }
-    let listed = level::lists(reader, &dedup(root_keys))
-        .await
-        .map_err(|_| Bail)?;
+    let listed = level::lists(reader, &root_keys).await.map_err(|_| Bail)?;
     let mut frontier: Wanted<'_> = Vec::new();
-    for sel in &plan.fields {
+    for (sel, (page_at, count_at)) in plan.fields.iter().zip(at) {
         let root = match &sel.field {
             QueryField::Typename => Root::None,
             QueryField::Entity {
@@ -202,28 +209,14 @@ async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, 
                 frontier.push((fields, vec![entity.id], false));
                 Root::Entity(entity)
             }
-            QueryField::Entities {
-                filter,
-                window,
-                fields,
-            } => {
+            QueryField::Entities { fields, .. } => {
                 let shape = nodes_shape(fields);
-                let page = if reads_page(fields) {
-                    let key = ListKey::Entities {
-                        filter: filter.clone(),
-                        window: *window,
-                        shape,
-                    };
-                    match listed.get(&key) {
-                        Some(Listed::Entities(p)) => p.clone(),
-                        _ => return Err(Bail),
-                    }
-                } else {
-                    Arc::new(Page::empty())
+                let page = match page_at.map(|i| &listed[i]) {
+                    Some(Listed::Entities(p)) => p.clone(),
+                    Some(_) => return Err(Bail),
+                    None => Arc::new(Page::empty()),
                 };
-                let total = match listed.get(&ListKey::EntityCount {
-                    filter: filter.clone(),
-                }) {
+                let total = match count_at.map(|i| &listed[i]) {
                     Some(Listed::Count(n)) => Some(*n),
                     _ => None,
                 };
@@ -242,7 +235,6 @@ async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, 
         };
         data.roots.push(root);
     }
-    data.listed = listed;
     let mut types: Vec<i64> = Vec::new();
     while !frontier.is_empty() || !types.is_empty() {
         load_entities(&mut data, reader, &frontier).await?;
@@ -257,14 +249,6 @@ fn reads_page<E>(fields: &Sels<ListField<E>>) -> bool {
     fields
         .iter()
         .any(|s| matches!(s.field, ListField::Edges(_) | ListField::PageInfo(_)))
-}
-
-/// `keys` in order, each once.
-fn dedup<K: Eq + std::hash::Hash + Clone>(keys: Vec<K>) -> Vec<K> {
-    let mut seen = std::collections::HashSet::with_capacity(keys.len());
-    keys.into_iter()
-        .filter(|k| seen.insert(k.clone()))
-        .collect()
 }
 
 /// Reads the entities `frontier` needs by id that the request does not hold
@@ -289,11 +273,10 @@ async fn load_entities(
     let rows = level::entities_by_id(reader, &ids, shape)
         .await
         .map_err(|_| Bail)?;
-    if rows.len() != ids.len() {
+    if data.entities.keep(rows) != ids.len() {
         // Deleted since its relation was read: async-graphql reports it.
         return Err(Bail);
     }
-    data.entities.keep(rows, shape);
     Ok(())
 }
 
@@ -331,30 +314,31 @@ async fn load_pages<'p>(
     frontier: &Wanted<'p>,
     types: &mut Vec<i64>,
 ) -> Result<Wanted<'p>, Bail> {
-    // Each connection at each anchor, with the keys of its page and count.
-    let mut wanted: Vec<(&'p EntityField, i64, Option<ListKey>, Option<ListKey>)> = Vec::new();
+    // Each connection at each anchor, with the positions of its page's and
+    // count's keys.
+    let mut keys: Vec<ListKey> = Vec::new();
+    let mut wanted: Vec<(&'p EntityField, i64, Option<usize>, Option<usize>)> = Vec::new();
     for (sels, ids, _) in frontier {
         let sels: &'p Sels<EntityField> = sels;
         for sel in sels {
             for a in ids {
                 if let Some((page, count)) = conn_keys(&sel.field, *a) {
+                    let mut push = |k: Option<ListKey>| {
+                        k.map(|k| {
+                            keys.push(k);
+                            keys.len() - 1
+                        })
+                    };
+                    let (page, count) = (push(page), push(count));
                     wanted.push((&sel.field, *a, page, count));
                 }
             }
         }
     }
-    let keys = dedup(
-        wanted
-            .iter()
-            .flat_map(|(_, _, p, c)| p.iter().chain(c.iter()))
-            .cloned()
-            .collect(),
-    );
-    if !keys.is_empty() {
-        let read = level::lists(reader, &keys).await.map_err(|_| Bail)?;
-        data.listed.extend(read);
+    if keys.is_empty() {
+        return Ok(Vec::new());
     }
-    let listed = std::mem::take(&mut data.listed);
+    let listed = level::lists(reader, &keys).await.map_err(|_| Bail)?;
     let mut next: Wanted<'p> = Vec::new();
     for (field, anchor, page, count) in wanted {
         let conn_id = match field {
@@ -362,16 +346,16 @@ async fn load_pages<'p>(
             EntityField::Related(c) => c.id,
             _ => continue,
         };
-        if let Some(key) = count {
-            let Some(Listed::Count(n)) = listed.get(&key) else {
+        if let Some(i) = count {
+            let Listed::Count(n) = &listed[i] else {
                 return Err(Bail);
             };
             data.counts.insert((conn_id, anchor), *n);
         }
-        let Some(key) = page else {
+        let Some(i) = page else {
             continue;
         };
-        match (field, listed.get(&key)) {
+        match (field, Some(&listed[i])) {
             (EntityField::Relations(c), Some(Listed::RelationKeys(page))) => {
                 follow_entity_edges(&c.fields, page, &mut next, |e| match e {
                     EntityRelationEdgeField::Other(o) => Some(o),
@@ -393,7 +377,6 @@ async fn load_pages<'p>(
             _ => return Err(Bail),
         }
     }
-    data.listed = listed;
     Ok(next)
 }
 

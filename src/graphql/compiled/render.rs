@@ -18,6 +18,7 @@ use crate::domain::Edge;
 use crate::domain::EntityShape;
 use crate::domain::page::Page;
 use crate::domain::{Cursor, Direction, Entity, GlobalId, NodeType, Relation, RelationType};
+use crate::read::level::Held;
 
 /// The whole response body for `plan` over `data`.
 pub fn response(plan: &Plan, data: &Data) -> Result<String, Bail> {
@@ -299,8 +300,11 @@ impl Writer<'_> {
     fn entity_by_id(&mut self, fields: &Sels<EntityField>, id: i64) -> Result<(), Bail> {
         let data = self.data;
         let shape = entity_shape(fields);
-        let e = data.entities.get(id, shape).ok_or(Bail)?;
-        self.entity(fields, EntityRef::of(e, shape))
+        let e = match (data.entities.get(id, shape).ok_or(Bail)?, shape) {
+            (Held::Row(e), EntityShape::Row) => EntityRef::Full(e),
+            (held, _) => EntityRef::Named(id, held.name()),
+        };
+        self.entity(fields, e)
     }
 
     /// A connection object over `page`.

@@ -5,7 +5,7 @@ use super::Loader;
 use crate::domain::{Entity, EntityShape};
 use crate::error::AppError;
 use crate::read::Reader;
-use crate::read::level::{self, EntityCache};
+use crate::read::level::{self, EntityCache, Held};
 
 /// Loads entities by row id, each as its field shows it: per batch, one
 /// statement for those the request does not hold as asked
@@ -34,10 +34,16 @@ impl Loader<(i64, EntityShape)> for EntityByIdLoader {
         let (ids, shape) = self.cache().missing(keys);
         let rows = level::entities_by_id(&self.0, &ids, shape).await?;
         let mut cache = self.cache();
-        cache.keep(rows, shape);
+        cache.keep(rows);
         Ok(keys
             .iter()
-            .filter_map(|k| cache.get(k.0, k.1).map(|e| (*k, Entity::clone(e))))
+            .filter_map(|k| {
+                let entity = match cache.get(k.0, k.1)? {
+                    Held::Row(e) => Entity::clone(e),
+                    Held::Named(name) => Entity::named(k.0, name.clone()),
+                };
+                Some((*k, entity))
+            })
             .collect())
     }
 }

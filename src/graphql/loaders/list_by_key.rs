@@ -15,6 +15,7 @@ impl Loader<ListKey> for ListByKeyLoader {
     type Value = Listed;
 
     async fn load(&self, keys: &[ListKey]) -> Result<HashMap<ListKey, Listed>, AppError> {
-        level::lists(&self.0, keys).await
+        let listed = level::lists(&self.0, keys).await?;
+        Ok(keys.iter().cloned().zip(listed).collect())
     }
 }
