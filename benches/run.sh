@@ -90,10 +90,11 @@ build() {
 }
 
 # ---------------------------------------------------------------- helpers ---
-free_port() {
-  local p
+free_port() { # below the kernel's ephemeral range, which the load's own connections take from
+  local p lo
+  lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
   while :; do
-    p=$(( 20000 + RANDOM % 20000 ))
+    p=$(( 20000 + RANDOM % (lo - 20000) ))
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
 }
@@ -382,22 +383,28 @@ fi
 
 # relgate's run of op at conc, and the baseline's (if any) beside it; the two
 # take turns going first, so neither always meets the colder caches.
+# Each starts after a pause: the run before (PostGraphile's, pgbench's) can
+# leave the machine busy for a moment, which would count against whoever
+# goes next. The order flips per operation and once more per concurrency,
+# so each operation has each binary first once.
 BASE_FIRST=0
+BENCH_SETTLE="${BENCH_SETTLE:-2}"
 side_by_side() { # op conc script [env...]
   local op=$1 conc=$2 script=$3; shift 3
   if [ -z "$BASE_PID" ]; then
     run_wrk "$op" relgate "$conc" "$RG_URL" "$script" "$RG_PID" "$@"
   elif [ "$BASE_FIRST" = 1 ]; then
-    run_wrk "$op" baseline "$conc" "$BASE_URL" "$script" "$BASE_PID" "$@"
-    run_wrk "$op" relgate "$conc" "$RG_URL" "$script" "$RG_PID" "$@"
+    sleep "$BENCH_SETTLE"; run_wrk "$op" baseline "$conc" "$BASE_URL" "$script" "$BASE_PID" "$@"
+    sleep "$BENCH_SETTLE"; run_wrk "$op" relgate "$conc" "$RG_URL" "$script" "$RG_PID" "$@"
   else
-    run_wrk "$op" relgate "$conc" "$RG_URL" "$script" "$RG_PID" "$@"
-    run_wrk "$op" baseline "$conc" "$BASE_URL" "$script" "$BASE_PID" "$@"
+    sleep "$BENCH_SETTLE"; run_wrk "$op" relgate "$conc" "$RG_URL" "$script" "$RG_PID" "$@"
+    sleep "$BENCH_SETTLE"; run_wrk "$op" baseline "$conc" "$BASE_URL" "$script" "$BASE_PID" "$@"
   fi
   BASE_FIRST=$(( 1 - BASE_FIRST ))
 }
 
 for conc in $BENCH_CONCURRENCY; do
+  BASE_FIRST=$(( 1 - BASE_FIRST ))
   for op in Q1 Q2 Q3; do
     log "$op c$conc"
     side_by_side "$op" "$conc" "$BENCH_DIR/lua/post.lua" BENCH_BODY="$WORK/relgate-$op.json"
@@ -409,6 +416,11 @@ for conc in $BENCH_CONCURRENCY; do
   done
   log "M1 c$conc"
   side_by_side M1 "$conc" "$BENCH_DIR/lua/m1.lua" M1_TYPE="$M1_TYPE" M1_FROM="$M1_FROM" M1_TO="$M1_TO"
+  # M1 leaves thousands of dead rows in each server's database, more in the
+  # faster one's: vacuum both, so autovacuum does not run (on one of the two
+  # cores) during one server's next reads and not the other's.
+  sql "$BENCH_DB" "VACUUM ANALYZE" >/dev/null
+  if [ -n "$BENCH_BASELINE" ]; then sql "$BASE_DB" "VACUUM ANALYZE" >/dev/null; fi
 done
 # ---------------------------------------------------------- subscriptions ---
 # benches/subscriptions.rs: writes through relgate (process A); subscribers
