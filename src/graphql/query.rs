@@ -110,8 +110,12 @@ impl Query {
     ) -> GqlResult<Option<EntityObject>> {
         let key =
             service(ctx).entity_key(&source, space.as_deref(), kind.as_deref(), &external_id)?;
-        match read::entities::by_key(context::reader(ctx), &key).await? {
-            Some(e) => Ok(Some(EntityObject(Arc::new(e)))),
+        match context::loaders(ctx)
+            .entity_by_key
+            .load_one(key.clone())
+            .await?
+        {
+            Some(e) => Ok(Some(EntityObject(e))),
             None => Err(AppError::not_found(format!(
                 "no {source} entity {external_id} in space {}",
                 key.space

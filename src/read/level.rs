@@ -26,7 +26,7 @@ use std::sync::Arc;
 use super::Reader;
 use crate::domain::page::Page;
 use crate::domain::{
-    Edge, EdgeFilter, EdgeShape, Entity, EntityFilter, EntityShape, ListKey, PageWindow,
+    Edge, EdgeFilter, EdgeShape, Entity, EntityFilter, EntityKey, EntityShape, ListKey, PageWindow,
     RelatedRow, counts_with_page,
 };
 use crate::error::AppResult;
@@ -385,4 +385,26 @@ pub async fn entities_by_id(
             .map(|(id, name)| (id, Held::Named(name)))
             .collect(),
     })
+}
+
+/// The entities of `keys` (natural keys), in their order: one statement per
+/// distinct key, however often a level asks for it.
+pub async fn entities_by_key(
+    reader: &Reader,
+    keys: &[EntityKey],
+) -> AppResult<Vec<Option<Entity>>> {
+    let mut read: Vec<(&EntityKey, Option<Entity>)> = Vec::with_capacity(keys.len());
+    for key in keys {
+        if read.iter().all(|(k, _)| *k != key) {
+            read.push((key, store::entities::by_key(reader, key).await?));
+        }
+    }
+    Ok(keys
+        .iter()
+        .map(|key| {
+            read.iter()
+                .find(|(k, _)| *k == key)
+                .and_then(|(_, e)| e.clone())
+        })
+        .collect())
 }

@@ -155,6 +155,13 @@ fn queries(busy: &Value, plain: &Value) -> Vec<(String, Value, Option<&'static s
             key(busy),
             None,
         ),
+        // One entity asked for under one key twice and under another key:
+        // one statement for its key in both executors.
+        (
+            format!("query({vars}) {{ one: {by_key} {{ name }} one: {by_key} {{ kind relations(first: 2) {{ totalCount }} }} two: {by_key} {{ id }} }}"),
+            key(busy),
+            None,
+        ),
         // Q2: fan-out.
         (
             "{ entities(first: 50) { edges { node { relations(first: 20) { edges { other { name } } } } } } }".to_owned(),

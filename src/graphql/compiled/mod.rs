@@ -35,8 +35,8 @@ use std::sync::Arc;
 use crate::domain::page::Page;
 use crate::domain::{Edge, EdgeShape, EntityShape, ListKey, RelatedRow};
 use crate::domain::{Entity, RelationType};
+use crate::read::Reader;
 use crate::read::level::{self, EntityCache, Listed};
-use crate::read::{self, Reader};
 use crate::service::Service;
 
 pub mod plan;
@@ -189,6 +189,7 @@ async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, 
     }
     let listed = level::lists(reader, &root_keys).await.map_err(|_| Bail)?;
     let mut frontier: Wanted<'_> = Vec::new();
+    let mut by_key: Vec<(crate::domain::EntityKey, Entity)> = Vec::new();
     for (sel, (page_at, count_at)) in plan.fields.iter().zip(at) {
         let root = match &sel.field {
             QueryField::Typename => Root::None,
@@ -202,10 +203,20 @@ async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, 
                 let key = service
                     .entity_key(source, space.as_deref(), kind.as_deref(), external_id)
                     .map_err(|_| Bail)?;
-                let entity = read::entities::by_key(reader, &key)
-                    .await
-                    .map_err(|_| Bail)?
-                    .ok_or(Bail)?;
+                // One statement per distinct key, as the loader reads them.
+                let entity = match by_key.iter().find(|(k, _)| *k == key) {
+                    Some((_, e)) => e.clone(),
+                    None => {
+                        let e = level::entities_by_key(reader, std::slice::from_ref(&key))
+                            .await
+                            .map_err(|_| Bail)?
+                            .pop()
+                            .flatten()
+                            .ok_or(Bail)?;
+                        by_key.push((key, e.clone()));
+                        e
+                    }
+                };
                 frontier.push((fields, vec![entity.id], false));
                 Root::Entity(entity)
             }

@@ -7,13 +7,14 @@
 
 use std::collections::HashMap;
 
-use crate::domain::{EntityShape, ListKey, Visibility};
+use crate::domain::{EntityKey, EntityShape, ListKey, Visibility};
 use crate::error::AppResult;
 use crate::read::Reader;
 use crate::service::Service;
 
 mod batch;
 mod entity_by_id;
+mod entity_by_key;
 mod list_by_key;
 mod relation_by_id;
 mod relation_type_by_id;
@@ -21,6 +22,7 @@ mod relations_as_of_by_entity;
 
 pub use batch::{BatchQueue, DataLoader, Driven, Loader};
 pub use entity_by_id::EntityByIdLoader;
+pub use entity_by_key::EntityByKeyLoader;
 pub use list_by_key::ListByKeyLoader;
 pub use relation_by_id::RelationByIdLoader;
 pub use relation_type_by_id::RelationTypeByIdLoader;
@@ -30,6 +32,8 @@ pub use relations_as_of_by_entity::RelationsAsOfByEntityLoader;
 pub struct Loaders {
     /// Entities by row id, each read as its field shows it.
     pub entity: DataLoader<(i64, EntityShape), EntityByIdLoader>,
+    /// Entities by natural key (`Query.entity`).
+    pub entity_by_key: DataLoader<EntityKey, EntityByKeyLoader>,
     /// Relations by row id (visible ones only).
     pub relation: DataLoader<i64, RelationByIdLoader>,
     /// Relation types by row id.
@@ -73,6 +77,7 @@ impl Loaders {
         // cache, which holds each with the widest shape it was read with.
         Self {
             entity: DataLoader::per_level(EntityByIdLoader::new(s()), &queue),
+            entity_by_key: DataLoader::per_level(EntityByKeyLoader(s()), &queue),
             relation: loader!(RelationByIdLoader(s(), visibility)),
             relation_type: loader!(RelationTypeByIdLoader(s(), service.clone())),
             lists: DataLoader::per_level(ListByKeyLoader(s()), &queue),
