@@ -350,6 +350,7 @@ async fn execute(
             loaders,
             principal: p,
         })
+        .data(crate::graphql::shape::ShapeCache::default())
     };
     let work = crate::read::count_statements(async {
         let _turn = state.executions.turn().await;

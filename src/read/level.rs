@@ -29,7 +29,7 @@ use crate::domain::{
     Edge, EdgeFilter, EdgeShape, Entity, EntityFilter, EntityKey, EntityShape, ListKey, PageWindow,
     RelatedRow, counts_with_page,
 };
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::store;
 
 /// What a [`ListKey`] reads to.
@@ -129,12 +129,20 @@ fn fold_counts<'k, F: PartialEq, S>(
     counts: Vec<(i64, &'k F, usize)>,
 ) -> Vec<CountGroup<'k, F>> {
     let mut rest: Vec<CountGroup<'k, F>> = Vec::new();
+    if counts.is_empty() {
+        return rest;
+    }
+    // Each group's anchors as a set: a level may hold thousands of both.
+    let anchors: Vec<std::collections::HashSet<i64>> = groups
+        .iter()
+        .map(|g| g.anchors.iter().copied().collect())
+        .collect();
     for (anchor, filter, key) in counts {
-        let with_page = groups.iter_mut().find(|g| {
-            g.filter == filter && counts_with_page(g.window, true) && g.anchors.contains(&anchor)
+        let with_page = groups.iter().zip(&anchors).position(|(g, a)| {
+            g.filter == filter && counts_with_page(g.window, true) && a.contains(&anchor)
         });
         match with_page {
-            Some(g) => g.counts.push((anchor, key)),
+            Some(i) => groups[i].counts.push((anchor, key)),
             None => match rest.iter_mut().find(|(f, _)| *f == filter) {
                 Some((_, keys)) => keys.push((anchor, key)),
                 None => rest.push((filter, vec![(anchor, key)])),
@@ -278,11 +286,17 @@ pub async fn lists(reader: &Reader, keys: &[ListKey]) -> AppResult<Vec<Listed>> 
             out[key] = Some(Listed::Count(n));
         }
     }
-    // Every key's kind is read above.
-    Ok(out
-        .into_iter()
-        .map(|l| l.unwrap_or(Listed::Count(0)))
-        .collect())
+    // Every key's kind is read above; a key left out would be a bug here,
+    // not a list of size 0.
+    out.into_iter()
+        .map(|l| {
+            l.ok_or_else(|| {
+                AppError::internal(std::io::Error::other(
+                    "read::level::lists left a key unread",
+                ))
+            })
+        })
+        .collect()
 }
 
 /// An entity read by id: its whole row, or its name only.
