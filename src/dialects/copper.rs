@@ -187,6 +187,8 @@ async fn list(
         direction: Direction::Both,
         other_kind: other_kind.map(str::to_owned),
         visibility: visibility(&principal),
+        conditions: Default::default(),
+        order: Vec::new(),
     };
     let window = PageWindow::first(MAX_RELATED);
     let reader = state.reader();

@@ -25,9 +25,11 @@ pub use ids::{GlobalId, NodeType};
 pub use model::{
     Attributes, Direction, Entity, EntityKey, Relation, RelationAttributes, RelationType,
 };
-pub use page::{Cursor, PageArgs, PageWindow};
+pub use page::{Cursor, PageArgs, PageWindow, SortKey, SortValue};
 pub use read::{
     Edge, EdgeColumns, EdgeFilter, EdgeShape, EntityFilter, EntityShape, EventFilter, ListKey,
-    RelatedRow, RelationFilter, Visibility, counts_with_page,
+    OrderField, OrderTerm, PathRow, Reached, RelatedRow, RelationConditions, RelationFilter,
+    SortKind, SortPart, TextMatch, TextOp, TimeRange, Visibility, WalkFilter, counts_with_page,
+    order_signature, sort_parts,
 };
 pub use source::{DEFAULT_SPACE, IdFormat, IdScope, RelationTypeDef, SourceProfile};

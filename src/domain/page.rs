@@ -3,11 +3,15 @@
 //! Every list is ordered by a row id (entity id, relation id, or for
 //! `Entity.related` the first relation id to each related entity), so a cursor
 //! is that id and pages are keyset ranges: stable under concurrent inserts and
-//! cheap at any depth.
+//! cheap at any depth. A relation list with an `orderBy` is ordered by its
+//! sort key and then the row id; its cursors hold both (and the order they
+//! belong to), so a page starts right after the row the cursor was taken
+//! from even when that row has changed or gone since.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use crate::domain::read::{OrderTerm, SortKind, order_signature, sort_parts};
 use crate::error::{AppError, AppResult};
 
 /// A position in a list: the sort key of one row.
@@ -28,7 +32,90 @@ impl Cursor {
         let key = text.strip_prefix("cursor:").ok_or_else(malformed)?;
         key.parse::<i64>().map(Cursor).map_err(|_| malformed())
     }
+
+    /// The cursor of row `id` with sort key `sort` in a list ordered by
+    /// `order`: the id alone for a list by id.
+    pub fn keyed(order: &[OrderTerm], sort: &SortKey, id: i64) -> String {
+        if order.is_empty() {
+            return Cursor(id).encode();
+        }
+        let values: Vec<serde_json::Value> = sort
+            .0
+            .iter()
+            .map(|v| match v {
+                SortValue::Int(n) => serde_json::Value::from(*n),
+                SortValue::Text(t) => serde_json::Value::from(t.as_str()),
+                SortValue::Time(t) => {
+                    serde_json::Value::from(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+                }
+            })
+            .collect();
+        let body = serde_json::json!([order_signature(order), id, values]);
+        URL_SAFE_NO_PAD.encode(format!("order:{body}"))
+    }
+
+    /// Parses a cursor of a list ordered by `order`: the row id and its
+    /// sort key. `BAD_USER_INPUT` when it is not one of ours, or was taken
+    /// from a list in another order.
+    pub fn decode_keyed(raw: &str, order: &[OrderTerm]) -> AppResult<(i64, SortKey)> {
+        if order.is_empty() {
+            return Ok((Self::decode(raw)?.0, SortKey::default()));
+        }
+        let malformed = || AppError::bad_input(format!("malformed cursor {raw:?}"));
+        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| malformed())?;
+        let text = String::from_utf8(bytes).map_err(|_| malformed())?;
+        let Some(body) = text.strip_prefix("order:") else {
+            return Err(AppError::bad_input(format!(
+                "cursor {raw:?} is not from a list in this order ({})",
+                order_signature(order)
+            )));
+        };
+        let (sig, id, values): (String, i64, Vec<serde_json::Value>) =
+            serde_json::from_str(body).map_err(|_| malformed())?;
+        if sig != order_signature(order) {
+            return Err(AppError::bad_input(format!(
+                "cursor {raw:?} is from a list in another order ({sig}, not {})",
+                order_signature(order)
+            )));
+        }
+        let parts = sort_parts(order);
+        if parts.len() != values.len() {
+            return Err(malformed());
+        }
+        let key = parts
+            .iter()
+            .zip(values)
+            .map(|((part, _), v)| match (part.kind(), v) {
+                (SortKind::Int, serde_json::Value::Number(n)) => n.as_i64().map(SortValue::Int),
+                (SortKind::Text, serde_json::Value::String(s)) => Some(SortValue::Text(s)),
+                (SortKind::Time, serde_json::Value::String(s)) => {
+                    chrono::DateTime::parse_from_rfc3339(&s)
+                        .ok()
+                        .map(|t| SortValue::Time(t.with_timezone(&chrono::Utc)))
+                }
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(malformed)?;
+        Ok((id, SortKey(key.into())))
+    }
 }
+
+/// One value of a sort key (see [`crate::domain::SortPart`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SortValue {
+    /// An integer column.
+    Int(i64),
+    /// A text column.
+    Text(String),
+    /// A time column.
+    Time(chrono::DateTime<chrono::Utc>),
+}
+
+/// A row's sort key in an ordered list: one value per sort column (empty
+/// in a list by id).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct SortKey(pub Box<[SortValue]>);
 
 /// The pagination arguments of a connection field, as the client sent them.
 #[derive(Debug, Clone, Default)]
@@ -44,12 +131,17 @@ pub struct PageArgs {
 }
 
 /// A validated page request: which keys, how many, from which end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PageWindow {
-    /// Only keys greater than this.
+    /// Only keys greater than this (in an ordered list: rows after this
+    /// row id with `after_key`).
     pub after: Option<i64>,
-    /// Only keys less than this.
+    /// Only keys less than this (in an ordered list: with `before_key`).
     pub before: Option<i64>,
+    /// The sort key of the `after` row in an ordered list (empty otherwise).
+    pub after_key: SortKey,
+    /// The sort key of the `before` row in an ordered list.
+    pub before_key: SortKey,
     /// How many rows the page holds at most.
     pub limit: u64,
     /// Take the rows from the end of the range (`last`) instead of the start.
@@ -62,6 +154,8 @@ impl PageWindow {
         Self {
             after: None,
             before: None,
+            after_key: SortKey::default(),
+            before_key: SortKey::default(),
             limit,
             from_end: false,
         }
@@ -74,6 +168,17 @@ impl PageArgs {
     /// and `last` is refused, as the Relay specification discourages it and
     /// its meaning surprises.
     pub fn window(&self, default_size: u64, max_size: u64) -> AppResult<PageWindow> {
+        self.window_in(default_size, max_size, &[])
+    }
+
+    /// As [`PageArgs::window`], for a list ordered by `order`: its cursors
+    /// must be of that order (see [`Cursor::decode_keyed`]).
+    pub fn window_in(
+        &self,
+        default_size: u64,
+        max_size: u64,
+        order: &[OrderTerm],
+    ) -> AppResult<PageWindow> {
         let size = |name: &str, n: i32| -> AppResult<u64> {
             if n < 0 {
                 return Err(AppError::bad_input(format!("{name} must not be negative")));
@@ -96,21 +201,19 @@ impl PageArgs {
             (None, Some(n)) => (size("last", n)?, true),
             (None, None) => (default_size.min(max_size), false),
         };
-        let after = self
-            .after
-            .as_deref()
-            .map(Cursor::decode)
-            .transpose()?
-            .map(|c| c.0);
-        let before = self
-            .before
-            .as_deref()
-            .map(Cursor::decode)
-            .transpose()?
-            .map(|c| c.0);
+        let decode = |raw: &Option<String>| {
+            raw.as_deref()
+                .map(|r| Cursor::decode_keyed(r, order))
+                .transpose()
+                .map(Option::unzip)
+        };
+        let (after, after_key) = decode(&self.after)?;
+        let (before, before_key) = decode(&self.before)?;
         Ok(PageWindow {
             after,
             before,
+            after_key: after_key.unwrap_or_default(),
+            before_key: before_key.unwrap_or_default(),
             limit,
             from_end,
         })

@@ -33,6 +33,194 @@ pub struct EdgeFilter {
     pub other_kind: Option<String>,
     /// Whether private relations are included.
     pub visibility: Visibility,
+    /// The `filter:` argument's conditions.
+    pub conditions: RelationConditions,
+    /// The order the list is in (by id when empty): part of a list's
+    /// identity, so it lives beside the conditions.
+    pub order: Vec<OrderTerm>,
+}
+
+/// The conditions of a `filter:` argument on relation lists
+/// (`Entity.relations`, `Entity.related`, `Query.relations`), on top of
+/// the lists' own arguments. `Default` keeps every relation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct RelationConditions {
+    /// Only relations whose type has one of these aliases (any when empty).
+    pub types: Vec<String>,
+    /// Only relations whose far end has one of these kinds (any when
+    /// empty; entity lists only).
+    pub other_kinds: Vec<String>,
+    /// Only relations whose type belongs to this source.
+    pub source: Option<String>,
+    /// Only relations whose far end is in this space (entity lists only).
+    pub other_space: Option<String>,
+    /// Only relations whose label matches.
+    pub label: Option<TextMatch>,
+    /// Only relations with an attitude of at least this.
+    pub attitude_min: Option<i32>,
+    /// Only relations with an attitude of at most this.
+    pub attitude_max: Option<i32>,
+    /// Only pinned (true) or unpinned (false) relations.
+    pub pinned: Option<bool>,
+    /// Only private (true, admins only) or public (false) relations.
+    pub private: Option<bool>,
+    /// Only relations created in this range.
+    pub created: TimeRange,
+    /// Only relations last updated in this range.
+    pub updated: TimeRange,
+}
+
+impl RelationConditions {
+    /// Whether the conditions keep every relation.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// How a text is matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TextOp {
+    /// The whole text.
+    Equals,
+    /// Its start.
+    Prefix,
+    /// Anywhere in it.
+    Contains,
+}
+
+/// A condition on a text column.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TextMatch {
+    /// How.
+    pub op: TextOp,
+    /// What to look for.
+    pub value: String,
+    /// Ignoring case (ASCII letters on SQLite, all letters on PostgreSQL).
+    pub case_insensitive: bool,
+}
+
+/// A time range: `from` included, `until` excluded; open where missing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct TimeRange {
+    /// At or after this.
+    pub from: Option<DateTime<Utc>>,
+    /// Before this.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// What a relation list can be ordered by (`RelationOrder.field`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderField {
+    /// `created_at`.
+    Created,
+    /// `updated_at`.
+    Updated,
+    /// `attitude`; relations without one come last either way.
+    Attitude,
+    /// `label`, by code point; relations without one come last either way.
+    Label,
+    /// Pinned relations first (ascending) or last (descending).
+    PinnedFirst,
+}
+
+/// One term of a list's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OrderTerm {
+    /// By what.
+    pub field: OrderField,
+    /// Descending instead of ascending.
+    pub descending: bool,
+}
+
+/// One column of a sort key, in the order a statement sorts by them (the
+/// row id follows them all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortPart {
+    /// 1 when the attitude is missing, else 0; always ascending.
+    AttitudeMissing,
+    /// The attitude (0 when missing).
+    Attitude,
+    /// 1 when the label is missing, else 0; always ascending.
+    LabelMissing,
+    /// The label ('' when missing).
+    Label,
+    /// 0 when pinned, else 1.
+    Unpinned,
+    /// `created_at`.
+    Created,
+    /// `updated_at`.
+    Updated,
+}
+
+impl SortPart {
+    /// The type of its values.
+    pub fn kind(self) -> SortKind {
+        match self {
+            Self::Label => SortKind::Text,
+            Self::Created | Self::Updated => SortKind::Time,
+            _ => SortKind::Int,
+        }
+    }
+
+    /// Whether it sorts descending under `term`.
+    pub fn descending(self, term: OrderTerm) -> bool {
+        match self {
+            Self::AttitudeMissing | Self::LabelMissing => false,
+            _ => term.descending,
+        }
+    }
+}
+
+/// The type of a sort key column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKind {
+    /// An integer.
+    Int,
+    /// A text.
+    Text,
+    /// A time.
+    Time,
+}
+
+impl OrderField {
+    /// The columns it sorts by.
+    pub fn parts(self) -> &'static [SortPart] {
+        match self {
+            Self::Created => &[SortPart::Created],
+            Self::Updated => &[SortPart::Updated],
+            Self::Attitude => &[SortPart::AttitudeMissing, SortPart::Attitude],
+            Self::Label => &[SortPart::LabelMissing, SortPart::Label],
+            Self::PinnedFirst => &[SortPart::Unpinned],
+        }
+    }
+
+    /// Its name in cursors and in GraphQL.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Created => "CREATED",
+            Self::Updated => "UPDATED",
+            Self::Attitude => "ATTITUDE",
+            Self::Label => "LABEL",
+            Self::PinnedFirst => "PINNED_FIRST",
+        }
+    }
+}
+
+/// The sort key columns of `order`, each with whether it descends.
+pub fn sort_parts(order: &[OrderTerm]) -> Vec<(SortPart, bool)> {
+    order
+        .iter()
+        .flat_map(|t| t.field.parts().iter().map(move |p| (*p, p.descending(*t))))
+        .collect()
+}
+
+/// A list's order as cursors name it: `ATTITUDE-,LABEL+`.
+pub fn order_signature(order: &[OrderTerm]) -> String {
+    order
+        .iter()
+        .map(|t| format!("{}{}", t.field.name(), if t.descending { '-' } else { '+' }))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// A relation as seen from one entity.
@@ -44,6 +232,8 @@ pub struct Edge {
     pub relation: std::sync::Arc<Relation>,
     /// Whether its type is bidirectional (when read).
     pub bidirectional: bool,
+    /// Its sort key in an ordered list (empty in a list by id).
+    pub sort: super::page::SortKey,
 }
 
 /// Which columns a page of relations reads, besides each relation's id,
@@ -100,13 +290,17 @@ impl EdgeColumns {
     }
 }
 
-/// An entity related to the anchor, keyed by the first relation between them.
-#[derive(Debug, Clone, Copy)]
+/// An entity related to the anchor, keyed by the first relation between
+/// them (in the list's order).
+#[derive(Debug, Clone)]
 pub struct RelatedRow {
     /// The related entity.
     pub other_id: i64,
-    /// The lowest relation id linking the two: the sort key and cursor.
+    /// The id of the first relation linking the two: the row's cursor (with
+    /// `sort`).
     pub key: i64,
+    /// That relation's sort key in an ordered list (empty in a list by id).
+    pub sort: super::page::SortKey,
 }
 
 /// Which entities `entities(filter:)` lists.
@@ -137,6 +331,10 @@ pub struct RelationFilter {
     pub to_id: Option<i64>,
     /// Only relations whose `from` end is in this space.
     pub space: Option<String>,
+    /// The `filter:` argument's other conditions.
+    pub conditions: RelationConditions,
+    /// The order the list is in (by id when empty).
+    pub order: Vec<OrderTerm>,
 }
 
 /// Which events a read returns.
@@ -282,4 +480,53 @@ pub enum ListKey {
         /// Which entities.
         filter: EntityFilter,
     },
+}
+
+/// Which relations a traversal (`Entity.neighbourhood`, `Query.paths`)
+/// walks, and so which entities it reaches.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WalkFilter {
+    /// Only relations whose type has one of these aliases (all when empty).
+    pub types: Vec<String>,
+    /// Only through entities of these kinds (all when empty): an entity of
+    /// another kind is neither reached nor walked through.
+    pub kinds: Vec<String>,
+    /// Which way relations are followed (bidirectional types both ways).
+    pub direction: Direction,
+    /// Whether private relations are walked (admins only).
+    pub visibility: Visibility,
+    /// Most rows the walk may visit before it stops with
+    /// `TRAVERSAL_TOO_LARGE` (`--max-traversal-rows`).
+    pub max_rows: u64,
+}
+
+/// An entity a neighbourhood reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reached {
+    /// The entity.
+    pub entity_id: i64,
+    /// How many hops from the anchor (1 or more).
+    pub distance: u32,
+    /// The relation it was first reached by (on a shortest walk; the lowest
+    /// id among those).
+    pub via: i64,
+}
+
+impl Reached {
+    /// Its place in the neighbourhood's order (by distance, then entity
+    /// id), as one key: the distance in the top byte. Entity ids stay below
+    /// 2^56.
+    pub fn key(distance: u32, entity_id: i64) -> i64 {
+        (i64::from(distance) << 56) | entity_id
+    }
+}
+
+/// A path between two entities: the relations taken and the entities
+/// arrived at, in order (`entities[i]` is reached by `relations[i]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathRow {
+    /// The relations, from the start.
+    pub relations: Vec<i64>,
+    /// The entities each relation leads to; the last is the path's end.
+    pub entities: Vec<i64>,
 }

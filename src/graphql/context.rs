@@ -71,6 +71,19 @@ pub fn window(
     last: Option<i32>,
     before: Option<String>,
 ) -> AppResult<PageWindow> {
+    window_in(ctx, first, after, last, before, &[])
+}
+
+/// As [`window`], for a list ordered by `order` (its cursors hold the sort
+/// key).
+pub fn window_in(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+    order: &[crate::domain::OrderTerm],
+) -> AppResult<PageWindow> {
     let limits = ctx.data_unchecked::<PageLimits>();
     PageArgs {
         first,
@@ -78,7 +91,7 @@ pub fn window(
         last,
         before,
     }
-    .window(limits.default_size, limits.max_size)
+    .window_in(limits.default_size, limits.max_size, order)
 }
 
 /// What a connection field costs in the complexity limit: its children once

@@ -371,6 +371,7 @@ async fn edge_as(
         Edge {
             relation: relation.clone(),
             bidirectional: ty.0.bidirectional,
+            sort: Default::default(),
         },
     ))
 }

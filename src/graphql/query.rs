@@ -182,13 +182,21 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which relations; all when omitted.")] filter: Option<RelationFilterInput>,
+        #[graphql(
+            desc = "The order of the list (oldest first when omitted); the row id breaks ties. Cursors belong to the order they were taken in."
+        )]
+        order_by: Option<Vec<crate::graphql::types::filters::RelationOrderInput>>,
         #[graphql(desc = "Return the first n edges (after `after`).")] first: Option<i32>,
         #[graphql(desc = "Return edges after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n edges (before `before`).")] last: Option<i32>,
         #[graphql(desc = "Return edges before this cursor.")] before: Option<String>,
     ) -> GqlResult<RelationConnection> {
-        let window = context::window(ctx, first, after, last, before)?;
-        let filter = filter.unwrap_or_default().decode()?;
+        use async_graphql::InputType;
+        let order = crate::graphql::types::filters::order(&order_by.to_value())?;
+        let window = context::window_in(ctx, first, after, last, before, &order)?;
+        let filter = filter
+            .unwrap_or_default()
+            .decode(context::visibility(ctx), order)?;
         Ok(RelationConnection::new(
             filter,
             context::visibility(ctx),

@@ -1,5 +1,7 @@
-//! The GraphiQL playground at `/playground`, with every asset embedded in the
-//! binary (it works with no internet), and the example operations of
+//! The GraphiQL playground at `/playground` and the graph explorer at
+//! `/explorer`, both built from `playground/` with every asset embedded in
+//! the binary (they work with no internet; the explorer's assets are under
+//! `/playground/assets/` too), and the example operations of
 //! `schema/operations/` at `/playground/operations.json`.
 
 use std::sync::LazyLock;
@@ -13,7 +15,8 @@ use rust_embed::RustEmbed;
 
 use super::AppState;
 
-/// The built GraphiQL page (`playground/dist`, rebuilt by `npm run build`).
+/// The built pages (`playground/dist`, rebuilt by `npm run build`):
+/// `index.html` (GraphiQL), `explorer.html` and their `assets/`.
 #[derive(RustEmbed)]
 #[folder = "playground/dist/"]
 struct Assets;
@@ -91,17 +94,25 @@ pub fn operations() -> Vec<(String, String, String)> {
         .unwrap_or_default()
 }
 
-/// The playground's routes.
+/// The playground's and the explorer's routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/playground", get(index))
         .route("/playground/", get(index))
+        .route("/explorer", get(explorer))
+        .route("/explorer/", get(explorer))
         .route("/playground/operations.json", get(operations_json))
         .route("/playground/{*path}", get(asset))
 }
 
 async fn index() -> Response {
     asset(Path("index.html".to_owned())).await
+}
+
+/// The graph explorer: a page of its own that reads `/graphql` with the
+/// caller's token, its scripts under `/playground/assets/`.
+async fn explorer() -> Response {
+    asset(Path("explorer.html".to_owned())).await
 }
 
 /// The example operations and the headers tabs start with: an

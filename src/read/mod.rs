@@ -20,7 +20,7 @@ pub mod entities {
 /// Relations: by id, pages and counts of `relations(filter:)`, the ones
 /// between two entities.
 pub mod relations {
-    pub use crate::store::relations::{between, by_ids, count, page};
+    pub use crate::store::relations::{between, by_ids, count, page, page_keyed};
 }
 
 /// Relation types by alias, pages and counts. By id they come through

@@ -641,6 +641,7 @@ fn edges_as_of(
         .map(|p| crate::domain::Edge {
             bidirectional: p.bidirectional,
             relation: std::sync::Arc::new(p.relation.clone()),
+            sort: Default::default(),
         })
         .collect()
 }
@@ -697,6 +698,7 @@ pub fn related_page_as_of(
             seen.insert(other_id).then_some(crate::domain::RelatedRow {
                 other_id,
                 key: e.relation.id,
+                sort: Default::default(),
             })
         })
         .collect();

@@ -25,6 +25,7 @@ pub mod bulk;
 pub mod entities;
 pub mod events;
 pub mod models;
+mod order;
 pub mod pages;
 mod reader;
 pub mod relation_types;

@@ -22,13 +22,14 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ConnectionTrait, FromQueryResult};
+use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult};
 
+use super::order;
 use super::sql::Sql;
 use crate::domain::page::Page;
-use crate::domain::read::counts_with_page;
+use crate::domain::read::{counts_with_page, sort_parts};
 use crate::domain::{Direction, PageWindow, Relation, RelationAttributes};
-use crate::domain::{Edge, EdgeColumns, EdgeFilter, RelatedRow};
+use crate::domain::{Edge, EdgeColumns, EdgeFilter, RelatedRow, SortPart};
 use crate::error::AppResult;
 
 /// The columns, in the order they are decoded: each half of the union
@@ -48,29 +49,52 @@ fn column_names(columns: EdgeColumns) -> Vec<&'static str> {
     names
 }
 
+/// Which entities a union of halves reads the relations of.
+#[derive(Clone, Copy)]
+pub(crate) enum Anchors<'a> {
+    /// These.
+    Ids(&'a [i64]),
+    /// Every entity: the statement joins the union on `anchor` (a
+    /// traversal's step).
+    Joined,
+}
+
 /// Appends the union of an entity's two halves, each row with `columns`,
 /// `anchor` and `other`; `extra` is a condition (on `r`) added to both
-/// halves. The relation types (`t`) are joined only when `columns`, the type
-/// filter or the direction read them.
-fn push_union(sql: &mut Sql, anchors: &[i64], filter: &EdgeFilter, extra: &str, columns: &str) {
+/// halves. The relation types (`t`) are joined only when `columns`, the
+/// filter or the direction read them, the far end (`o`) only when the
+/// filter does.
+pub(crate) fn push_union(
+    sql: &mut Sql,
+    anchors: Anchors<'_>,
+    filter: &EdgeFilter,
+    extra: &str,
+    columns: &str,
+) {
     let mut common = String::new();
     if let Some(alias) = &filter.type_alias {
         common.push_str(&format!(" AND t.alias = {}", sql.bind(alias.clone())));
     }
+    if let Some(kind) = &filter.other_kind {
+        common.push_str(&format!(" AND o.kind = {}", sql.bind(kind.clone())));
+    }
     if !filter.visibility.include_private {
         common.push_str(" AND r.is_private = FALSE");
     }
+    common.push_str(&order::conditions(sql, &filter.conditions));
     common.push_str(extra);
-    let kind = filter.other_kind.clone().map(|k| sql.bind(k));
+    let joins = order::Joins::of(&filter.conditions);
     // Which relations each half may contribute, by direction.
     let (out_pred, in_pred) = match filter.direction {
         Direction::Outgoing => ("TRUE", "t.bidirectional"),
         Direction::Incoming => ("t.bidirectional", "TRUE"),
         Direction::Both => ("TRUE", "TRUE"),
     };
-    let join_types = columns.contains("t.")
+    let join_types = joins.types
+        || columns.contains("t.")
         || filter.type_alias.is_some()
         || filter.direction != Direction::Both;
+    let join_other = joins.other || filter.other_kind.is_some();
     for (anchor, other, pred, self_guard) in [
         ("from_id", "to_id", out_pred, String::new()),
         (
@@ -90,23 +114,55 @@ fn push_union(sql: &mut Sql, anchors: &[i64], filter: &EdgeFilter, extra: &str, 
         if join_types {
             sql.push(" JOIN relation_types t ON t.id = r.type_id");
         }
-        if let Some(k) = &kind {
-            sql.push(&format!(
-                " JOIN entities o ON o.id = r.{other} AND o.kind = {k}"
-            ));
+        if join_other {
+            sql.push(&format!(" JOIN entities o ON o.id = r.{other}"));
         }
-        let anchored = sql.bind_ids(&format!("r.{anchor}"), anchors);
+        let anchored = match anchors {
+            Anchors::Ids(ids) => sql.bind_ids(&format!("r.{anchor}"), ids),
+            Anchors::Joined => "TRUE".to_owned(),
+        };
         sql.push(&format!(" WHERE {anchored} AND {pred}{self_guard}{common}"));
     }
 }
 
-fn cursor_bounds(sql: &mut Sql, column: &str, window: &PageWindow) -> String {
+/// The bounds of a window on the rows of one half (`r`): past its cursors
+/// in the list's order.
+fn cursor_bounds(sql: &mut Sql, filter: &EdgeFilter, window: &PageWindow) -> String {
+    let parts = sort_parts(&filter.order);
+    let backend = sql.backend();
+    let column = |i: usize| order::sort_expr(backend, parts[i].0).to_owned();
+    bounds(sql, &parts, column, "r.id", window)
+}
+
+/// The bounds of `window` over sort columns named by `column(i)` and the
+/// id column `id`.
+fn bounds(
+    sql: &mut Sql,
+    parts: &[(crate::domain::SortPart, bool)],
+    column: impl Fn(usize) -> String + Copy,
+    id: &str,
+    window: &PageWindow,
+) -> String {
     let mut s = String::new();
     if let Some(a) = window.after {
-        s.push_str(&format!(" AND {column} > {}", sql.bind(a)));
+        s.push_str(&order::keyset(
+            sql,
+            parts,
+            column,
+            id,
+            (&window.after_key, a),
+            true,
+        ));
     }
     if let Some(b) = window.before {
-        s.push_str(&format!(" AND {column} < {}", sql.bind(b)));
+        s.push_str(&order::keyset(
+            sql,
+            parts,
+            column,
+            id,
+            (&window.before_key, b),
+            false,
+        ));
     }
     s
 }
@@ -177,17 +233,35 @@ pub async fn relation_pages<C: ConnectionTrait>(
         .join(", ");
     let outer = format!("p.anchor, p.total, {outer}");
     let sql = windowed_relations(db, anchors, filter, window, counted, &outer, &inner);
+    let parts = sort_parts(&filter.order);
     let rows = db.query_all_raw(sql.statement()).await?;
     let rows = rows
         .iter()
-        .map(|row| decode_edge(row, columns))
+        .map(|row| decode_edge(row, columns, &parts))
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
     Ok(pages_by_anchor(anchors, rows, window, counted))
 }
 
+/// The sort columns of `parts` as selected by a union's halves (`, expr AS
+/// s0, ...`) and as read from `alias` (`, p.s0, ...`).
+fn sort_columns(
+    backend: DatabaseBackend,
+    parts: &[(SortPart, bool)],
+    alias: &str,
+) -> (String, String) {
+    let mut inner = String::new();
+    let mut outer = String::new();
+    for (i, (part, _)) in parts.iter().enumerate() {
+        inner.push_str(&format!(", {} AS s{i}", order::sort_expr(backend, *part)));
+        outer.push_str(&format!(", {alias}.s{i}"));
+    }
+    (inner, outer)
+}
+
 /// The statement of a page of relations per anchor: `outer` read from each
-/// anchor's first `window.limit + 1` relations (numbered `rn`, counted in
-/// `total` when `counted`), each half of the union selecting `inner`.
+/// anchor's first `window.limit + 1` relations in the list's order
+/// (numbered `rn`, counted in `total` when `counted`), each half of the
+/// union selecting `inner`; the sort columns follow `outer`.
 fn windowed_relations<C: ConnectionTrait>(
     db: &C,
     anchors: &[i64],
@@ -198,13 +272,21 @@ fn windowed_relations<C: ConnectionTrait>(
     inner: &str,
 ) -> Sql {
     let mut sql = Sql::new(db);
-    let bounds = cursor_bounds(&mut sql, "r.id", window);
-    let order = if window.from_end { "DESC" } else { "ASC" };
+    let parts = sort_parts(&filter.order);
+    let (sort_inner, sort_outer) = sort_columns(sql.backend(), &parts, "p");
+    let bounds = cursor_bounds(&mut sql, filter, window);
+    let order = order::order_by(&parts, |i| format!("u.s{i}"), "u.id", window.from_end);
     let total = total_column("u.anchor", counted);
     sql.push(&format!(
-        "SELECT {outer} FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.anchor ORDER BY u.id {order}) AS rn, {total} AS total FROM ("
+        "SELECT {outer}{sort_outer} FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.anchor ORDER BY {order}) AS rn, {total} AS total FROM ("
     ));
-    push_union(&mut sql, anchors, filter, &bounds, inner);
+    push_union(
+        &mut sql,
+        Anchors::Ids(anchors),
+        filter,
+        &bounds,
+        &format!("{inner}{sort_inner}"),
+    );
     let limit = sql.bind(window.limit as i64 + 1);
     sql.push(&format!(
         ") u) p WHERE p.rn <= {limit} ORDER BY p.anchor, p.rn"
@@ -216,6 +298,7 @@ fn windowed_relations<C: ConnectionTrait>(
 fn decode_edge(
     row: &sea_orm::QueryResult,
     columns: EdgeColumns,
+    parts: &[(SortPart, bool)],
 ) -> Result<(i64, Option<i64>, Edge), sea_orm::DbErr> {
     let mut i = 0;
     let mut next = || {
@@ -252,9 +335,11 @@ fn decode_edge(
     } else {
         false
     };
+    let sort = order::read_sort_key(row, next(), parts)?;
     let edge = Edge {
         relation: std::sync::Arc::new(r),
         bidirectional,
+        sort,
     };
     Ok((anchor, total, edge))
 }
@@ -273,7 +358,7 @@ pub async fn relation_keys<C: ConnectionTrait>(
     let counted = counts_with_page(window, with_total);
     let outer = "p.anchor, p.other, p.id AS k, p.total";
     let sql = windowed_relations(db, anchors, filter, window, counted, outer, "r.id");
-    keyed_pages(db, sql, anchors, window, counted).await
+    keyed_pages(db, sql, anchors, filter, window, counted).await
 }
 
 #[derive(FromQueryResult)]
@@ -290,7 +375,7 @@ async fn counts<C: ConnectionTrait>(
 ) -> AppResult<HashMap<i64, u64>> {
     let mut sql = Sql::new(db);
     sql.push(&format!("SELECT u.anchor, {count_expr} AS n FROM ("));
-    push_union(&mut sql, anchors, filter, "", "r.id");
+    push_union(&mut sql, Anchors::Ids(anchors), filter, "", "r.id");
     sql.push(") u GROUP BY u.anchor");
     let rows = CountRow::find_by_statement(sql.statement()).all(db).await?;
     let mut out: HashMap<i64, u64> = anchors.iter().map(|a| (*a, 0)).collect();
@@ -319,8 +404,9 @@ pub async fn related_counts<C: ConnectionTrait>(
 }
 
 /// One page of related entities (each once) for each of `anchors`, in one
-/// statement, ordered by the first relation linking them; with `with_total`,
-/// each page's `total` too when the window allows (see the module docs).
+/// statement, ordered by the first relation linking them (in the list's
+/// order); with `with_total`, each page's `total` too when the window
+/// allows (see the module docs).
 pub async fn related_pages<C: ConnectionTrait>(
     db: &C,
     anchors: &[i64],
@@ -330,33 +416,56 @@ pub async fn related_pages<C: ConnectionTrait>(
 ) -> AppResult<HashMap<i64, Page<RelatedRow>>> {
     let counted = counts_with_page(window, with_total);
     let mut sql = Sql::new(db);
-    let order = if window.from_end { "DESC" } else { "ASC" };
+    let parts = sort_parts(&filter.order);
+    let order = order::order_by(&parts, |i| format!("g.s{i}"), "g.k", window.from_end);
     let total = total_column("g.anchor", counted);
+    let (sort_inner, sort_g) = sort_columns(sql.backend(), &parts, "g");
+    let (_, sort_p) = sort_columns(sql.backend(), &parts, "p");
     sql.push(&format!(
-        "SELECT p.anchor, p.other, p.k, p.total FROM (SELECT g.anchor, g.other, g.k, ROW_NUMBER() OVER (PARTITION BY g.anchor ORDER BY g.k {order}) AS rn, {total} AS total FROM (\
-         SELECT u.anchor, u.other, MIN(u.id) AS k FROM ("
+        "SELECT p.anchor, p.other, p.k, p.total{sort_p} FROM (SELECT g.anchor, g.other, g.k{sort_g}, ROW_NUMBER() OVER (PARTITION BY g.anchor ORDER BY {order}) AS rn, {total} AS total FROM ("
     ));
-    push_union(&mut sql, anchors, filter, "", "r.id");
-    sql.push(") u GROUP BY u.anchor, u.other) g WHERE 1 = 1");
-    let bounds = cursor_bounds(&mut sql, "g.k", window);
-    sql.push(&bounds);
+    if parts.is_empty() {
+        // By id: the first relation to each entity is the lowest id.
+        sql.push("SELECT u.anchor, u.other, MIN(u.id) AS k FROM (");
+        push_union(&mut sql, Anchors::Ids(anchors), filter, "", "r.id");
+        sql.push(") u GROUP BY u.anchor, u.other) g WHERE 1 = 1");
+    } else {
+        // Ordered: each entity's first relation in the list's order.
+        let pick = order::order_by(&parts, |i| format!("u.s{i}"), "u.id", false);
+        let (_, sort_u) = sort_columns(sql.backend(), &parts, "u");
+        sql.push(&format!(
+            "SELECT u.anchor, u.other, u.id AS k{sort_u}, ROW_NUMBER() OVER (PARTITION BY u.anchor, u.other ORDER BY {pick}) AS pick FROM ("
+        ));
+        push_union(
+            &mut sql,
+            Anchors::Ids(anchors),
+            filter,
+            "",
+            &format!("r.id{sort_inner}"),
+        );
+        sql.push(") u) g WHERE g.pick = 1");
+    }
+    let b = bounds(&mut sql, &parts, |i| format!("g.s{i}"), "g.k", window);
+    sql.push(&b);
     let limit = sql.bind(window.limit as i64 + 1);
     sql.push(&format!(
         ") p WHERE p.rn <= {limit} ORDER BY p.anchor, p.rn"
     ));
-    keyed_pages(db, sql, anchors, window, counted).await
+    keyed_pages(db, sql, anchors, filter, window, counted).await
 }
 
-/// Runs a page statement whose columns are (anchor, other, k, total), in
-/// that order, and cuts each anchor's page of [`RelatedRow`]s. Columns are
-/// read by position: by name, each cell costs a hashed look-up.
+/// Runs a page statement whose columns are (anchor, other, k, total, sort
+/// columns), in that order, and cuts each anchor's page of [`RelatedRow`]s.
+/// Columns are read by position: by name, each cell costs a hashed look-up.
 async fn keyed_pages<C: ConnectionTrait>(
     db: &C,
     sql: Sql,
     anchors: &[i64],
+    filter: &EdgeFilter,
     window: &PageWindow,
     counted: bool,
 ) -> AppResult<HashMap<i64, Page<RelatedRow>>> {
+    let parts = sort_parts(&filter.order);
     let rows = db.query_all_raw(sql.statement()).await?;
     let rows = rows
         .iter()
@@ -364,6 +473,7 @@ async fn keyed_pages<C: ConnectionTrait>(
             let related = RelatedRow {
                 other_id: r.try_get_by_index(1)?,
                 key: r.try_get_by_index(2)?,
+                sort: order::read_sort_key(r, 4, &parts)?,
             };
             Ok((r.try_get_by_index(0)?, r.try_get_by_index(3)?, related))
         })

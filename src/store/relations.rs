@@ -1,15 +1,16 @@
 //! Queries on `relations` (except the per-entity pages, in [`super::pages`]).
 
 use chrono::Utc;
-use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
 use super::models::relation::{self, Column};
-use super::models::relation_type;
+use super::sql::Sql;
+use crate::domain::SortKey;
 use crate::domain::page::Page;
+use crate::domain::read::sort_parts;
 use crate::domain::{PageWindow, Relation};
 use crate::domain::{RelationAttributes, RelationFilter, Visibility};
 use crate::error::AppResult;
@@ -22,47 +23,41 @@ fn visible(q: Select<relation::Entity>, vis: Visibility) -> Select<relation::Ent
     }
 }
 
-fn filtered(filter: &RelationFilter, vis: Visibility) -> Select<relation::Entity> {
-    let mut q = visible(relation::Entity::find(), vis);
-    if let Some(id) = filter.type_id {
-        q = q.filter(Column::TypeId.eq(id));
+/// `FROM` and `WHERE` of `relations(filter:)`: the relations (`r`) that
+/// `filter` keeps and `vis` may see.
+fn push_filtered(sql: &mut Sql, filter: &RelationFilter, vis: Visibility) {
+    let mut cond = String::new();
+    if !vis.include_private {
+        cond.push_str(" AND r.is_private = FALSE");
     }
-    if filter.type_source.is_some() || filter.type_alias.is_some() {
-        let mut types = Condition::all();
-        if let Some(s) = &filter.type_source {
-            types = types.add(relation_type::Column::Source.eq(s.as_str()));
-        }
-        if let Some(a) = &filter.type_alias {
-            types = types.add(relation_type::Column::Alias.eq(a.as_str()));
-        }
-        q = q.filter(
-            Column::TypeId.in_subquery(
-                Query::select()
-                    .column(relation_type::Column::Id)
-                    .from(relation_type::Entity)
-                    .cond_where(types)
-                    .to_owned(),
-            ),
-        );
+    if let Some(id) = filter.type_id {
+        cond.push_str(&format!(" AND r.type_id = {}", sql.bind(id)));
+    }
+    if let Some(s) = &filter.type_source {
+        cond.push_str(&format!(" AND t.source = {}", sql.bind(s.clone())));
+    }
+    if let Some(a) = &filter.type_alias {
+        cond.push_str(&format!(" AND t.alias = {}", sql.bind(a.clone())));
     }
     if let Some(id) = filter.from_id {
-        q = q.filter(Column::FromId.eq(id));
+        cond.push_str(&format!(" AND r.from_id = {}", sql.bind(id)));
     }
     if let Some(id) = filter.to_id {
-        q = q.filter(Column::ToId.eq(id));
+        cond.push_str(&format!(" AND r.to_id = {}", sql.bind(id)));
     }
     if let Some(space) = &filter.space {
-        q = q.filter(
-            Column::FromId.in_subquery(
-                Query::select()
-                    .column(super::models::entity::Column::Id)
-                    .from(super::models::entity::Entity)
-                    .and_where(super::models::entity::Column::Space.eq(space.as_str()))
-                    .to_owned(),
-            ),
-        );
+        cond.push_str(&format!(
+            " AND r.from_id IN (SELECT e.id FROM entities e WHERE e.space = {})",
+            sql.bind(space.clone())
+        ));
     }
-    q
+    cond.push_str(&super::order::conditions(sql, &filter.conditions));
+    sql.push(" FROM relations r");
+    if cond.contains("t.") {
+        sql.push(" JOIN relation_types t ON t.id = r.type_id");
+    }
+    sql.push(" WHERE TRUE");
+    sql.push(&cond);
 }
 
 /// Relations by row id that `vis` may see; others are left out.
@@ -78,30 +73,64 @@ pub async fn by_ids<C: ConnectionTrait>(
     Ok(rows.into_iter().map(Relation::from).collect())
 }
 
-/// One page of `relations(filter:)`, ordered by id.
+/// One page of `relations(filter:)`, in the filter's order (by id when it
+/// has none).
 pub async fn page<C: ConnectionTrait>(
     db: &C,
     filter: &RelationFilter,
     vis: Visibility,
     window: &PageWindow,
 ) -> AppResult<Page<Relation>> {
-    let mut q = filtered(filter, vis);
-    if let Some(a) = window.after {
-        q = q.filter(Column::Id.gt(a));
+    let page = page_keyed(db, filter, vis, window).await?;
+    Ok(Page {
+        items: page.items.into_iter().map(|(r, _)| r).collect(),
+        has_next: page.has_next,
+        has_previous: page.has_previous,
+        total: page.total,
+    })
+}
+
+/// As [`page`], with each relation's sort key (for its cursor).
+pub async fn page_keyed<C: ConnectionTrait>(
+    db: &C,
+    filter: &RelationFilter,
+    vis: Visibility,
+    window: &PageWindow,
+) -> AppResult<Page<(Relation, SortKey)>> {
+    let parts = sort_parts(&filter.order);
+    let mut sql = Sql::new(db);
+    let backend = sql.backend();
+    let expr = |i: usize| super::order::sort_expr(backend, parts[i].0).to_owned();
+    let mut columns: Vec<String> = (0..parts.len())
+        .map(|i| format!("{} AS s{i}", expr(i)))
+        .collect();
+    columns.push("r.*".to_owned());
+    sql.push(&format!("SELECT {}", columns.join(", ")));
+    push_filtered(&mut sql, filter, vis);
+    for (id, key, after) in [
+        (window.after, &window.after_key, true),
+        (window.before, &window.before_key, false),
+    ] {
+        if let Some(id) = id {
+            let bound = super::order::keyset(&mut sql, &parts, expr, "r.id", (key, id), after);
+            sql.push(&bound);
+        }
     }
-    if let Some(b) = window.before {
-        q = q.filter(Column::Id.lt(b));
-    }
-    q = if window.from_end {
-        q.order_by_desc(Column::Id)
-    } else {
-        q.order_by_asc(Column::Id)
-    };
-    let rows = q.limit(window.limit + 1).all(db).await?;
-    Ok(Page::from_window(
-        rows.into_iter().map(Relation::from).collect(),
-        window,
-    ))
+    let order = super::order::order_by(&parts, expr, "r.id", window.from_end);
+    let limit = sql.bind(window.limit as i64 + 1);
+    sql.push(&format!(" ORDER BY {order} LIMIT {limit}"));
+    let rows = db.query_all_raw(sql.statement()).await?;
+    let rows = rows
+        .iter()
+        .map(|row| {
+            let key = super::order::read_sort_key(row, 0, &parts)?;
+            Ok((
+                Relation::from(relation::Model::from_query_result(row, "")?),
+                key,
+            ))
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    Ok(Page::from_window(rows, window))
 }
 
 /// How many relations match `filter`.
@@ -110,7 +139,15 @@ pub async fn count<C: ConnectionTrait>(
     filter: &RelationFilter,
     vis: Visibility,
 ) -> AppResult<u64> {
-    Ok(filtered(filter, vis).count(db).await?)
+    let mut sql = Sql::new(db);
+    sql.push("SELECT COUNT(*) AS n");
+    push_filtered(&mut sql, filter, vis);
+    let row = db.query_one_raw(sql.statement()).await?;
+    let n: i64 = match row {
+        Some(row) => row.try_get_by_index(0)?,
+        None => 0,
+    };
+    Ok(n.max(0) as u64)
 }
 
 /// The ids of every relation with `entity_id` at either end.

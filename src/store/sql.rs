@@ -66,6 +66,11 @@ impl Sql {
         format!("${}", self.values.len())
     }
 
+    /// The engine the statement is for.
+    pub(crate) fn backend(&self) -> DatabaseBackend {
+        self.backend
+    }
+
     pub(crate) fn push(&mut self, s: &str) {
         self.text.push_str(s);
     }

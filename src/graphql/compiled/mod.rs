@@ -167,7 +167,7 @@ async fn fetch(plan: &Plan, reader: &Reader, service: &Service) -> Result<Data, 
                 if reads_page(fields) {
                     push(ListKey::Entities {
                         filter: filter.clone(),
-                        window: *window,
+                        window: window.clone(),
                         shape: nodes_shape(fields),
                     })
                 } else {
@@ -399,7 +399,7 @@ fn conn_keys(field: &EntityField, anchor: i64) -> Option<(Option<ListKey>, Optio
             c.reads_page.then(|| ListKey::Relations {
                 anchor,
                 filter: c.filter.clone(),
-                window: c.window,
+                window: c.window.clone(),
                 shape: edge_shape(&c.fields),
             }),
             c.wants_total.then(|| ListKey::RelationCount {
@@ -411,7 +411,7 @@ fn conn_keys(field: &EntityField, anchor: i64) -> Option<(Option<ListKey>, Optio
             c.reads_page.then(|| ListKey::Related {
                 anchor,
                 filter: c.filter.clone(),
-                window: c.window,
+                window: c.window.clone(),
             }),
             c.wants_total.then(|| ListKey::RelatedCount {
                 anchor,

@@ -167,6 +167,8 @@ pub const ARGUMENTS: &[(&str, &str, &[&str], &[&str])] = &[
             "type",
             "direction",
             "otherKind",
+            "filter",
+            "orderBy",
             "first",
             "after",
             "last",
@@ -181,6 +183,8 @@ pub const ARGUMENTS: &[(&str, &str, &[&str], &[&str])] = &[
             "kind",
             "type",
             "direction",
+            "filter",
+            "orderBy",
             "first",
             "after",
             "last",
@@ -530,6 +534,12 @@ fn fits(ty: &str, value: &Value) -> bool {
             matches!(k.as_str(), "source" | "space" | "kind" | "nameContains")
                 && matches!(v, Value::String(_) | Value::Null)
         }),
+        // Read in full where they are used (`filters::edge_filter`): a
+        // value that does not hold makes the plan bail there.
+        ("EdgeFilterInput" | "RelationOrder", Value::Object(_)) => true,
+        ("[RelationOrder]", Value::List(items)) => items.iter().all(|i| fits("RelationOrder", i)),
+        // A single value where a list is expected is a list of one.
+        ("[RelationOrder]", one) => fits("RelationOrder", one),
         _ => false,
     }
 }
@@ -542,8 +552,13 @@ impl Vars {
             if !def.directives.is_empty() {
                 return Err(Bail);
             }
-            let BaseType::Named(ty) = &def.var_type.node.base else {
-                return Err(Bail);
+            let ty = match &def.var_type.node.base {
+                BaseType::Named(ty) => ty.as_str(),
+                // The one list-typed argument the compiled fields take.
+                BaseType::List(inner) if matches!(&inner.base, BaseType::Named(n) if n == "RelationOrder") => {
+                    "[RelationOrder]"
+                }
+                BaseType::List(_) => return Err(Bail),
             };
             let value = given
                 .get(&def.name.node)
@@ -646,13 +661,21 @@ impl Args<'_> {
     }
 
     fn window(&self, limits: PageLimits) -> Result<PageWindow, Bail> {
+        self.window_in(limits, &[])
+    }
+
+    fn window_in(
+        &self,
+        limits: PageLimits,
+        order: &[crate::domain::OrderTerm],
+    ) -> Result<PageWindow, Bail> {
         PageArgs {
             first: self.int("first")?,
             after: self.string("after")?,
             last: self.int("last")?,
             before: self.string("before")?,
         }
-        .window(limits.default_size, limits.max_size)
+        .window_in(limits.default_size, limits.max_size, order)
         .map_err(|_| Bail)
     }
 
@@ -948,13 +971,23 @@ impl<'d, 'e> Planner<'d, 'e> {
     ) -> Result<(EdgeFilter, PageWindow), Bail> {
         let args = self.args(f);
         args.only(arguments("Entity", field))?;
-        let filter = EdgeFilter {
-            type_alias: args.string("type")?,
-            direction: args.direction()?,
-            other_kind: args.string(kind_arg)?,
-            visibility: self.env.visibility,
-        };
-        Ok((filter, args.window(self.env.limits)?))
+        let plain = (
+            args.string("type")?,
+            args.direction()?,
+            args.string(kind_arg)?,
+        );
+        let (filter, order) = (args.value("filter")?, args.value("orderBy")?);
+        // Refusals (a bad filter, a cursor of another order) are left to
+        // async-graphql's resolvers, which read them the same way.
+        let filter = crate::graphql::types::filters::edge_filter(
+            plain,
+            self.env.visibility,
+            filter.as_ref().unwrap_or(&Value::Null),
+            order.as_ref().unwrap_or(&Value::Null),
+        )
+        .map_err(|_| Bail)?;
+        let window = args.window_in(self.env.limits, &filter.order)?;
+        Ok((filter, window))
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -175,8 +175,8 @@ impl Writer<'_> {
         push_str(&mut self.out, &GlobalId::new(ty, id).encode());
     }
 
-    fn cursor(&mut self, key: i64) {
-        push_str(&mut self.out, &Cursor(key).encode());
+    fn cursor(&mut self, cursor: String) {
+        push_str(&mut self.out, &cursor);
     }
 
     /// A root field over its data.
@@ -192,10 +192,11 @@ impl Writer<'_> {
                     "EntityConnection",
                     page,
                     *total,
-                    |e| e.id,
+                    |e| Cursor(e.id).encode(),
                     |w, sels, e| {
                         let e = EntityRef::of(e, *shape);
-                        w.entity_edge(sels, "EntityEdge", e.id(), e.id(), Some(e))
+                        let id = e.id();
+                        w.entity_edge(sels, "EntityEdge", || Cursor(id).encode(), id, Some(e))
                     },
                 )?,
             _ => return Err(Bail),
@@ -218,6 +219,7 @@ impl Writer<'_> {
                 EntityField::UpdatedAt => w.time(&e.full()?.updated_at),
                 EntityField::Relations(conn) => {
                     const TYPE: &str = "EntityRelationConnection";
+                    let order = &conn.filter.order;
                     if let Some(keys) = w.data.relation_keys.get(&(conn.id, id)).cloned() {
                         // A lean page: the edges read only ids and far ends.
                         let total = w.total(conn.id, id);
@@ -226,8 +228,11 @@ impl Writer<'_> {
                             TYPE,
                             &keys,
                             total,
-                            |r| r.key,
-                            |w, f, r| w.relation_edge(f, id, r.key, r.other_id, None),
+                            |r| Cursor::keyed(order, &r.sort, r.key),
+                            |w, f, r| {
+                                let cursor = || Cursor::keyed(order, &r.sort, r.key);
+                                w.relation_edge(f, id, cursor, r.other_id, None)
+                            },
                         )?;
                     } else {
                         let page = page(&w.data.relation_pages, conn.reads_page, conn.id, id)?;
@@ -237,20 +242,16 @@ impl Writer<'_> {
                             TYPE,
                             &page,
                             total,
-                            |e| e.relation.id,
+                            |e| Cursor::keyed(order, &e.sort, e.relation.id),
                             |w, f, e| {
-                                w.relation_edge(
-                                    f,
-                                    id,
-                                    e.relation.id,
-                                    e.relation.other_end(id),
-                                    Some(e),
-                                )
+                                let cursor = || Cursor::keyed(order, &e.sort, e.relation.id);
+                                w.relation_edge(f, id, cursor, e.relation.other_end(id), Some(e))
                             },
                         )?;
                     }
                 }
                 EntityField::Related(conn) => {
+                    let order = &conn.filter.order;
                     let page = page(&w.data.related_pages, conn.reads_page, conn.id, id)?;
                     let total = w.total(conn.id, id);
                     w.list(
@@ -258,9 +259,10 @@ impl Writer<'_> {
                         "RelatedEntityConnection",
                         &page,
                         total,
-                        |row| row.key,
+                        |row| Cursor::keyed(order, &row.sort, row.key),
                         |w, sels, row| {
-                            w.entity_edge(sels, "RelatedEntityEdge", row.key, row.other_id, None)
+                            let cursor = || Cursor::keyed(order, &row.sort, row.key);
+                            w.entity_edge(sels, "RelatedEntityEdge", cursor, row.other_id, None)
                         },
                     )?;
                 }
@@ -270,19 +272,19 @@ impl Writer<'_> {
     }
 
     /// An edge whose node is entity `id` (`row` when at hand, else read by
-    /// id), at cursor `key`.
+    /// id), at `cursor`.
     fn entity_edge(
         &mut self,
         fields: &Sels<EntityEdgeField>,
         type_name: &str,
-        key: i64,
+        cursor: impl Fn() -> String,
         id: i64,
         row: Option<EntityRef<'_>>,
     ) -> Result<(), Bail> {
         self.object(fields, |w, f| {
             match f {
                 EntityEdgeField::Typename => w.str(type_name),
-                EntityEdgeField::Cursor => w.cursor(key),
+                EntityEdgeField::Cursor => w.cursor(cursor()),
                 EntityEdgeField::Node(sels) => match row {
                     Some(e) => w.entity(sels, e)?,
                     None => w.entity_by_id(sels, id)?,
@@ -315,7 +317,7 @@ impl Writer<'_> {
         type_name: &str,
         page: &Page<T>,
         total: Option<u64>,
-        key: impl Fn(&T) -> i64,
+        cursor: impl Fn(&T) -> String,
         mut edge: impl FnMut(&mut Self, &Sels<E>, &T) -> Result<(), Bail>,
     ) -> Result<(), Bail> {
         self.object(fields, |w, f| {
@@ -328,11 +330,11 @@ impl Writer<'_> {
                         PageInfoField::HasNextPage => w.bool(page.has_next),
                         PageInfoField::HasPreviousPage => w.bool(page.has_previous),
                         PageInfoField::StartCursor => match page.items.first() {
-                            Some(t) => w.cursor(key(t)),
+                            Some(t) => w.cursor(cursor(t)),
                             None => w.out.push_str("null"),
                         },
                         PageInfoField::EndCursor => match page.items.last() {
-                            Some(t) => w.cursor(key(t)),
+                            Some(t) => w.cursor(cursor(t)),
                             None => w.out.push_str("null"),
                         },
                     }
@@ -353,21 +355,21 @@ impl Writer<'_> {
         })
     }
 
-    /// An edge of `Entity.relations` seen from `anchor`: relation `key` to
+    /// An edge of `Entity.relations` seen from `anchor`, at `cursor`, to
     /// `other`; `edge` is the relation's row, when the page read it (not
     /// for lean pages, whose edges ask for no more).
     fn relation_edge(
         &mut self,
         fields: &Sels<EntityRelationEdgeField>,
         anchor: i64,
-        key: i64,
+        cursor: impl Fn() -> String,
         other: i64,
         edge: Option<&Edge>,
     ) -> Result<(), Bail> {
         self.object(fields, |w, f| {
             match f {
                 EntityRelationEdgeField::Typename => w.str("EntityRelationEdge"),
-                EntityRelationEdgeField::Cursor => w.cursor(key),
+                EntityRelationEdgeField::Cursor => w.cursor(cursor()),
                 EntityRelationEdgeField::Direction => {
                     let edge = edge.ok_or(Bail)?;
                     w.str(

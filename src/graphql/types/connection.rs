@@ -23,11 +23,16 @@ pub struct PageInfo {
 impl PageInfo {
     /// The page info of `page`, whose items sort by `key`.
     pub fn of<T>(page: &Page<T>, key: impl Fn(&T) -> i64) -> Self {
+        Self::with_cursors(page, |t| Cursor(key(t)).encode())
+    }
+
+    /// The page info of `page`, whose items' cursors `cursor` gives.
+    pub fn with_cursors<T>(page: &Page<T>, cursor: impl Fn(&T) -> String) -> Self {
         Self {
             has_next_page: page.has_next,
             has_previous_page: page.has_previous,
-            start_cursor: page.items.first().map(|t| Cursor(key(t)).encode()),
-            end_cursor: page.items.last().map(|t| Cursor(key(t)).encode()),
+            start_cursor: page.items.first().map(&cursor),
+            end_cursor: page.items.last().map(&cursor),
         }
     }
 }

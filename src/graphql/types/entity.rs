@@ -7,9 +7,10 @@ use async_graphql::{Context, Enum, ID, InputObject, Object};
 
 use super::connection::PageInfo;
 use super::event::{EventConnection, EventWindow};
+use super::filters::{self, EdgeFilterInput, RelationOrderInput};
 use super::relation::RelationObject;
 use crate::domain::page::Page;
-use crate::domain::{Cursor, Entity, GlobalId, NodeType, PageWindow};
+use crate::domain::{Cursor, Entity, GlobalId, NodeType, OrderTerm, PageWindow};
 use crate::error::AppError;
 use crate::graphql::context::{self, loaders, page_cost};
 use crate::graphql::errors::GqlResult;
@@ -137,25 +138,32 @@ impl EntityObject {
         #[graphql(desc = "Only relations whose other end has this kind.")] other_kind: Option<
             String,
         >,
+        #[graphql(desc = "Only relations these conditions keep (with the other arguments).")]
+        filter: Option<EdgeFilterInput>,
+        #[graphql(
+            desc = "The order of the list (oldest first when omitted); the row id breaks ties. Cursors belong to the order they were taken in."
+        )]
+        order_by: Option<Vec<RelationOrderInput>>,
         #[graphql(desc = "Return the first n edges (after `after`).")] first: Option<i32>,
         #[graphql(desc = "Return edges after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n edges (before `before`).")] last: Option<i32>,
         #[graphql(desc = "Return edges before this cursor.")] before: Option<String>,
         #[graphql(
-            desc = "The relations as they stood at this moment, from the journal (within its retention); now when omitted."
+            desc = "The relations as they stood at this moment, from the journal (within its retention); now when omitted. Not with `filter` or `orderBy`."
         )]
         as_of: Option<DateTime>,
     ) -> GqlResult<EntityRelationConnection> {
-        let window = context::window(ctx, first, after, last, before)?;
+        let direction = direction.unwrap_or(DirectionGql::Both).into();
+        let (filter, window) = edge_list(
+            ctx,
+            (type_alias, direction, other_kind),
+            (filter, order_by, as_of.is_some()),
+            (first, after, last, before),
+        )?;
         Ok(EntityRelationConnection {
             as_of: as_of.map(|t| t.0),
             anchor: self.0.id,
-            filter: EdgeFilter {
-                type_alias,
-                direction: direction.unwrap_or(DirectionGql::Both).into(),
-                other_kind,
-                visibility: context::visibility(ctx),
-            },
+            filter,
             window,
         })
     }
@@ -178,28 +186,66 @@ impl EntityObject {
             desc = "Only through relations pointing this way (`BOTH` when null)."
         )]
         direction: Option<DirectionGql>,
+        #[graphql(
+            desc = "Only through relations these conditions keep (with the other arguments)."
+        )]
+        filter: Option<EdgeFilterInput>,
+        #[graphql(
+            desc = "The order of the list (by first relation when omitted): each entity sits where its first relation in this order does; the row id breaks ties."
+        )]
+        order_by: Option<Vec<RelationOrderInput>>,
         #[graphql(desc = "Return the first n edges (after `after`).")] first: Option<i32>,
         #[graphql(desc = "Return edges after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n edges (before `before`).")] last: Option<i32>,
         #[graphql(desc = "Return edges before this cursor.")] before: Option<String>,
         #[graphql(
-            desc = "The related entities as they stood at this moment, from the journal (within its retention); now when omitted."
+            desc = "The related entities as they stood at this moment, from the journal (within its retention); now when omitted. Not with `filter` or `orderBy`."
         )]
         as_of: Option<DateTime>,
     ) -> GqlResult<RelatedEntityConnection> {
-        let window = context::window(ctx, first, after, last, before)?;
+        let direction = direction.unwrap_or(DirectionGql::Both).into();
+        let (filter, window) = edge_list(
+            ctx,
+            (type_alias, direction, kind),
+            (filter, order_by, as_of.is_some()),
+            (first, after, last, before),
+        )?;
         Ok(RelatedEntityConnection {
             as_of: as_of.map(|t| t.0),
             anchor: self.0.id,
-            filter: EdgeFilter {
-                type_alias,
-                direction: direction.unwrap_or(DirectionGql::Both).into(),
-                other_kind: kind,
-                visibility: context::visibility(ctx),
-            },
+            filter,
             window,
         })
     }
+}
+
+/// The filter and window of `Entity.relations` or `Entity.related`, read
+/// as the compiled planner reads them (`filters::edge_filter`).
+#[allow(clippy::type_complexity)]
+fn edge_list(
+    ctx: &Context<'_>,
+    plain: (Option<String>, crate::domain::Direction, Option<String>),
+    (filter, order_by, as_of): (
+        Option<EdgeFilterInput>,
+        Option<Vec<RelationOrderInput>>,
+        bool,
+    ),
+    (first, after, last, before): (Option<i32>, Option<String>, Option<i32>, Option<String>),
+) -> GqlResult<(EdgeFilter, PageWindow)> {
+    use async_graphql::InputType;
+    if as_of && (filter.is_some() || order_by.is_some()) {
+        return Err(
+            AppError::bad_input("asOf reads the journal: it takes no filter or orderBy").into(),
+        );
+    }
+    let filter = filters::edge_filter(
+        plain,
+        context::visibility(ctx),
+        &filter.to_value(),
+        &order_by.to_value(),
+    )?;
+    let window = context::window_in(ctx, first, after, last, before, &filter.order)?;
+    Ok((filter, window))
 }
 
 /// `anchor`'s relations as they stood at `at`, through the request's loader.
@@ -257,7 +303,7 @@ impl EntityRelationConnection {
         let key = ListKey::Relations {
             anchor: self.anchor,
             filter: self.filter.clone(),
-            window: self.window,
+            window: self.window.clone(),
             shape,
         };
         match &*listed(ctx, key).await? {
@@ -272,6 +318,7 @@ impl EntityRelationConnection {
                         .map(|r| Edge {
                             relation: Arc::new(Relation::bare(r.key, 0, anchor, r.other_id, at)),
                             bidirectional: false,
+                            sort: r.sort.clone(),
                         })
                         .collect(),
                     has_next: keys.has_next,
@@ -293,6 +340,7 @@ impl EntityRelationConnection {
     /// The relations of this page, with how each is seen from the entity.
     async fn edges(&self, ctx: &Context<'_>) -> GqlResult<Vec<EntityRelationEdge>> {
         let anchor = self.anchor;
+        let order: Arc<[OrderTerm]> = self.filter.order.clone().into();
         Ok(self
             .page(ctx, shape::relation_edges(ctx))
             .await?
@@ -301,15 +349,17 @@ impl EntityRelationConnection {
             .map(|edge| EntityRelationEdge {
                 anchor,
                 edge: edge.clone(),
+                order: order.clone(),
             })
             .collect())
     }
 
     /// Where this page sits in the list.
     async fn page_info(&self, ctx: &Context<'_>) -> GqlResult<PageInfo> {
-        Ok(PageInfo::of(
+        let order = &self.filter.order;
+        Ok(PageInfo::with_cursors(
             &*self.page(ctx, EdgeShape::Lean).await?,
-            |e| e.relation.id,
+            |e| Cursor::keyed(order, &e.sort, e.relation.id),
         ))
     }
 
@@ -334,12 +384,18 @@ impl EntityRelationConnection {
 pub struct EntityRelationEdge {
     anchor: i64,
     edge: Edge,
+    /// The order of its list (its cursor's).
+    order: Arc<[OrderTerm]>,
 }
 
 impl EntityRelationEdge {
-    /// `edge` as entity `anchor` (one of its ends) lists it.
+    /// `edge` as entity `anchor` (one of its ends) lists it, in a list by id.
     pub fn new(anchor: i64, edge: Edge) -> Self {
-        Self { anchor, edge }
+        Self {
+            anchor,
+            edge,
+            order: Arc::new([]),
+        }
     }
 }
 
@@ -348,7 +404,7 @@ impl EntityRelationEdge {
 impl EntityRelationEdge {
     /// Cursor of this edge, for `after` and `before`.
     async fn cursor(&self) -> String {
-        Cursor(self.edge.relation.id).encode()
+        Cursor::keyed(&self.order, &self.edge.sort, self.edge.relation.id)
     }
 
     /// The relation.
@@ -396,7 +452,7 @@ impl RelatedEntityConnection {
         let key = ListKey::Related {
             anchor: self.anchor,
             filter: self.filter.clone(),
-            window: self.window,
+            window: self.window.clone(),
         };
         match &*listed(ctx, key).await? {
             Listed::Related(page) => Ok(page.clone()),
@@ -413,19 +469,22 @@ impl RelatedEntityConnection {
 impl RelatedEntityConnection {
     /// The related entities of this page.
     async fn edges(&self, ctx: &Context<'_>) -> GqlResult<Vec<RelatedEntityEdge>> {
+        let order: Arc<[OrderTerm]> = self.filter.order.clone().into();
         Ok(self
             .page(ctx)
             .await?
             .items
             .iter()
-            .copied()
-            .map(RelatedEntityEdge)
+            .map(|row| RelatedEntityEdge(row.clone(), order.clone()))
             .collect())
     }
 
     /// Where this page sits in the list.
     async fn page_info(&self, ctx: &Context<'_>) -> GqlResult<PageInfo> {
-        Ok(PageInfo::of(&*self.page(ctx).await?, |r| r.key))
+        let order = &self.filter.order;
+        Ok(PageInfo::with_cursors(&*self.page(ctx).await?, |r| {
+            Cursor::keyed(order, &r.sort, r.key)
+        }))
     }
 
     /// How many distinct entities are related, over all pages.
@@ -446,14 +505,14 @@ impl RelatedEntityConnection {
 }
 
 /// An entity related to another.
-pub struct RelatedEntityEdge(RelatedRow);
+pub struct RelatedEntityEdge(RelatedRow, Arc<[OrderTerm]>);
 
 /// An entity related to another.
 #[Object]
 impl RelatedEntityEdge {
     /// Cursor of this edge, for `after` and `before`.
     async fn cursor(&self) -> String {
-        Cursor(self.0.key).encode()
+        Cursor::keyed(&self.1, &self.0.sort, self.0.key)
     }
 
     /// The related entity.
@@ -508,7 +567,7 @@ impl EntityConnection {
     async fn page(&self, ctx: &Context<'_>) -> GqlResult<Arc<Page<Entity>>> {
         let key = ListKey::Entities {
             filter: self.filter.clone(),
-            window: self.window,
+            window: self.window.clone(),
             shape: self.shape,
         };
         match &*listed(ctx, key).await? {

@@ -142,11 +142,21 @@ pub struct RelationFilterInput {
     pub to_id: Option<ID>,
     /// Only relations whose `from` entity is in this space.
     pub space: Option<String>,
+    /// Conditions on the relation itself.
+    #[graphql(flatten)]
+    pub conditions: super::filters::RelationConditionsInput,
 }
 
 impl RelationFilterInput {
-    /// The store filter, with ids decoded.
-    pub fn decode(self) -> crate::error::AppResult<RelationFilter> {
+    /// The store filter, with ids decoded, the conditions read as every
+    /// relation list reads them and the list in `order`.
+    pub fn decode(
+        self,
+        visibility: Visibility,
+        order: Vec<crate::domain::OrderTerm>,
+    ) -> crate::error::AppResult<RelationFilter> {
+        use async_graphql::InputType;
+        let conditions = super::filters::conditions(&self.conditions.to_value(), visibility)?;
         let id = |raw: Option<ID>, ty, field| {
             raw.map(|raw| GlobalId::decode_as(&raw, ty, field))
                 .transpose()
@@ -158,6 +168,8 @@ impl RelationFilterInput {
             from_id: id(self.from_id, NodeType::Entity, "fromId")?,
             to_id: id(self.to_id, NodeType::Entity, "toId")?,
             space: self.space,
+            conditions,
+            order,
         })
     }
 }
@@ -167,7 +179,7 @@ pub struct RelationConnection {
     filter: RelationFilter,
     visibility: Visibility,
     window: PageWindow,
-    page: OnceCell<Page<Relation>>,
+    page: OnceCell<Page<(Arc<Relation>, crate::domain::SortKey)>>,
 }
 
 impl RelationConnection {
@@ -181,17 +193,30 @@ impl RelationConnection {
         }
     }
 
-    async fn page(&self, ctx: &Context<'_>) -> GqlResult<&Page<Relation>> {
+    async fn page(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<&Page<(Arc<Relation>, crate::domain::SortKey)>> {
         Ok(self
             .page
             .get_or_try_init(|| async {
-                crate::read::relations::page(
+                let page = crate::read::relations::page_keyed(
                     context::reader(ctx),
                     &self.filter,
                     self.visibility,
                     &self.window,
                 )
-                .await
+                .await?;
+                Ok::<_, crate::error::AppError>(Page {
+                    items: page
+                        .items
+                        .into_iter()
+                        .map(|(r, k)| (Arc::new(r), k))
+                        .collect(),
+                    has_next: page.has_next,
+                    has_previous: page.has_previous,
+                    total: page.total,
+                })
             })
             .await?)
     }
@@ -202,19 +227,22 @@ impl RelationConnection {
 impl RelationConnection {
     /// The relations of this page.
     async fn edges(&self, ctx: &Context<'_>) -> GqlResult<Vec<RelationEdge>> {
+        let order: Arc<[crate::domain::OrderTerm]> = self.filter.order.clone().into();
         Ok(self
             .page(ctx)
             .await?
             .items
             .iter()
-            .cloned()
-            .map(|item| RelationEdge(Arc::new(item)))
+            .map(|(r, key)| RelationEdge(r.clone(), Cursor::keyed(&order, key, r.id)))
             .collect())
     }
 
     /// Where this page sits in the list.
     async fn page_info(&self, ctx: &Context<'_>) -> GqlResult<PageInfo> {
-        Ok(PageInfo::of(self.page(ctx).await?, |r| r.id))
+        let order = &self.filter.order;
+        Ok(PageInfo::with_cursors(self.page(ctx).await?, |(r, key)| {
+            Cursor::keyed(order, key, r.id)
+        }))
     }
 
     /// How many relations match, over all pages.
@@ -227,14 +255,14 @@ impl RelationConnection {
 }
 
 /// A relation in a list.
-pub struct RelationEdge(Arc<Relation>);
+pub struct RelationEdge(Arc<Relation>, String);
 
 /// A relation in a list.
 #[Object]
 impl RelationEdge {
     /// Cursor of this edge, for `after` and `before`.
-    async fn cursor(&self) -> String {
-        Cursor(self.0.id).encode()
+    async fn cursor(&self) -> &str {
+        &self.1
     }
 
     /// The relation.
