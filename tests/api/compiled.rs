@@ -245,6 +245,17 @@ fn queries(busy: &Value, plain: &Value) -> Vec<(String, Value, Option<&'static s
             key(busy),
             None,
         ),
+        // Filters and orders (literal and in variables), and their cursors.
+        (
+            format!("query({vars}, $f: EdgeFilterInput, $o: [RelationOrder!]) {{ {by_key} {{ a: relations(filter: $f, orderBy: $o, first: 3) {{ totalCount {PAGE_INFO} edges {{ cursor node {{ label attitude pinned }} }} }} b: related(orderBy: $o, filter: {{pinned: false}}) {{ totalCount {PAGE_INFO} edges {{ cursor node {{ name }} }} }} c: relations(orderBy: [{{field: PINNED_FIRST}}, {{field: LABEL, direction: DESC}}], filter: {{label: {{contains: \"a\", caseInsensitive: true}}, otherKinds: [\"character\", \"location\"]}}, last: 4) {{ totalCount {PAGE_INFO} edges {{ cursor other {{ kind }} }} }} }} }}"),
+            {
+                let mut v = key(busy);
+                v["f"] = json!({ "attitude": { "min": -50 }, "isPrivate": false });
+                v["o"] = json!([{ "field": "ATTITUDE", "direction": "DESC" }, { "field": "UPDATED" }]);
+                v
+            },
+            None,
+        ),
     ];
     q.push((
         "{ entity(source: \"kanka\", space: \"77\", externalId: \"9002\") { name relations { edges { node { isPrivate label } } } } }"
@@ -537,6 +548,9 @@ mod generated {
         "direction: INCOMING, first: 3",
         "first: 2, otherKind: \"character\"",
         "first: 3, after: \"Y3Vyc29yOjE\"",
+        "first: 3, orderBy: [{field: LABEL, direction: DESC}]",
+        "filter: {pinned: false, label: {contains: \"o\", caseInsensitive: true}}, orderBy: [{field: PINNED_FIRST}, {field: ATTITUDE, direction: DESC}], first: 2",
+        "last: 2, orderBy: {field: CREATED, direction: DESC}, filter: {otherKinds: [\"character\", \"location\"], isPrivate: false}",
     ];
     const RELATED_ARGS: &[&str] = &[
         "first: 3",
@@ -544,6 +558,8 @@ mod generated {
         "last: 2",
         "first: 2, type: \"relation\"",
         "direction: OUTGOING, first: 3",
+        "orderBy: [{field: LABEL}], first: 3",
+        "filter: {types: [\"relation\"], attitude: {max: 0}}, orderBy: [{field: UPDATED, direction: DESC}], last: 2",
     ];
 
     fn leaves(pool: &'static [&'static str], min: usize) -> impl Strategy<Value = String> {
