@@ -147,6 +147,15 @@ pub struct ServeArgs {
         global = true
     )]
     pub max_page_size: u64,
+    /// Most rows a traversal (`Entity.neighbourhood`, `Query.paths`) may
+    /// visit; one that would visit more stops with `TRAVERSAL_TOO_LARGE`.
+    #[arg(
+        long,
+        env = "RELGATE_MAX_TRAVERSAL_ROWS",
+        default_value_t = 100_000,
+        global = true
+    )]
+    pub max_traversal_rows: u64,
     /// Deepest query accepted.
     #[arg(long, env = "RELGATE_MAX_DEPTH", default_value_t = 16, global = true)]
     pub max_depth: usize,
@@ -272,6 +281,7 @@ impl Default for ServeArgs {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             default_page_size: 20,
             max_page_size: 100,
+            max_traversal_rows: 100_000,
             max_depth: 16,
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),

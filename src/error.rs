@@ -111,6 +111,8 @@ pub enum AppError {
     /// The journal no longer holds what was asked for (a cursor or a time
     /// older than the events it keeps).
     Expired(String),
+    /// A traversal would visit more rows than `--max-traversal-rows`.
+    TooLarge(String),
     /// Anything else. The cause is logged, never sent to a client.
     Internal(Arc<dyn std::error::Error + Send + Sync>),
 }
@@ -148,6 +150,7 @@ impl AppError {
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::Expired(_) => "HISTORY_EXPIRED",
+            AppError::TooLarge(_) => "TRAVERSAL_TOO_LARGE",
             AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -159,7 +162,8 @@ impl AppError {
             | AppError::NotFound(m)
             | AppError::Unauthenticated(m)
             | AppError::Forbidden(m)
-            | AppError::Expired(m) => m.clone(),
+            | AppError::Expired(m)
+            | AppError::TooLarge(m) => m.clone(),
             AppError::Constraint(violations) => violations
                 .iter()
                 .map(|v| v.message.as_str())

@@ -121,6 +121,7 @@ impl Application {
                 page: PageLimits {
                     default_size: serve.default_page_size,
                     max_size: serve.max_page_size,
+                    max_traversal_rows: serve.max_traversal_rows,
                 },
                 max_depth: serve.max_depth,
                 max_complexity: serve.max_complexity,

@@ -84,7 +84,7 @@ pub struct CopperError {
 fn error(err: AppError) -> Response {
     log_internal(&err);
     let status = match &err {
-        AppError::BadInput(_) => StatusCode::BAD_REQUEST,
+        AppError::BadInput(_) | AppError::TooLarge(_) => StatusCode::BAD_REQUEST,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::Constraint(_) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,

@@ -180,6 +180,7 @@ fn from_app(err: AppError) -> KankaError {
         }
         AppError::Forbidden(m) => KankaError::Status(StatusCode::FORBIDDEN, m),
         AppError::Expired(m) => KankaError::Status(StatusCode::GONE, m),
+        AppError::TooLarge(m) => invalid("relation", m),
         AppError::Internal(_) => KankaError::Status(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Internal server error.".to_owned(),

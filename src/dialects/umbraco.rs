@@ -169,7 +169,9 @@ pub fn envelope(status: StatusCode, message: &str) -> Response {
 fn from_app(err: AppError, not_found: &str) -> UmbracoError {
     log_internal(&err);
     match err {
-        AppError::BadInput(_) | AppError::Constraint(_) => UmbracoError::ValidationFailed,
+        AppError::BadInput(_) | AppError::Constraint(_) | AppError::TooLarge(_) => {
+            UmbracoError::ValidationFailed
+        }
         AppError::NotFound(_) => UmbracoError::NotFound(not_found.to_owned()),
         AppError::Unauthenticated(_) => UmbracoError::Unauthorized,
         AppError::Forbidden(_) => UmbracoError::Forbidden,

@@ -475,6 +475,15 @@ pub enum ListKey {
         /// What its nodes show.
         shape: EntityShape,
     },
+    /// A page of `Entity.neighbourhood` of `anchor` (with its size).
+    Neighbourhood {
+        /// The entity.
+        anchor: i64,
+        /// Which relations the walk takes, and how far.
+        walk: WalkFilter,
+        /// Which page.
+        window: super::PageWindow,
+    },
     /// How many entities `Query.entities` lists.
     EntityCount {
         /// Which entities.
@@ -495,9 +504,29 @@ pub struct WalkFilter {
     pub direction: Direction,
     /// Whether private relations are walked (admins only).
     pub visibility: Visibility,
+    /// Most hops.
+    pub depth: u32,
     /// Most rows the walk may visit before it stops with
     /// `TRAVERSAL_TOO_LARGE` (`--max-traversal-rows`).
     pub max_rows: u64,
+}
+
+impl WalkFilter {
+    /// The relations one step may take, as an entity list's filter.
+    pub fn steps(&self) -> EdgeFilter {
+        EdgeFilter {
+            type_alias: None,
+            direction: self.direction,
+            other_kind: None,
+            visibility: self.visibility,
+            conditions: RelationConditions {
+                types: self.types.clone(),
+                other_kinds: self.kinds.clone(),
+                ..RelationConditions::default()
+            },
+            order: Vec::new(),
+        }
+    }
 }
 
 /// An entity a neighbourhood reaches.

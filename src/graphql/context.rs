@@ -18,6 +18,8 @@ pub struct PageLimits {
     pub default_size: u64,
     /// The largest `first` or `last` accepted.
     pub max_size: u64,
+    /// Most rows a traversal may visit (`--max-traversal-rows`).
+    pub max_traversal_rows: u64,
 }
 
 impl Default for PageLimits {
@@ -25,6 +27,7 @@ impl Default for PageLimits {
         Self {
             default_size: 20,
             max_size: 100,
+            max_traversal_rows: 100_000,
         }
     }
 }

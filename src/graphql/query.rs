@@ -204,6 +204,42 @@ impl Query {
         ))
     }
 
+    /// The paths from one entity to another, shortest first (then by their
+    /// relations' ids), none passing an entity twice. One recursive
+    /// statement; private relations are walked for admins only.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(
+        complexity = "crate::graphql::types::traversal::traversal_cost(Some(first.unwrap_or(5).saturating_mul(max_depth.unwrap_or(3))), max_depth, child_complexity)"
+    )]
+    async fn paths(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Where the paths start (an `Entity` id).")] from_id: ID,
+        #[graphql(desc = "Where the paths end (an `Entity` id).")] to_id: ID,
+        #[graphql(
+            default = 3,
+            desc = "Most relations a path takes, 1 to 6 (3 when null)."
+        )]
+        max_depth: Option<i32>,
+        #[graphql(desc = "Only relations whose type has one of these aliases.")] types: Option<
+            Vec<String>,
+        >,
+        #[graphql(desc = "Only through entities of these kinds (the end entity too).")]
+        kinds: Option<Vec<String>>,
+        #[graphql(
+            default_with = "Some(crate::graphql::types::entity::DirectionGql::Both)",
+            desc = "Which way relations are followed (`BOTH` when null); bidirectional types both ways."
+        )]
+        direction: Option<crate::graphql::types::entity::DirectionGql>,
+        #[graphql(default = 5, desc = "Most paths, 1 to 20 (5 when null).")] first: Option<i32>,
+    ) -> GqlResult<Vec<crate::graphql::types::traversal::PathObject>> {
+        use crate::graphql::types::traversal as t;
+        let max_depth = t::hops(max_depth.unwrap_or(3), t::MAX_PATH_DEPTH, "maxDepth")?;
+        let first = t::hops(first.unwrap_or(5), t::MAX_PATHS, "first")?;
+        let walk = t::walk(ctx, max_depth, (types, kinds, direction));
+        t::paths(ctx, (from_id, to_id), walk, first).await
+    }
+
     /// The journal: every committed change to the relation graph, oldest
     /// first, from `after` on (the start without it). Changes to private
     /// relations are listed for admins only. Follow it by passing the last

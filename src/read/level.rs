@@ -18,7 +18,9 @@
 //!   column of that statement), else with the other counts of its filter
 //!   in one statement;
 //! - entities by id are one statement, reading the whole rows when any of
-//!   them shows more than its id and name ([`EntityShape::union`]).
+//!   them shows more than its id and name ([`EntityShape::union`]);
+//! - the neighbourhoods of one walk and window are one recursive statement
+//!   for all their anchors (`store::traversal`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,7 +29,7 @@ use super::Reader;
 use crate::domain::page::Page;
 use crate::domain::{
     Edge, EdgeFilter, EdgeShape, Entity, EntityFilter, EntityKey, EntityShape, ListKey, PageWindow,
-    RelatedRow, counts_with_page,
+    Reached, RelatedRow, WalkFilter, counts_with_page,
 };
 use crate::error::{AppError, AppResult};
 use crate::store;
@@ -43,6 +45,8 @@ pub enum Listed {
     Related(Arc<Page<RelatedRow>>),
     /// A page of `Query.entities` (rows as their shape reads them).
     Entities(Arc<Page<Entity>>),
+    /// A page of a neighbourhood (with its size).
+    Neighbourhood(Arc<Page<Reached>>),
     /// A list's size.
     Count(u64),
 }
@@ -196,6 +200,7 @@ pub async fn lists(reader: &Reader, keys: &[ListKey]) -> AppResult<Vec<Listed>> 
     let mut relations: Vec<Group<'_, EdgeFilter, EdgeShape>> = Vec::new();
     let mut related: Vec<Group<'_, EdgeFilter, ()>> = Vec::new();
     let mut entities: Vec<Group<'_, EntityFilter, EntityShape>> = Vec::new();
+    let mut walks: Vec<Group<'_, WalkFilter, ()>> = Vec::new();
     let (mut relation_counts, mut related_counts) = (Vec::new(), Vec::new());
     let mut entity_counts: Vec<(&EntityFilter, Vec<usize>)> = Vec::new();
     for (i, key) in keys.iter().enumerate() {
@@ -218,6 +223,11 @@ pub async fn lists(reader: &Reader, keys: &[ListKey]) -> AppResult<Vec<Listed>> 
                 window,
                 shape,
             } => Group::add(&mut entities, i, (0, filter, window, *shape)),
+            ListKey::Neighbourhood {
+                anchor,
+                walk,
+                window,
+            } => Group::add(&mut walks, i, (*anchor, walk, window, ())),
             ListKey::EntityCount { filter } => {
                 match entity_counts.iter_mut().find(|(f, _)| *f == filter) {
                     Some((_, k)) => k.push(i),
@@ -279,6 +289,11 @@ pub async fn lists(reader: &Reader, keys: &[ListKey]) -> AppResult<Vec<Listed>> 
             EntityShape::Row => store::entities::page(reader, g.filter, g.window).await?,
         };
         spread(&mut out, g, HashMap::from([(0, page)]), Listed::Entities);
+    }
+    for g in &walks {
+        let pages =
+            store::traversal::neighbourhoods(reader, &g.anchors(), g.filter, g.window).await?;
+        spread(&mut out, g, pages, Listed::Neighbourhood);
     }
     for (filter, keys) in entity_counts {
         let n = store::entities::count(reader, filter).await?;

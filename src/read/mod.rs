@@ -38,6 +38,12 @@ pub mod pages {
     };
 }
 
+/// Traversals: neighbourhoods (for all parents of a query level in one
+/// statement) and the paths between two entities.
+pub mod traversal {
+    pub use crate::store::traversal::{neighbourhoods, paths};
+}
+
 /// The journal: pages and counts of events, and relations as they stood.
 pub mod events {
     pub use crate::store::events::{

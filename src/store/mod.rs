@@ -32,6 +32,7 @@ pub mod relation_types;
 pub mod relations;
 mod sql;
 pub mod tokens;
+pub mod traversal;
 
 pub use reader::Reader;
 

@@ -30,4 +30,5 @@ mod rules;
 mod scale_seed;
 mod schema;
 mod subscriptions;
+mod traversal;
 mod typed_client;

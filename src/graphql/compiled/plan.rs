@@ -218,7 +218,7 @@ fields! {
         /// `related(...)`.
         Related(Conn<EntityEdgeField>) = "related" reads Reads::Nothing,
     }
-    falls back ["history"]
+    falls back ["history", "neighbourhood"]
 }
 
 /// An `Entity.relations` or `Entity.related` field.

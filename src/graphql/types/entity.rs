@@ -9,6 +9,7 @@ use super::connection::PageInfo;
 use super::event::{EventConnection, EventWindow};
 use super::filters::{self, EdgeFilterInput, RelationOrderInput};
 use super::relation::RelationObject;
+use super::traversal;
 use crate::domain::page::Page;
 use crate::domain::{Cursor, Entity, GlobalId, NodeType, OrderTerm, PageWindow};
 use crate::error::AppError;
@@ -164,6 +165,43 @@ impl EntityObject {
             as_of: as_of.map(|t| t.0),
             anchor: self.0.id,
             filter,
+            window,
+        })
+    }
+
+    /// The entities within `depth` hops of this one, each once, nearest
+    /// first (then by id), with its distance and the relation it was first
+    /// reached by. One recursive statement per query level; private
+    /// relations are walked for admins only.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "traversal::traversal_cost(first, depth, child_complexity)")]
+    async fn neighbourhood(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 1, desc = "Most hops, 1 to 4 (1 when null).")] depth: Option<i32>,
+        #[graphql(desc = "Only through relations whose type has one of these aliases.")]
+        types: Option<Vec<String>>,
+        #[graphql(
+            desc = "Only through entities of these kinds: others are neither reached nor walked through."
+        )]
+        kinds: Option<Vec<String>>,
+        #[graphql(
+            default_with = "Some(DirectionGql::Both)",
+            desc = "Which way relations are followed (`BOTH` when null); bidirectional types both ways."
+        )]
+        direction: Option<DirectionGql>,
+        #[graphql(desc = "Return the first n edges (after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Return edges after this cursor.")] after: Option<String>,
+    ) -> GqlResult<traversal::NeighbourhoodConnection> {
+        let depth = traversal::hops(
+            depth.unwrap_or(1),
+            traversal::MAX_NEIGHBOURHOOD_DEPTH,
+            "depth",
+        )?;
+        let window = context::window(ctx, first, after, None, None)?;
+        Ok(traversal::NeighbourhoodConnection {
+            anchor: self.0.id,
+            walk: traversal::walk(ctx, depth, (types, kinds, direction)),
             window,
         })
     }

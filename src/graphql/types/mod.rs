@@ -9,3 +9,4 @@ pub mod node;
 pub mod relation;
 pub mod relation_type;
 pub mod scalars;
+pub mod traversal;
