@@ -1,7 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
+const page = (file) => fileURLToPath(new URL(file, import.meta.url));
+
 // Build output is committed (playground/dist) and embedded/served by the Rust
-// server: index.html at /playground and /playground/, assets under
+// server: index.html (GraphiQL) at /playground and /playground/, explorer.html
+// (the graph explorer) at /explorer and /explorer/, both pages' assets under
 // /playground/assets/. operations.json is served by the server, not built here.
 export default defineConfig({
   base: '/playground/',
@@ -12,6 +16,8 @@ export default defineConfig({
     // Monaco + GraphiQL are big; the warning is expected and not actionable.
     chunkSizeWarningLimit: 5000,
     rolldownOptions: {
+      // Two pages; neither loads the other's code.
+      input: { index: page('index.html'), explorer: page('explorer.html') },
       // Silence the many '"use client" directive ignored' notices from deps.
       onwarn(warning, warn) {
         if (warning.code === 'MODULE_LEVEL_DIRECTIVE') return;

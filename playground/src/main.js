@@ -107,17 +107,39 @@ const wsClient = createClient({
 
 const fetcher = createGraphiQLFetcher({ url: GRAPHQL_URL, wsClient });
 
+// `?query=...` (and optional `&variables=...`), as the explorer's links
+// carry: that query opens in a tab of its own and is selected. GraphiQL takes
+// it as `initialQuery`: with stored tabs it selects the tab that already
+// holds it or adds one; without (a first visit) the tabs are `defaultTabs`
+// and the first one is shown, so the linked tab goes first there. The
+// parameters then leave the address bar: the tab keeps the query, and a
+// reload does not add it again.
+function linkedTab() {
+  const params = new URLSearchParams(window.location.search);
+  const query = params.get('query');
+  if (query === null || query.trim() === '') return null;
+  const linked = tab(query, params.get('variables'), 'Linked');
+  params.delete('query');
+  params.delete('variables');
+  const rest = params.toString();
+  window.history.replaceState(null, '', window.location.pathname + (rest ? `?${rest}` : '') + window.location.hash);
+  return linked;
+}
+
 // defaultTabs is only read when GraphiQL mounts, and only used when no tab
 // state is stored yet (localStorage "graphiql:tabState"), so mount after the
 // operations are known.
 loadTabs().then((defaultTabs) => {
+  const linked = linkedTab();
+  const tabs = linked ? [linked, ...defaultTabs] : defaultTabs;
   createRoot(document.getElementById('root')).render(
     h(GraphiQL, {
       fetcher,
-      defaultTabs,
+      defaultTabs: tabs,
       defaultQuery: defaultTabs[0].query,
       defaultHeaders: DEFAULT_HEADERS,
       shouldPersistHeaders: true,
+      ...(linked ? { initialQuery: linked.query, initialVariables: linked.variables ?? '' } : {}),
     }),
   );
 });

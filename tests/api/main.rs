@@ -13,6 +13,7 @@ mod dialect_clients;
 mod dialects;
 mod entities;
 mod errors;
+mod explorer;
 mod graph_queries;
 mod graphql_over_http;
 mod http_surface;

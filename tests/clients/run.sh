@@ -9,6 +9,8 @@
 #               --only-trusted-documents
 #   python      Python's gql client (python/check.py)
 #   browser     /playground (GraphiQL) in headless Debian Chromium (playwright-core)
+#   explorer    /explorer (the graph explorer) in Chromium: search, draw, expand,
+#               privacy by token, playground links (browser/explorer.mjs)
 #   cors        pages of two other origins call relgate in Chromium: the listed
 #               one is answered, the other refused (browser/cors.mjs)
 #   audit       graphql-http's GraphQL-over-HTTP server audit (audit/graphql-http.mjs)
@@ -31,6 +33,10 @@
 #                          open mode, no token)
 #   SCREENSHOT             where the browser check saves its screenshot
 #                          (default tests/clients/playground.png)
+#   EXPLORER_SCREENSHOT    where the explorer check saves its screenshot
+#                          (default tests/clients/playground-explorer.png)
+#   EXPLORER_README_SCREENSHOT  also save it there (the README's is
+#                          playground/explorer.png)
 #   PYTHON                 interpreter for the venv (default python3)
 #   CLIENTS_PART_TIMEOUT   seconds per part (default 300)
 # Installs what it needs: npm packages (npm ci), a venv in target/clients-venv,
@@ -185,7 +191,7 @@ fi
 
 if [ ! -x "$BIN" ]; then
   log "no relgate binary at $BIN (build it with 'cargo build' or pass its path)"
-  for p in codegen typecheck operations trusted python browser cors audit relay-compiler relay apollo subscriptions vendors; do
+  for p in codegen typecheck operations trusted python browser explorer cors audit relay-compiler relay apollo subscriptions vendors; do
     record "$p" FAIL "no relgate binary at $BIN"
   done
 else
@@ -248,6 +254,32 @@ else
       record "$name" FAIL "relgate did not start"
     fi
   }
+  # The explorer on a store with an admin and a read-only token (made before
+  # the server starts, so it is never in open mode): the page is checked to
+  # show private relations to the one and not to the other.
+  explorer_part() {
+    if [ "$npm_ok" -ne 1 ]; then record explorer FAIL "npm ci failed"; return; fi
+    local admin reader tokens_log="$WORK/token-explorer.log"
+    token_for() { # role name: prints the new token
+      DATABASE_URL="sqlite://$WORK/explorer.db" "$BIN" token create --role "$1" --name "$2" 2>>"$tokens_log" \
+        | awk 'NF { last = $0 } END { print last }'
+    }
+    admin="$(token_for admin explorer-admin)"
+    reader="$(token_for read explorer-reader)"
+    if [ -z "$admin" ] || [ -z "$reader" ]; then
+      cat "$tokens_log" >&2
+      record explorer FAIL "relgate token create failed"
+      return
+    fi
+    if start_server explorer; then
+      RELGATE_TOKEN="${RELGATE_TOKEN:-$admin}" EXPLORER_READ_TOKEN="$reader" \
+        run_part explorer node "$CLIENTS_DIR/browser/explorer.mjs"
+      server_check explorer
+    else
+      record explorer FAIL "relgate did not start"
+    fi
+  }
+  explorer_part
   PAGE_PORT="$(free_port)"
   OTHER_PORT="$(free_port)"
   export PAGE_PORT OTHER_PORT
