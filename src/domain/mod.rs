@@ -27,9 +27,9 @@ pub use model::{
 };
 pub use page::{Cursor, PageArgs, PageWindow, SortKey, SortValue};
 pub use read::{
-    Edge, EdgeColumns, EdgeFilter, EdgeShape, EntityFilter, EntityShape, EventFilter, ListKey,
-    OrderField, OrderTerm, PathRow, Reached, RelatedRow, RelationConditions, RelationFilter,
-    SortKind, SortPart, TextMatch, TextOp, TimeRange, Visibility, WalkFilter, counts_with_page,
-    order_signature, sort_parts,
+    Edge, EdgeColumns, EdgeFilter, EdgeShape, EntityFilter, EntityShape, EventFilter, GroupCounts,
+    ListKey, OrderField, OrderTerm, PathRow, Reached, RelatedRow, RelationConditions,
+    RelationFilter, SortKind, SortPart, TextMatch, TextOp, TimeRange, Visibility, WalkFilter,
+    counts_with_page, order_signature, sort_parts,
 };
 pub use source::{DEFAULT_SPACE, IdFormat, IdScope, RelationTypeDef, SourceProfile};

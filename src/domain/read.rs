@@ -475,6 +475,14 @@ pub enum ListKey {
         /// What its nodes show.
         shape: EntityShape,
     },
+    /// `Entity.relationCounts` of `anchor`: its relations counted by type,
+    /// far-end kind and direction.
+    GroupCounts {
+        /// The entity.
+        anchor: i64,
+        /// Which relations.
+        filter: EdgeFilter,
+    },
     /// A page of `Entity.neighbourhood` of `anchor` (with its size).
     Neighbourhood {
         /// The entity.
@@ -527,6 +535,21 @@ impl WalkFilter {
             order: Vec::new(),
         }
     }
+}
+
+/// An entity's relations counted three ways (`Entity.relationCounts`),
+/// each list largest first (then by type id, kind, direction).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupCounts {
+    /// How many relations in all.
+    pub total: u64,
+    /// Per relation type id.
+    pub by_type: Vec<(i64, u64)>,
+    /// Per far-end kind.
+    pub by_kind: Vec<(String, u64)>,
+    /// Per direction as seen from the entity (`Both` for bidirectional
+    /// types).
+    pub by_direction: Vec<(Direction, u64)>,
 }
 
 /// An entity a neighbourhood reaches.

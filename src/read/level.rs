@@ -19,6 +19,8 @@
 //!   in one statement;
 //! - entities by id are one statement, reading the whole rows when any of
 //!   them shows more than its id and name ([`EntityShape::union`]);
+//! - relations counted by group (`Entity.relationCounts`) are one
+//!   statement per filter for all their anchors;
 //! - the neighbourhoods of one walk and window are one recursive statement
 //!   for all their anchors (`store::traversal`).
 
@@ -28,8 +30,8 @@ use std::sync::Arc;
 use super::Reader;
 use crate::domain::page::Page;
 use crate::domain::{
-    Edge, EdgeFilter, EdgeShape, Entity, EntityFilter, EntityKey, EntityShape, ListKey, PageWindow,
-    Reached, RelatedRow, WalkFilter, counts_with_page,
+    Edge, EdgeFilter, EdgeShape, Entity, EntityFilter, EntityKey, EntityShape, GroupCounts,
+    ListKey, PageWindow, Reached, RelatedRow, WalkFilter, counts_with_page,
 };
 use crate::error::{AppError, AppResult};
 use crate::store;
@@ -45,6 +47,8 @@ pub enum Listed {
     Related(Arc<Page<RelatedRow>>),
     /// A page of `Query.entities` (rows as their shape reads them).
     Entities(Arc<Page<Entity>>),
+    /// Relations counted by type, kind and direction.
+    GroupCounts(Arc<GroupCounts>),
     /// A page of a neighbourhood (with its size).
     Neighbourhood(Arc<Page<Reached>>),
     /// A list's size.
@@ -201,6 +205,7 @@ pub async fn lists(reader: &Reader, keys: &[ListKey]) -> AppResult<Vec<Listed>> 
     let mut related: Vec<Group<'_, EdgeFilter, ()>> = Vec::new();
     let mut entities: Vec<Group<'_, EntityFilter, EntityShape>> = Vec::new();
     let mut walks: Vec<Group<'_, WalkFilter, ()>> = Vec::new();
+    let mut group_counts: Vec<CountGroup<'_, EdgeFilter>> = Vec::new();
     let (mut relation_counts, mut related_counts) = (Vec::new(), Vec::new());
     let mut entity_counts: Vec<(&EntityFilter, Vec<usize>)> = Vec::new();
     for (i, key) in keys.iter().enumerate() {
@@ -223,6 +228,12 @@ pub async fn lists(reader: &Reader, keys: &[ListKey]) -> AppResult<Vec<Listed>> 
                 window,
                 shape,
             } => Group::add(&mut entities, i, (0, filter, window, *shape)),
+            ListKey::GroupCounts { anchor, filter } => {
+                match group_counts.iter_mut().find(|(f, _)| *f == filter) {
+                    Some((_, keys)) => keys.push((*anchor, i)),
+                    None => group_counts.push((filter, vec![(*anchor, i)])),
+                }
+            }
             ListKey::Neighbourhood {
                 anchor,
                 walk,
@@ -289,6 +300,13 @@ pub async fn lists(reader: &Reader, keys: &[ListKey]) -> AppResult<Vec<Listed>> 
             EntityShape::Row => store::entities::page(reader, g.filter, g.window).await?,
         };
         spread(&mut out, g, HashMap::from([(0, page)]), Listed::Entities);
+    }
+    for (filter, keys) in group_counts {
+        let counts = store::pages::group_counts(reader, &anchors_of(&keys), filter).await?;
+        for (anchor, key) in keys {
+            let c = counts.get(&anchor).cloned().unwrap_or_default();
+            out[key] = Some(Listed::GroupCounts(Arc::new(c)));
+        }
     }
     for g in &walks {
         let pages =

@@ -34,7 +34,7 @@ pub mod relation_types {
 /// for all parents of a query level in one statement.
 pub mod pages {
     pub use crate::store::pages::{
-        related_counts, related_pages, relation_counts, relation_keys, relation_pages,
+        group_counts, related_counts, related_pages, relation_counts, relation_keys, relation_pages,
     };
 }
 

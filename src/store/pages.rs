@@ -29,7 +29,7 @@ use super::sql::Sql;
 use crate::domain::page::Page;
 use crate::domain::read::{counts_with_page, sort_parts};
 use crate::domain::{Direction, PageWindow, Relation, RelationAttributes};
-use crate::domain::{Edge, EdgeColumns, EdgeFilter, RelatedRow, SortPart};
+use crate::domain::{Edge, EdgeColumns, EdgeFilter, GroupCounts, RelatedRow, SortPart};
 use crate::error::AppResult;
 
 /// The columns, in the order they are decoded: each half of the union
@@ -392,6 +392,68 @@ pub async fn relation_counts<C: ConnectionTrait>(
     filter: &EdgeFilter,
 ) -> AppResult<HashMap<i64, u64>> {
     counts(db, anchors, filter, "COUNT(*)").await
+}
+
+/// Each of `anchors`' relations counted by type, far-end kind and
+/// direction, in one statement: three groupings of one union.
+pub async fn group_counts<C: ConnectionTrait>(
+    db: &C,
+    anchors: &[i64],
+    filter: &EdgeFilter,
+) -> AppResult<HashMap<i64, GroupCounts>> {
+    let mut sql = Sql::new(db);
+    sql.push("WITH u AS (");
+    push_union(
+        &mut sql,
+        Anchors::Ids(anchors),
+        filter,
+        "",
+        "r.id, r.type_id, r.from_id, t.bidirectional AS bidirectional",
+    );
+    sql.push(
+        "), d AS (SELECT u.anchor, u.type_id, o.kind,          CASE WHEN u.bidirectional THEN 2 WHEN u.from_id = u.anchor THEN 0 ELSE 1 END AS dir          FROM u JOIN entities o ON o.id = u.other)          SELECT anchor, 0 AS dim, type_id AS n_key, CAST(NULL AS TEXT) AS t_key, COUNT(*) AS n FROM d GROUP BY anchor, type_id          UNION ALL SELECT anchor, 1, CAST(NULL AS BIGINT), kind, COUNT(*) FROM d GROUP BY anchor, kind          UNION ALL SELECT anchor, 2, CAST(dir AS BIGINT), CAST(NULL AS TEXT), COUNT(*) FROM d GROUP BY anchor, dir",
+    );
+    let rows = db.query_all_raw(sql.statement()).await?;
+    let mut out: HashMap<i64, GroupCounts> = anchors
+        .iter()
+        .map(|a| (*a, GroupCounts::default()))
+        .collect();
+    for row in &rows {
+        let anchor: i64 = row.try_get_by_index(0)?;
+        let dim: i32 = row.try_get_by_index(1)?;
+        let n: i64 = row.try_get_by_index(4)?;
+        let n = n.max(0) as u64;
+        let counts = out.entry(anchor).or_default();
+        match dim {
+            0 => counts.by_type.push((row.try_get_by_index(2)?, n)),
+            1 => counts.by_kind.push((row.try_get_by_index(3)?, n)),
+            _ => {
+                let dir: i64 = row.try_get_by_index(2)?;
+                let dir = match dir {
+                    0 => Direction::Outgoing,
+                    1 => Direction::Incoming,
+                    _ => Direction::Both,
+                };
+                counts.total += n;
+                counts.by_direction.push((dir, n));
+            }
+        }
+    }
+    let rank = |d: &Direction| match d {
+        Direction::Outgoing => 0,
+        Direction::Incoming => 1,
+        Direction::Both => 2,
+    };
+    for counts in out.values_mut() {
+        counts
+            .by_type
+            .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        counts
+            .by_kind
+            .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        counts.by_direction.sort_by_key(|(d, _)| rank(d));
+    }
+    Ok(out)
 }
 
 /// How many distinct entities each of `anchors` is related to.

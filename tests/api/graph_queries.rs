@@ -16,6 +16,7 @@ engine_tests!(
     related_and_query_relations_take_filter_and_order_by,
     bad_filters_orders_and_foreign_cursors_are_refused,
     private_relations_need_an_admin_in_filters,
+    relation_counts_by_type_kind_and_direction,
 );
 
 /// One seeded relation: (label, attitude, pinned, private, far-end kind).
@@ -534,4 +535,69 @@ async fn private_relations_need_an_admin_in_filters(app: TestApp) {
         )
         .await;
     assert_eq!(counted["relations"]["totalCount"], 3);
+}
+
+async fn relation_counts_by_type_kind_and_direction(app: TestApp) {
+    let (anchor, _) = seed(&app, SPECS).await;
+    // One incoming relation, and one of a bidirectional type.
+    let ty = app.type_id("kanka", "relation").await;
+    let fan = app.entity("kanka", "1", "character", "50").await;
+    app.relate_ok(&ty, &fan, &anchor, json!({ "label": "admirer" }))
+        .await;
+    let ally = app
+        .data(
+            r#"mutation { createRelationType(input: {source: "kanka", alias: "ally", name: "Ally", bidirectional: true}) { relationType { id } } }"#,
+            json!({}),
+        )
+        .await["createRelationType"]["relationType"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let friend = app.entity("kanka", "1", "location", "51").await;
+    app.relate_ok(&ally, &friend, &anchor, json!({})).await;
+    let q = "query($id: ID!, $filter: EdgeFilterInput) { node(id: $id) { ... on Entity { relationCounts(filter: $filter) {
+        total byType { relationType { alias } count } byKind { kind count } byDirection { direction count } } } } }";
+    let admin = app.with_token(&app.create_token("admin", "ops", &[]));
+    let reader = app.with_token(&app.create_token("read", "reader", &[]));
+    let counts = |who: &TestApp, filter: Value| {
+        let (who, anchor) = (who.clone(), anchor.clone());
+        async move {
+            who.data(q, json!({ "id": anchor, "filter": filter })).await["node"]["relationCounts"]
+                .clone()
+        }
+    };
+    let all = counts(&admin, Value::Null).await;
+    assert_eq!(
+        all,
+        json!({
+            "total": 9,
+            "byType": [{"relationType": {"alias": "relation"}, "count": 8}, {"relationType": {"alias": "ally"}, "count": 1}],
+            "byKind": [{"kind": "character", "count": 6}, {"kind": "location", "count": 3}],
+            "byDirection": [{"direction": "OUTGOING", "count": 7}, {"direction": "INCOMING", "count": 1}, {"direction": "BOTH", "count": 1}],
+        })
+    );
+    // A reader's counts leave the private relation out.
+    let mine = counts(&reader, Value::Null).await;
+    assert_eq!(mine["total"], 8);
+    assert_eq!(mine["byKind"][0], json!({"kind": "character", "count": 5}));
+    assert_eq!(
+        mine["byDirection"][0],
+        json!({"direction": "OUTGOING", "count": 6})
+    );
+    // With a filter.
+    let pinned = counts(&admin, json!({ "pinned": true })).await;
+    assert_eq!(pinned["total"], 4);
+    assert_eq!(
+        pinned["byKind"],
+        json!([{"kind": "character", "count": 2}, {"kind": "location", "count": 2}])
+    );
+    // For a level of entities: one statement for the counts, however many.
+    let level = "query($n: Int) { entities(first: $n, filter: { source: \"kanka\" }) { edges { node { relationCounts { total byKind { kind count } } } } } }";
+    let (_, few) = admin.data_and_statements(level, json!({ "n": 2 })).await;
+    let (data, many) = admin.data_and_statements(level, json!({ "n": 10 })).await;
+    assert_eq!(few, many);
+    assert_eq!(
+        data["entities"]["edges"][0]["node"]["relationCounts"]["total"],
+        9
+    );
 }

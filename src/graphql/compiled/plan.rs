@@ -218,7 +218,7 @@ fields! {
         /// `related(...)`.
         Related(Conn<EntityEdgeField>) = "related" reads Reads::Nothing,
     }
-    falls back ["history", "neighbourhood"]
+    falls back ["history", "neighbourhood", "relationCounts"]
 }
 
 /// An `Entity.relations` or `Entity.related` field.

@@ -169,6 +169,33 @@ impl EntityObject {
         })
     }
 
+    /// This entity's relations counted by type, by the other end's kind
+    /// and by direction, in one statement per query level (for tabs with
+    /// badges); private relations are counted for admins only.
+    async fn relation_counts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only relations these conditions keep.")] filter: Option<EdgeFilterInput>,
+    ) -> GqlResult<RelationCountsObject> {
+        let (filter, _) = edge_list(
+            ctx,
+            (None, crate::domain::Direction::Both, None),
+            (filter, None, false),
+            (None, None, None, None),
+        )?;
+        let key = ListKey::GroupCounts {
+            anchor: self.0.id,
+            filter,
+        };
+        match &*listed(ctx, key).await? {
+            Listed::GroupCounts(c) => Ok(RelationCountsObject(c.clone())),
+            _ => Err(AppError::internal(std::io::Error::other(
+                "group counts read to another list",
+            ))
+            .into()),
+        }
+    }
+
     /// The entities within `depth` hops of this one, each once, nearest
     /// first (then by id), with its distance and the relation it was first
     /// reached by. One recursive statement per query level; private
@@ -540,6 +567,90 @@ impl RelatedEntityConnection {
         )
         .await
     }
+}
+
+/// An entity's relations counted three ways.
+pub struct RelationCountsObject(Arc<crate::domain::GroupCounts>);
+
+/// An entity's relations counted three ways, each list largest first.
+#[Object(name = "RelationCounts")]
+impl RelationCountsObject {
+    /// How many relations in all.
+    async fn total(&self) -> u64 {
+        self.0.total
+    }
+
+    /// Per relation type.
+    async fn by_type(&self) -> Vec<TypeCount> {
+        self.0
+            .by_type
+            .iter()
+            .map(|(t, n)| TypeCount(*t, *n))
+            .collect()
+    }
+
+    /// Per kind of the entity at the other end.
+    async fn by_kind(&self) -> Vec<KindCount> {
+        self.0
+            .by_kind
+            .iter()
+            .map(|(kind, n)| KindCount {
+                kind: kind.clone(),
+                count: *n,
+            })
+            .collect()
+    }
+
+    /// Per direction, as seen from this entity (`BOTH` for bidirectional
+    /// types).
+    async fn by_direction(&self) -> Vec<DirectionCount> {
+        self.0
+            .by_direction
+            .iter()
+            .map(|(d, n)| DirectionCount {
+                direction: (*d).into(),
+                count: *n,
+            })
+            .collect()
+    }
+}
+
+/// How many of an entity's relations have one type.
+pub struct TypeCount(i64, u64);
+
+/// How many of an entity's relations have one type.
+#[Object]
+impl TypeCount {
+    /// The type.
+    async fn relation_type(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<super::relation_type::RelationTypeObject> {
+        super::relation_type::load_relation_type(ctx, self.0).await
+    }
+
+    /// How many.
+    async fn count(&self) -> u64 {
+        self.1
+    }
+}
+
+/// How many of an entity's relations lead to one kind.
+#[derive(async_graphql::SimpleObject)]
+pub struct KindCount {
+    /// The kind of the entity at the other end.
+    kind: String,
+    /// How many.
+    count: u64,
+}
+
+/// How many of an entity's relations point one way.
+#[derive(async_graphql::SimpleObject)]
+pub struct DirectionCount {
+    /// The way, as seen from the entity.
+    direction: DirectionGql,
+    /// How many.
+    count: u64,
 }
 
 /// An entity related to another.
