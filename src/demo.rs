@@ -417,6 +417,10 @@ pub async fn seed_at_scale(
         }
     }
     // Kanka: fill the rest, within each campaign; every fifth one two-way.
+    // Three in four have an attitude (spread over -100..=100), one in eight
+    // is pinned: what the filters and orders of `Entity.relations` read.
+    let attitude = |k: usize| (k % 4 != 3).then(|| ((k * 37) % 201) as i32 - 100);
+    let pinned = |k: usize| k.is_multiple_of(8);
     let labels = [
         "Friend",
         "Rival",
@@ -439,6 +443,7 @@ pub async fn seed_at_scale(
         let to = c[(k / campaigns.len() + 1 + k % (c.len() - 1)) % c.len()];
         let label = Some(labels[k % labels.len()].to_owned());
         let private = k % 20 == 19;
+        let before = rows.len();
         if k.is_multiple_of(5) && budget_left >= 2 {
             let a = push(&mut rows, kanka_t, from, to, label.clone(), private);
             let b = push(&mut rows, kanka_t, to, from, label, private);
@@ -449,6 +454,11 @@ pub async fn seed_at_scale(
         } else {
             push(&mut rows, kanka_t, from, to, label, private);
             budget_left -= 1;
+        }
+        // A pair's two sides alike, as a mirror's attributes are.
+        for row in &mut rows[before..] {
+            row.attributes.attitude = attitude(k);
+            row.attributes.pinned = pinned(k);
         }
         k += 1;
         // Never split a pair: a mirror must be in the statement of its twin.

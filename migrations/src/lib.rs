@@ -11,6 +11,7 @@ mod m20261123_000001_create_relation_store;
 mod m20261123_000002_create_api_tokens;
 mod m20261201_000001_create_relation_events;
 mod m20261201_000002_create_journal_state;
+mod m20261201_000003_create_relation_filter_indexes;
 
 pub use m20261201_000001_create_relation_events::created_events_sql;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_create_api_tokens::Migration),
             Box::new(m20261201_000001_create_relation_events::Migration),
             Box::new(m20261201_000002_create_journal_state::Migration),
+            Box::new(m20261201_000003_create_relation_filter_indexes::Migration),
         ]
     }
 }
