@@ -27,6 +27,8 @@ pub mod events;
 pub mod models;
 mod order;
 pub mod pages;
+#[cfg(test)]
+mod plans;
 mod reader;
 pub mod relation_types;
 pub mod relations;

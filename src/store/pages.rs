@@ -49,14 +49,54 @@ fn column_names(columns: EdgeColumns) -> Vec<&'static str> {
     names
 }
 
-/// Which entities a union of halves reads the relations of.
-#[derive(Clone, Copy)]
-pub(crate) enum Anchors<'a> {
-    /// These.
-    Ids(&'a [i64]),
-    /// Every entity: the statement joins the union on `anchor` (a
-    /// traversal's step).
-    Joined,
+/// What an entity list's filter asks of a relation (`r`), its type (`t`)
+/// and its far end (`o`): one reading for the lists' unions
+/// ([`push_union`]) and the traversals' steps (`store::traversal`).
+pub(crate) struct EdgeTerms {
+    /// ` AND ...` conditions on `r`, `t` and `o`.
+    pub common: String,
+    /// Which relations may be followed from their `from` end.
+    pub out_pred: &'static str,
+    /// Which relations may be followed from their `to` end.
+    pub in_pred: &'static str,
+    /// `t` is read (by `columns`, the filter or the direction).
+    pub join_types: bool,
+    /// `o` is read.
+    pub join_other: bool,
+}
+
+impl EdgeTerms {
+    /// The terms of `filter`, for a statement selecting `columns`.
+    pub(crate) fn of(sql: &mut Sql, filter: &EdgeFilter, columns: &str) -> Self {
+        let mut common = String::new();
+        if let Some(alias) = &filter.type_alias {
+            common.push_str(&format!(" AND t.alias = {}", sql.bind(alias.clone())));
+        }
+        if let Some(kind) = &filter.other_kind {
+            common.push_str(&format!(" AND o.kind = {}", sql.bind(kind.clone())));
+        }
+        if !filter.visibility.include_private {
+            common.push_str(" AND r.is_private = FALSE");
+        }
+        common.push_str(&order::conditions(sql, &filter.conditions));
+        let joins = order::Joins::of(&filter.conditions);
+        // Which relations each end may follow, by direction.
+        let (out_pred, in_pred) = match filter.direction {
+            Direction::Outgoing => ("TRUE", "t.bidirectional"),
+            Direction::Incoming => ("t.bidirectional", "TRUE"),
+            Direction::Both => ("TRUE", "TRUE"),
+        };
+        Self {
+            common,
+            out_pred,
+            in_pred,
+            join_types: joins.types
+                || columns.contains("t.")
+                || filter.type_alias.is_some()
+                || filter.direction != Direction::Both,
+            join_other: joins.other || filter.other_kind.is_some(),
+        }
+    }
 }
 
 /// Appends the union of an entity's two halves, each row with `columns`,
@@ -66,35 +106,15 @@ pub(crate) enum Anchors<'a> {
 /// filter does.
 pub(crate) fn push_union(
     sql: &mut Sql,
-    anchors: Anchors<'_>,
+    anchors: &[i64],
     filter: &EdgeFilter,
     extra: &str,
     columns: &str,
 ) {
-    let mut common = String::new();
-    if let Some(alias) = &filter.type_alias {
-        common.push_str(&format!(" AND t.alias = {}", sql.bind(alias.clone())));
-    }
-    if let Some(kind) = &filter.other_kind {
-        common.push_str(&format!(" AND o.kind = {}", sql.bind(kind.clone())));
-    }
-    if !filter.visibility.include_private {
-        common.push_str(" AND r.is_private = FALSE");
-    }
-    common.push_str(&order::conditions(sql, &filter.conditions));
-    common.push_str(extra);
-    let joins = order::Joins::of(&filter.conditions);
-    // Which relations each half may contribute, by direction.
-    let (out_pred, in_pred) = match filter.direction {
-        Direction::Outgoing => ("TRUE", "t.bidirectional"),
-        Direction::Incoming => ("t.bidirectional", "TRUE"),
-        Direction::Both => ("TRUE", "TRUE"),
-    };
-    let join_types = joins.types
-        || columns.contains("t.")
-        || filter.type_alias.is_some()
-        || filter.direction != Direction::Both;
-    let join_other = joins.other || filter.other_kind.is_some();
+    let terms = EdgeTerms::of(sql, filter, columns);
+    let EdgeTerms {
+        out_pred, in_pred, ..
+    } = terms;
     for (anchor, other, pred, self_guard) in [
         ("from_id", "to_id", out_pred, String::new()),
         (
@@ -111,17 +131,17 @@ pub(crate) fn push_union(
         sql.push(&format!(
             "SELECT {columns}, r.{anchor} AS anchor, r.{other} AS other FROM relations r"
         ));
-        if join_types {
+        if terms.join_types {
             sql.push(" JOIN relation_types t ON t.id = r.type_id");
         }
-        if join_other {
+        if terms.join_other {
             sql.push(&format!(" JOIN entities o ON o.id = r.{other}"));
         }
-        let anchored = match anchors {
-            Anchors::Ids(ids) => sql.bind_ids(&format!("r.{anchor}"), ids),
-            Anchors::Joined => "TRUE".to_owned(),
-        };
-        sql.push(&format!(" WHERE {anchored} AND {pred}{self_guard}{common}"));
+        let anchored = sql.bind_ids(&format!("r.{anchor}"), anchors);
+        sql.push(&format!(
+            " WHERE {anchored} AND {pred}{self_guard}{}{extra}",
+            terms.common
+        ));
     }
 }
 
@@ -217,6 +237,25 @@ pub async fn relation_pages<C: ConnectionTrait>(
     columns: EdgeColumns,
 ) -> AppResult<HashMap<i64, Page<Edge>>> {
     let counted = counts_with_page(window, with_total);
+    let sql = relation_pages_statement(db, anchors, filter, window, counted, columns);
+    let parts = sort_parts(&filter.order);
+    let rows = db.query_all_raw(sql.statement()).await?;
+    let rows = rows
+        .iter()
+        .map(|row| decode_edge(row, columns, &parts))
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    Ok(pages_by_anchor(anchors, rows, window, counted))
+}
+
+/// The statement of [`relation_pages`].
+pub(crate) fn relation_pages_statement<C: ConnectionTrait>(
+    db: &C,
+    anchors: &[i64],
+    filter: &EdgeFilter,
+    window: &PageWindow,
+    counted: bool,
+    columns: EdgeColumns,
+) -> Sql {
     let names = column_names(columns);
     let inner = names
         .iter()
@@ -232,14 +271,7 @@ pub async fn relation_pages<C: ConnectionTrait>(
         .collect::<Vec<_>>()
         .join(", ");
     let outer = format!("p.anchor, p.total, {outer}");
-    let sql = windowed_relations(db, anchors, filter, window, counted, &outer, &inner);
-    let parts = sort_parts(&filter.order);
-    let rows = db.query_all_raw(sql.statement()).await?;
-    let rows = rows
-        .iter()
-        .map(|row| decode_edge(row, columns, &parts))
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
-    Ok(pages_by_anchor(anchors, rows, window, counted))
+    windowed_relations(db, anchors, filter, window, counted, &outer, &inner)
 }
 
 /// The sort columns of `parts` as selected by a union's halves (`, expr AS
@@ -282,7 +314,7 @@ fn windowed_relations<C: ConnectionTrait>(
     ));
     push_union(
         &mut sql,
-        Anchors::Ids(anchors),
+        anchors,
         filter,
         &bounds,
         &format!("{inner}{sort_inner}"),
@@ -375,7 +407,7 @@ async fn counts<C: ConnectionTrait>(
 ) -> AppResult<HashMap<i64, u64>> {
     let mut sql = Sql::new(db);
     sql.push(&format!("SELECT u.anchor, {count_expr} AS n FROM ("));
-    push_union(&mut sql, Anchors::Ids(anchors), filter, "", "r.id");
+    push_union(&mut sql, anchors, filter, "", "r.id");
     sql.push(") u GROUP BY u.anchor");
     let rows = CountRow::find_by_statement(sql.statement()).all(db).await?;
     let mut out: HashMap<i64, u64> = anchors.iter().map(|a| (*a, 0)).collect();
@@ -405,7 +437,7 @@ pub async fn group_counts<C: ConnectionTrait>(
     sql.push("WITH u AS (");
     push_union(
         &mut sql,
-        Anchors::Ids(anchors),
+        anchors,
         filter,
         "",
         "r.id, r.type_id, r.from_id, t.bidirectional AS bidirectional",
@@ -489,7 +521,7 @@ pub async fn related_pages<C: ConnectionTrait>(
     if parts.is_empty() {
         // By id: the first relation to each entity is the lowest id.
         sql.push("SELECT u.anchor, u.other, MIN(u.id) AS k FROM (");
-        push_union(&mut sql, Anchors::Ids(anchors), filter, "", "r.id");
+        push_union(&mut sql, anchors, filter, "", "r.id");
         sql.push(") u GROUP BY u.anchor, u.other) g WHERE 1 = 1");
     } else {
         // Ordered: each entity's first relation in the list's order.
@@ -498,13 +530,7 @@ pub async fn related_pages<C: ConnectionTrait>(
         sql.push(&format!(
             "SELECT u.anchor, u.other, u.id AS k{sort_u}, ROW_NUMBER() OVER (PARTITION BY u.anchor, u.other ORDER BY {pick}) AS pick FROM ("
         ));
-        push_union(
-            &mut sql,
-            Anchors::Ids(anchors),
-            filter,
-            "",
-            &format!("r.id{sort_inner}"),
-        );
+        push_union(&mut sql, anchors, filter, "", &format!("r.id{sort_inner}"));
         sql.push(") u) g WHERE g.pick = 1");
     }
     let b = bounds(&mut sql, &parts, |i| format!("g.s{i}"), "g.k", window);

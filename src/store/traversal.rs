@@ -2,10 +2,9 @@
 //! one recursive statement (`WITH RECURSIVE`, the same text on both engines).
 //!
 //! A walk starts at its anchors and takes, at each hop, the relations an
-//! entity list with the walk's filter would show ([`WalkFilter::steps`]: the
-//! union of the two halves of `pages::push_union`, joined on the entity the
-//! walk stands on), so privacy, types, kinds and direction hold at every
-//! hop. A walk never enters an entity it has already passed (the entities
+//! entity list with the walk's filter would show ([`WalkFilter::steps`],
+//! read by `pages::EdgeTerms` as the lists read it), so privacy, types,
+//! kinds and direction hold at every hop. A walk never enters an entity it has already passed (the entities
 //! it passed are a `,id,` list it carries), so cycles end it. Walks are
 //! expanded breadth first, and the statement reads at most
 //! `max_rows + 1` of them: both engines stop the recursion there (a `LIMIT`
@@ -17,7 +16,7 @@ use std::collections::HashMap;
 
 use sea_orm::ConnectionTrait;
 
-use super::pages::{Anchors, push_union};
+use super::pages::EdgeTerms;
 use super::sql::Sql;
 use crate::domain::page::Page;
 use crate::domain::{PageWindow, PathRow, Reached, WalkFilter};
@@ -36,12 +35,24 @@ fn too_large(max_rows: u64) -> AppError {
 /// `depth`, `via`, `rels`, `seen`), at most `max_rows + 1` of them;
 /// `stop`, when given, is an entity no walk goes on from.
 fn push_walk(sql: &mut Sql, start: &str, walk: &WalkFilter, stop: Option<i64>) {
+    let terms = EdgeTerms::of(sql, &walk.steps(), "r.id");
+    let (out_pred, in_pred) = (terms.out_pred, terms.in_pred);
+    // One scan of `relations` per step, through the from- and to-indexes
+    // (an OR of the two): a union of the two halves joined on the walk
+    // made PostgreSQL hash all relations at each hop.
+    let other = "CASE WHEN r.from_id = w.node THEN r.to_id ELSE r.from_id END";
     sql.push(&format!(
         "WITH RECURSIVE walk(root, node, depth, via, rels, seen) AS (\
          SELECT e.id, e.id, 0, CAST(NULL AS BIGINT), CAST(',' AS TEXT), CAST(',' || e.id || ',' AS TEXT) FROM entities e WHERE {start} \
-         UNION ALL SELECT w.root, s.other, w.depth + 1, s.id, w.rels || s.id || ',', w.seen || s.other || ',' FROM walk w JOIN ("
+         UNION ALL SELECT w.root, {other}, w.depth + 1, r.id, w.rels || r.id || ',', w.seen || ({other}) || ',' \
+         FROM walk w JOIN relations r ON (r.from_id = w.node OR r.to_id = w.node)"
     ));
-    push_union(sql, Anchors::Joined, &walk.steps(), "", "r.id");
+    if terms.join_types {
+        sql.push(" JOIN relation_types t ON t.id = r.type_id");
+    }
+    if terms.join_other {
+        sql.push(&format!(" JOIN entities o ON o.id = {other}"));
+    }
     let depth = sql.bind(i64::from(walk.depth));
     let stop = match stop {
         Some(id) => format!(" AND w.node <> {}", sql.bind(id)),
@@ -49,8 +60,10 @@ fn push_walk(sql: &mut Sql, start: &str, walk: &WalkFilter, stop: Option<i64>) {
     };
     let limit = sql.bind(walk.max_rows.saturating_add(1) as i64);
     sql.push(&format!(
-        ") s ON s.anchor = w.node WHERE w.depth < {depth}{stop} AND w.seen NOT LIKE ('%,' || s.other || ',%')), \
-         visited AS MATERIALIZED (SELECT root, node, depth, via, rels, seen FROM walk LIMIT {limit}) "
+        " WHERE w.depth < {depth}{stop} AND ((r.from_id = w.node AND {out_pred}) OR (r.to_id = w.node AND {in_pred})){common} \
+         AND w.seen NOT LIKE ('%,' || ({other}) || ',%')), \
+         visited AS MATERIALIZED (SELECT root, node, depth, via, rels, seen FROM walk LIMIT {limit}) ",
+        common = terms.common
     ));
 }
 
@@ -65,6 +78,18 @@ pub async fn neighbourhoods<C: ConnectionTrait>(
     walk: &WalkFilter,
     window: &PageWindow,
 ) -> AppResult<HashMap<i64, Page<Reached>>> {
+    let sql = neighbourhood_statement(db, anchors, walk, window);
+    let rows = db.query_all_raw(sql.statement()).await?;
+    neighbourhood_rows(&rows, anchors, walk, window)
+}
+
+/// The statement of [`neighbourhoods`].
+pub(crate) fn neighbourhood_statement<C: ConnectionTrait>(
+    db: &C,
+    anchors: &[i64],
+    walk: &WalkFilter,
+    window: &PageWindow,
+) -> Sql {
     let mut sql = Sql::new(db);
     let start = sql.bind_ids("e.id", anchors);
     push_walk(&mut sql, &start, walk, None);
@@ -84,9 +109,18 @@ pub async fn neighbourhoods<C: ConnectionTrait>(
          SELECT root, node, depth, via, total, ROW_NUMBER() OVER (PARTITION BY root ORDER BY k {order}) AS rn FROM ranked WHERE TRUE{bounds}\
          ) p ON p.rn <= {limit} ORDER BY p.root, p.rn"
     ));
-    let rows = db.query_all_raw(sql.statement()).await?;
+    sql
+}
+
+/// Reads the rows of [`neighbourhood_statement`].
+fn neighbourhood_rows(
+    rows: &[sea_orm::QueryResult],
+    anchors: &[i64],
+    walk: &WalkFilter,
+    window: &PageWindow,
+) -> AppResult<HashMap<i64, Page<Reached>>> {
     let mut grouped: HashMap<i64, (Vec<Reached>, i64)> = HashMap::new();
-    for row in &rows {
+    for row in rows {
         let visited: i64 = row.try_get_by_index(0)?;
         if visited as u64 > walk.max_rows {
             return Err(too_large(walk.max_rows));
