@@ -21,12 +21,19 @@ async fn the_example_operations_run_in_order_on_an_empty_store(app: TestApp) {
             "Unrelate",
             "ListRelationTypes",
             "RecentChanges",
-            "WatchChanges"
+            "WatchChanges",
+            "RelateKankaParty",
+            "FilteredRelations",
+            "RelationCounts",
+            "Neighbourhood",
+            "Paths"
         ]
     );
     // The relation the Kanka example creates, threaded into the two that
     // need an id (as a person in the playground pastes it).
     let mut kanka_relation: Option<String> = None;
+    // The ends of the paths, from RelateKankaParty.
+    let mut path_ends: Option<(Value, Value)> = None;
     for (name, query, variables) in ops {
         let mut vars: Value = if variables.trim().is_empty() {
             json!({})
@@ -35,6 +42,10 @@ async fn the_example_operations_run_in_order_on_an_empty_store(app: TestApp) {
         };
         if vars.get("id").is_some() {
             vars["id"] = json!(kanka_relation.clone().expect("RelateKankaCharacters ran"));
+        }
+        if vars.get("fromId").is_some() {
+            let (from, to) = path_ends.clone().expect("RelateKankaParty ran");
+            (vars["fromId"], vars["toId"]) = (from, to);
         }
         if name == "WatchChanges" {
             // A subscription: over the WebSocket, then a write to watch.
@@ -115,6 +126,57 @@ async fn the_example_operations_run_in_order_on_an_empty_store(app: TestApp) {
                     ]
                 );
                 assert_eq!(data["relationEvents"]["totalCount"], 11);
+            }
+            "RelateKankaParty" => {
+                let mentor = &data["mentor"]["relation"]["from"];
+                let home = &data["tamHome"]["relation"]["to"];
+                assert_eq!((&mentor["name"], &home["name"]), (&json!("Oda"), &json!("Harbour Town")));
+                path_ends = Some((mentor["id"].clone(), home["id"].clone()));
+            }
+            "FilteredRelations" => {
+                let conn = &data["entity"]["relations"];
+                assert_eq!(conn["totalCount"], 2);
+                let seen: Vec<(&str, i64, bool)> = conn["edges"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| {
+                        let n = &e["node"];
+                        (n["label"].as_str().unwrap(), n["attitude"].as_i64().unwrap(), n["pinned"].as_bool().unwrap())
+                    })
+                    .collect();
+                assert_eq!(seen, [("Lives in", 30, true), ("Rival", -40, false)]);
+            }
+            "RelationCounts" => {
+                assert_eq!(
+                    data["entity"]["relationCounts"],
+                    json!({
+                        "total": 3,
+                        "byType": [{"relationType": {"source": "kanka", "alias": "relation"}, "count": 3}],
+                        "byKind": [{"kind": "character", "count": 2}, {"kind": "location", "count": 1}],
+                        "byDirection": [{"direction": "OUTGOING", "count": 2}, {"direction": "INCOMING", "count": 1}],
+                    })
+                );
+            }
+            "Neighbourhood" => {
+                let n = &data["entity"]["neighbourhood"];
+                assert_eq!(n["totalCount"], 3);
+                let seen: Vec<(i64, &str, &str)> = n["edges"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| (e["distance"].as_i64().unwrap(), e["node"]["name"].as_str().unwrap(), e["via"]["label"].as_str().unwrap()))
+                    .collect();
+                assert_eq!(seen, [(1, "Vex", "Mentor"), (2, "Tam", "Rival"), (2, "Harbour Town", "Lives in")]);
+            }
+            "Paths" => {
+                let routes: Vec<Vec<&str>> = data["paths"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p["steps"].as_array().unwrap().iter().map(|s| s["relation"]["label"].as_str().unwrap()).collect())
+                    .collect();
+                assert_eq!(routes, [vec!["Mentor", "Lives in"], vec!["Mentor", "Rival", "Lives in"]]);
             }
             other => panic!("no expectations for {other}"),
         }

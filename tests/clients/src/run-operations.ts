@@ -30,7 +30,12 @@ import WebSocket from 'ws';
 
 import {
   EntityWithRelatedItemsDocument,
+  FilteredRelationsDocument,
   ListRelationTypesDocument,
+  NeighbourhoodDocument,
+  PathsDocument,
+  RelateKankaPartyDocument,
+  RelationCountsDocument,
   RecentChangesDocument,
   RelateCopperRecordsDocument,
   RelateKankaCharactersDocument,
@@ -44,6 +49,7 @@ import type {
   ListRelationTypesQueryVariables,
   RelateCopperRecordsMutation,
   RelateKankaCharactersMutation,
+  RelateKankaPartyMutation,
   UpdateRelationMutationVariables,
 } from '../generated/graphql.js';
 
@@ -125,6 +131,7 @@ function operationName(doc: TypedDocumentNode<unknown, never>): string | undefin
 // What earlier steps found out, for later ones.
 let copper: RelateCopperRecordsMutation['relateByKey'] | undefined;
 let kanka: RelateKankaCharactersMutation['relateByKey'] | undefined;
+let party: RelateKankaPartyMutation | undefined;
 
 type Step = {
   /** File name without the `NN-` prefix and extension (= operation name). */
@@ -327,6 +334,87 @@ const steps: Step[] = [
         ],
       );
       return 'RelateKankaCharacters seen live: the relation and its mirror';
+    },
+  },
+  {
+    name: 'RelateKankaParty',
+    document: RelateKankaPartyDocument,
+    async run() {
+      party = await client.request(RelateKankaPartyDocument);
+      assert.equal(party.mentor.relation.from.name, 'Oda');
+      assert.equal(party.tamHome.relation.to.name, 'Harbour Town');
+      return 'four relations between Vex, Tam, Oda and Harbour Town';
+    },
+  },
+  {
+    name: 'FilteredRelations',
+    document: FilteredRelationsDocument,
+    async run() {
+      const { entity } = await client.request(FilteredRelationsDocument);
+      assert.ok(entity);
+      const conn = entity.relations;
+      assert.equal(conn.totalCount, 2);
+      assert.deepEqual(
+        conn.edges.map((e) => [e.node.label, e.node.attitude, e.node.pinned]),
+        [
+          ['Lives in', 30, true],
+          ['Rival', -40, false],
+        ],
+      );
+      return 'pinned first, then by attitude: Lives in, Rival';
+    },
+  },
+  {
+    name: 'RelationCounts',
+    document: RelationCountsDocument,
+    async run() {
+      const { entity } = await client.request(RelationCountsDocument);
+      assert.ok(entity);
+      const c = entity.relationCounts;
+      assert.equal(c.total, 3);
+      assert.deepEqual(c.byKind.map((k) => [k.kind, k.count]), [['character', 2], ['location', 1]]);
+      assert.deepEqual(c.byDirection.map((d) => [d.direction, d.count]), [['OUTGOING', 2], ['INCOMING', 1]]);
+      return `${c.total} relations: ${c.byKind.map((k) => `${k.kind} ${k.count}`).join(', ')}`;
+    },
+  },
+  {
+    name: 'Neighbourhood',
+    document: NeighbourhoodDocument,
+    async run() {
+      const { entity } = await client.request(NeighbourhoodDocument);
+      assert.ok(entity);
+      const n = entity.neighbourhood;
+      assert.equal(n.totalCount, 3);
+      assert.deepEqual(
+        n.edges.map((e) => [e.distance, e.node.name, e.via.label]),
+        [
+          [1, 'Vex', 'Mentor'],
+          [2, 'Tam', 'Rival'],
+          [2, 'Harbour Town', 'Lives in'],
+        ],
+      );
+      return 'Vex at 1, Tam and Harbour Town at 2';
+    },
+  },
+  {
+    name: 'Paths',
+    document: PathsDocument,
+    async run(file) {
+      assert.ok(party, 'RelateKankaParty ran first');
+      // The file's ids are placeholders: use the ones RelateKankaParty returned.
+      const { paths } = await client.request(PathsDocument, {
+        ...fileVariables(file),
+        fromId: party.mentor.relation.from.id,
+        toId: party.tamHome.relation.to.id,
+      });
+      assert.deepEqual(
+        paths.map((p) => p.steps.map((s) => s.relation.label)),
+        [
+          ['Mentor', 'Lives in'],
+          ['Mentor', 'Rival', 'Lives in'],
+        ],
+      );
+      return `${paths.length} paths, shortest first`;
     },
   },
 ];
