@@ -130,7 +130,10 @@ async fn the_example_operations_run_in_order_on_an_empty_store(app: TestApp) {
             "RelateKankaParty" => {
                 let mentor = &data["mentor"]["relation"]["from"];
                 let home = &data["tamHome"]["relation"]["to"];
-                assert_eq!((&mentor["name"], &home["name"]), (&json!("Oda"), &json!("Harbour Town")));
+                assert_eq!(
+                    (&mentor["name"], &home["name"]),
+                    (&json!("Oda"), &json!("Harbour Town"))
+                );
                 path_ends = Some((mentor["id"].clone(), home["id"].clone()));
             }
             "FilteredRelations" => {
@@ -142,7 +145,11 @@ async fn the_example_operations_run_in_order_on_an_empty_store(app: TestApp) {
                     .iter()
                     .map(|e| {
                         let n = &e["node"];
-                        (n["label"].as_str().unwrap(), n["attitude"].as_i64().unwrap(), n["pinned"].as_bool().unwrap())
+                        (
+                            n["label"].as_str().unwrap(),
+                            n["attitude"].as_i64().unwrap(),
+                            n["pinned"].as_bool().unwrap(),
+                        )
                     })
                     .collect();
                 assert_eq!(seen, [("Lives in", 30, true), ("Rival", -40, false)]);
@@ -165,18 +172,44 @@ async fn the_example_operations_run_in_order_on_an_empty_store(app: TestApp) {
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|e| (e["distance"].as_i64().unwrap(), e["node"]["name"].as_str().unwrap(), e["via"]["label"].as_str().unwrap()))
+                    .map(|e| {
+                        (
+                            e["distance"].as_i64().unwrap(),
+                            e["node"]["name"].as_str().unwrap(),
+                            e["via"]["label"].as_str().unwrap(),
+                        )
+                    })
                     .collect();
-                assert_eq!(seen, [(1, "Vex", "Mentor"), (2, "Tam", "Rival"), (2, "Harbour Town", "Lives in")]);
+                assert_eq!(
+                    seen,
+                    [
+                        (1, "Vex", "Mentor"),
+                        (2, "Tam", "Rival"),
+                        (2, "Harbour Town", "Lives in")
+                    ]
+                );
             }
             "Paths" => {
                 let routes: Vec<Vec<&str>> = data["paths"]
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|p| p["steps"].as_array().unwrap().iter().map(|s| s["relation"]["label"].as_str().unwrap()).collect())
+                    .map(|p| {
+                        p["steps"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|s| s["relation"]["label"].as_str().unwrap())
+                            .collect()
+                    })
                     .collect();
-                assert_eq!(routes, [vec!["Mentor", "Lives in"], vec!["Mentor", "Rival", "Lives in"]]);
+                assert_eq!(
+                    routes,
+                    [
+                        vec!["Mentor", "Lives in"],
+                        vec!["Mentor", "Rival", "Lives in"]
+                    ]
+                );
             }
             other => panic!("no expectations for {other}"),
         }
