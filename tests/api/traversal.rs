@@ -17,6 +17,38 @@ engine_tests!(
     neighbourhoods_of_a_level_are_one_statement,
 );
 engine_tests!(serve = small_walks; a_walk_past_the_row_limit_stops_with_its_code);
+engine_tests!(serve = low_complexity; the_complexity_limit_counts_a_traversals_hops);
+
+fn low_complexity() -> ServeArgs {
+    ServeArgs {
+        max_complexity: 400,
+        ..ServeArgs::default()
+    }
+}
+
+async fn the_complexity_limit_counts_a_traversals_hops(app: TestApp) {
+    let (e, _) = graph(&app).await;
+    // A page's rows times their fields, plus 4^hops: 20 rows at 1 hop
+    // cost 45, at 4 hops 297; 100 rows at 4 hops 457, and paths of up to
+    // 5 hops 1,150: over 400.
+    let q = |depth: u32| {
+        format!(
+            "query($id: ID!) {{ node(id: $id) {{ ... on Entity {{ neighbourhood(depth: {depth}, first: 20) {{ edges {{ distance }} }} }} }} }}"
+        )
+    };
+    for depth in [1, 4] {
+        app.data(&q(depth), json!({ "id": e["a"] })).await;
+    }
+    let wide = "query($id: ID!) { node(id: $id) { ... on Entity { neighbourhood(depth: 4, first: 100) { edges { distance } } } } }";
+    let err = app.error(wide, json!({ "id": e["a"] })).await;
+    assert_eq!(code(&err), "COMPLEXITY_LIMIT_EXCEEDED", "{err}");
+    let paths = "query($a: ID!, $b: ID!) { paths(fromId: $a, toId: $b, maxDepth: 5, first: 5) { steps { entity { name } relation { label } } } }";
+    let err = app.error(paths, json!({ "a": e["a"], "b": e["d"] })).await;
+    assert_eq!(code(&err), "COMPLEXITY_LIMIT_EXCEEDED", "{err}");
+    let short =
+        "query($a: ID!, $b: ID!) { paths(fromId: $a, toId: $b, maxDepth: 2, first: 2) { length } }";
+    app.data(short, json!({ "a": e["a"], "b": e["d"] })).await;
+}
 
 fn small_walks() -> ServeArgs {
     ServeArgs {
