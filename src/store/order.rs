@@ -14,7 +14,9 @@
 use sea_orm::DatabaseBackend;
 
 use super::sql::Sql;
-use crate::domain::{RelationConditions, SortKey, SortPart, SortValue, TextMatch, TextOp};
+use crate::domain::{
+    PageWindow, RelationConditions, SortKey, SortPart, SortValue, TextMatch, TextOp,
+};
 
 /// Which tables a list's conditions read besides `relations r`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -188,6 +190,27 @@ pub(crate) fn keyset(
         alternatives.push(terms.join(" AND "));
     }
     format!(" AND (({}))", alternatives.join(") OR ("))
+}
+
+/// The bounds of `window` (` AND ...` for its `after` and `before`
+/// cursors) over sort columns named by `column(i)` and the id column `id`.
+pub(crate) fn window_bounds(
+    sql: &mut Sql,
+    parts: &[(SortPart, bool)],
+    column: impl Fn(usize) -> String + Copy,
+    id: &str,
+    window: &PageWindow,
+) -> String {
+    let mut s = String::new();
+    for (cursor, key, after) in [
+        (window.after, &window.after_key, true),
+        (window.before, &window.before_key, false),
+    ] {
+        if let Some(cursor) = cursor {
+            s.push_str(&keyset(sql, parts, column, id, (key, cursor), after));
+        }
+    }
+    s
 }
 
 /// Reads the sort key of a row from columns `first..` (by position), as

@@ -151,40 +151,7 @@ fn cursor_bounds(sql: &mut Sql, filter: &EdgeFilter, window: &PageWindow) -> Str
     let parts = sort_parts(&filter.order);
     let backend = sql.backend();
     let column = |i: usize| order::sort_expr(backend, parts[i].0).to_owned();
-    bounds(sql, &parts, column, "r.id", window)
-}
-
-/// The bounds of `window` over sort columns named by `column(i)` and the
-/// id column `id`.
-fn bounds(
-    sql: &mut Sql,
-    parts: &[(crate::domain::SortPart, bool)],
-    column: impl Fn(usize) -> String + Copy,
-    id: &str,
-    window: &PageWindow,
-) -> String {
-    let mut s = String::new();
-    if let Some(a) = window.after {
-        s.push_str(&order::keyset(
-            sql,
-            parts,
-            column,
-            id,
-            (&window.after_key, a),
-            true,
-        ));
-    }
-    if let Some(b) = window.before {
-        s.push_str(&order::keyset(
-            sql,
-            parts,
-            column,
-            id,
-            (&window.before_key, b),
-            false,
-        ));
-    }
-    s
+    order::window_bounds(sql, &parts, column, "r.id", window)
 }
 
 /// The `total` column of a page statement: the size of the anchor's list, or
@@ -533,7 +500,7 @@ pub async fn related_pages<C: ConnectionTrait>(
         push_union(&mut sql, anchors, filter, "", &format!("r.id{sort_inner}"));
         sql.push(") u) g WHERE g.pick = 1");
     }
-    let b = bounds(&mut sql, &parts, |i| format!("g.s{i}"), "g.k", window);
+    let b = order::window_bounds(&mut sql, &parts, |i| format!("g.s{i}"), "g.k", window);
     sql.push(&b);
     let limit = sql.bind(window.limit as i64 + 1);
     sql.push(&format!(

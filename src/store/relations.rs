@@ -107,15 +107,8 @@ pub async fn page_keyed<C: ConnectionTrait>(
     columns.push("r.*".to_owned());
     sql.push(&format!("SELECT {}", columns.join(", ")));
     push_filtered(&mut sql, filter, vis);
-    for (id, key, after) in [
-        (window.after, &window.after_key, true),
-        (window.before, &window.before_key, false),
-    ] {
-        if let Some(id) = id {
-            let bound = super::order::keyset(&mut sql, &parts, expr, "r.id", (key, id), after);
-            sql.push(&bound);
-        }
-    }
+    let bounds = super::order::window_bounds(&mut sql, &parts, expr, "r.id", window);
+    sql.push(&bounds);
     let order = super::order::order_by(&parts, expr, "r.id", window.from_end);
     let limit = sql.bind(window.limit as i64 + 1);
     sql.push(&format!(" ORDER BY {order} LIMIT {limit}"));
