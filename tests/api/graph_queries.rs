@@ -17,6 +17,7 @@ engine_tests!(
     bad_filters_orders_and_foreign_cursors_are_refused,
     private_relations_need_an_admin_in_filters,
     relation_counts_by_type_kind_and_direction,
+    paging_while_a_writer_inserts_and_deletes_never_repeats_or_skips,
 );
 
 /// One seeded relation: (label, attitude, pinned, private, far-end kind).
@@ -600,4 +601,96 @@ async fn relation_counts_by_type_kind_and_direction(app: TestApp) {
         data["entities"]["edges"][0]["node"]["relationCounts"]["total"],
         9
     );
+}
+
+async fn paging_while_a_writer_inserts_and_deletes_never_repeats_or_skips(app: TestApp) {
+    let ty = app.type_id("kanka", "relation").await;
+    let anchor = app.entity("kanka", "3", "character", "999").await;
+    let mut others = Vec::new();
+    for i in 0..8 {
+        others.push(
+            app.entity("kanka", "3", "character", &(i + 1).to_string())
+                .await,
+        );
+    }
+    // The rows that stay: attitudes with ties, and some missing.
+    let mut stable = HashSet::new();
+    for i in 0..30 {
+        let mut extra = json!({ "label": format!("stable {i}") });
+        if i % 5 != 4 {
+            extra["attitude"] = json!(((i * 37) % 41) as i64 - 20);
+        }
+        stable.insert(app.relate_ok(&ty, &anchor, &others[i % 8], extra).await);
+    }
+    // A writer relating and unrelating meanwhile.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (app, stop, ty, anchor, others) = (
+            app.clone(),
+            stop.clone(),
+            ty.clone(),
+            anchor.clone(),
+            others.clone(),
+        );
+        tokio::spawn(async move {
+            let mut made: Vec<String> = Vec::new();
+            let mut n = 0usize;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let extra = json!({ "label": format!("churn {n}"), "attitude": ((n * 53) % 41) as i64 - 20 });
+                made.push(app.relate_ok(&ty, &anchor, &others[n % 8], extra).await);
+                if n % 2 == 1 {
+                    let gone = made.remove(0);
+                    app.data(
+                        "mutation($id: ID!) { unrelate(input: { id: $id }) { removedIds } }",
+                        json!({ "id": gone }),
+                    )
+                    .await;
+                }
+                n += 1;
+            }
+            n
+        })
+    };
+    let order = json!([{"field": "ATTITUDE", "direction": "DESC"}]);
+    let mut seen: Vec<(Option<i64>, i64, String)> = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let q = "query($id: ID!, $order: [RelationOrder!], $after: String) { node(id: $id) { ... on Entity {
+            relations(orderBy: $order, first: 4, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id legacyId attitude } } } } } }";
+        let page = app
+            .data(q, json!({ "id": anchor, "order": order, "after": after }))
+            .await["node"]["relations"]
+            .clone();
+        for e in page["edges"].as_array().unwrap() {
+            let n = &e["node"];
+            seen.push((
+                n["attitude"].as_i64(),
+                n["legacyId"].as_i64().unwrap(),
+                n["id"].as_str().unwrap().to_owned(),
+            ));
+        }
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let writes = writer.await.unwrap();
+    assert!(writes > 3, "the writer ran ({writes} relates)");
+    // Strictly in list order (attitude high to low, missing last, then id):
+    // each page starts after the last, so nothing repeats.
+    let key =
+        |(a, id, _): &(Option<i64>, i64, String)| (a.is_none(), a.map(|a| -a).unwrap_or(0), *id);
+    for pair in seen.windows(2) {
+        assert!(
+            key(&pair[0]) < key(&pair[1]),
+            "out of order or repeated: {:?} then {:?}",
+            pair[0],
+            pair[1]
+        );
+    }
+    // Every row that was there all along was listed.
+    let listed: HashSet<String> = seen.iter().map(|(_, _, id)| id.clone()).collect();
+    assert!(stable.is_subset(&listed), "a stable row was skipped");
 }
