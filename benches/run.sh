@@ -22,6 +22,11 @@ BENCH_SUBSCRIPTIONS="${BENCH_SUBSCRIPTIONS:-1}" # 0: skip the subscription figur
 BENCH_SUB_COUNTS="${BENCH_SUB_COUNTS:-1 100 1000}"  # live subscribers per measurement
 BENCH_SUB_WRITES="${BENCH_SUB_WRITES:-50}"   # writes per measurement (two events each)
 BENCH_SUB_IDLE="${BENCH_SUB_IDLE:-10000}"    # idle subscriptions for the memory figure
+BENCH_Q5="${BENCH_Q5:-1}"                    # 0: skip Q5 (the neighbourhood on a database of its own)
+BENCH_Q5_ENTITIES="${BENCH_Q5_ENTITIES:-100000}"
+BENCH_Q5_RELATIONS="${BENCH_Q5_RELATIONS:-1000000}"
+BENCH_Q5_TIMEOUT="${BENCH_Q5_TIMEOUT:-60s}"  # wrk's per-request timeout for Q5 (wrk's default: 2s)
+BENCH_Q5_MAX_ROWS="${BENCH_Q5_MAX_ROWS:-1000000}" # RELGATE_MAX_TRAVERSAL_ROWS if the default refuses Q5
 BENCH_DB="${BENCH_DB:-relgate_bench}"
 PGHOST="${PGHOST:-127.0.0.1}"; PGPORT="${PGPORT:-5432}"; PGUSER="${PGUSER:-postgres}"
 export PGHOST PGPORT PGUSER
@@ -156,10 +161,19 @@ RESULTS_TSV="$WORK/results.tsv"
 run_wrk() { # op server conc url script pid [env...]
   local op=$1 server=$2 conc=$3 url=$4 script=$5 pid=$6; shift 6
   local threads=$(( conc < BENCH_THREADS ? conc : BENCH_THREADS ))
-  local out
-  env "$@" wrk -t"$threads" -c"$conc" -d"${BENCH_WARMUP}s" -s "$script" "$url" >/dev/null 2>&1 || true
+  local out topts=()
+  # WRK_TIMEOUT (set by the caller): wrk's per-request timeout, for slow
+  # operations (a request past it counts as a socket error, unmeasured).
+  [ -n "${WRK_TIMEOUT:-}" ] && topts=(--timeout "$WRK_TIMEOUT")
+  [ -n "${WAIT_IDLE_DB:-}" ] && wait_idle "$WAIT_IDLE_DB"
+  env "$@" wrk -t"$threads" -c"$conc" -d"${BENCH_WARMUP}s" "${topts[@]}" -s "$script" "$url" >/dev/null 2>&1 || true
+  # WAIT_IDLE_DB (set by the caller): let the statements still running in
+  # these databases (the run before, the warm-up: a client that gave up
+  # does not stop its statement) finish before the warm-up and before the
+  # measurement.
+  [ -n "${WAIT_IDLE_DB:-}" ] && wait_idle "$WAIT_IDLE_DB"
   reset_hwm "$pid"
-  out=$(env "$@" wrk -t"$threads" -c"$conc" -d"${BENCH_SECONDS}s" -s "$script" "$url" 2>"$WORK/wrk.err") \
+  out=$(env "$@" wrk -t"$threads" -c"$conc" -d"${BENCH_SECONDS}s" "${topts[@]}" -s "$script" "$url" 2>"$WORK/wrk.err") \
     || { cat "$WORK/wrk.err" >&2; die "wrk failed for $op/$server"; }
   local line; line=$(grep '^BENCH ' <<<"$out" | tail -1)
   [ -n "$line" ] || { echo "$out" >&2; die "no result from wrk for $op/$server"; }
@@ -169,7 +183,8 @@ run_wrk() { # op server conc url script pid [env...]
   err=$(kv "$line" errors); bad=$(kv "$line" bad_status); sock=$(kv "$line" sock_errors)
   s=$(kv "$line" stmts); sn=$(kv "$line" stmt_n)
   local rps stmts peak
-  rps=$(awk -v r="$req" -v d="$dur" 'BEGIN{printf "%.0f", r / (d / 1e6)}')
+  # One decimal below 10 requests/s (Q5), so that a slow operation shows.
+  rps=$(awk -v r="$req" -v d="$dur" 'BEGIN{x = r / (d / 1e6); if (x < 10) printf "%.1f", x; else printf "%.0f", x}')
   stmts=$(awk -v s="$s" -v n="$sn" 'BEGIN{ if (n > 0) printf "%.2f", s / n; else print "-"}')
   peak=$(awk -v k="$(hwm_kib "$pid")" 'BEGIN{printf "%.1f", k / 1024}')
   local errs=$(( err + bad + sock ))
@@ -185,36 +200,53 @@ run_wrk() { # op server conc url script pid [env...]
     "$errs" "$stmts" "$peak" | tee -a "$RESULTS_TSV" >&2
 }
 
-run_pgbench() { # db conc
-  local db=$1 conc=$2 threads=$(( $2 < BENCH_THREADS ? $2 : BENCH_THREADS ))
-  local logdir="$WORK/pgbench-c$conc"; rm -rf "$logdir"; mkdir -p "$logdir"
+q1_floor_vars() { # db: sets Q1_VARS, pgbench's -D arguments for pgbench/q1.sql
   # The entities on Q1's page (relgate reads their names by id).
   local ids
-  ids=$(sql "$db" "WITH p AS (SELECT id, from_id, to_id FROM relations WHERE from_id = $Q1_ID
+  ids=$(sql "$1" "WITH p AS (SELECT id, from_id, to_id FROM relations WHERE from_id = $Q1_ID
       UNION ALL SELECT id, from_id, to_id FROM relations WHERE to_id = $Q1_ID AND from_id <> to_id
       ORDER BY id LIMIT 20)
     SELECT string_agg(DISTINCT e::text, ' ') FROM (SELECT from_id e FROM p UNION SELECT to_id FROM p) x")
-  local vars=(-D "anchors={$Q1_ID}" -D "source=kanka" -D "space=$Q1_SPACE"
-              -D "external_id=$Q1_XID" -D "ids={${ids// /,}}")
-  cp "$BENCH_DIR/pgbench/q1.sql" "$WORK/q1.pgbench.sql"
+  Q1_VARS=(-D "anchors={$Q1_ID}" -D "source=kanka" -D "space=$Q1_SPACE"
+           -D "external_id=$Q1_XID" -D "ids={${ids// /,}}")
+}
+
+run_pgbench() { # op db conc script statements-per-transaction [pgbench -D arguments...]
+  local op=$1 db=$2 conc=$3 script=$4 per_tx=$5; shift 5
+  local threads=$(( conc < BENCH_THREADS ? conc : BENCH_THREADS ))
+  local logdir="$WORK/pgbench-c$conc"; rm -rf "$logdir"; mkdir -p "$logdir"
+  local vars=("$@")
+  cp "$script" "$WORK/$op.pgbench.sql"
   # The session settings relgate's connections run with (src/store/mod.rs).
   local PGOPTIONS="$PGOPTIONS -c max_parallel_workers_per_gather=0 -c plan_cache_mode=force_generic_plan"
   export PGOPTIONS
   pgbench -n -M prepared -c "$conc" -j "$threads" -T "$BENCH_WARMUP" "${vars[@]}" \
-    -f "$WORK/q1.pgbench.sql" "$PG_BASE/$db?$PG_PARAMS" >/dev/null 2>&1 || true
+    -f "$WORK/$op.pgbench.sql" "$PG_BASE/$db?$PG_PARAMS" >/dev/null 2>&1 || true
   local out
   out=$( cd "$logdir" && pgbench -n -M prepared -c "$conc" -j "$threads" -T "$BENCH_SECONDS" \
-    "${vars[@]}" -l --log-prefix=tx -f "$WORK/q1.pgbench.sql" "$PG_BASE/$db?$PG_PARAMS" 2>&1 ) \
+    "${vars[@]}" -l --log-prefix=tx -f "$WORK/$op.pgbench.sql" "$PG_BASE/$db?$PG_PARAMS" 2>&1 ) \
     || { echo "$out" >&2; die "pgbench failed"; }
   local tps failed
   tps=$(awk '/^tps = / {printf "%.0f", $3}' <<<"$out")
+  # A slow statement: one decimal, so that a fraction of a transaction per second shows.
+  [ "$tps" -lt 10 ] 2>/dev/null && tps=$(awk '/^tps = / {printf "%.1f", $3}' <<<"$out")
   failed=$(awk '/number of failed transactions/ {print $5}' <<<"$out"); failed=${failed:-0}
   local pct; pct=$(cat "$logdir"/tx* | awk '{print $3}' | sort -n | awk '
     { a[NR] = $1 } END { i50 = int(NR * 0.50); i99 = int(NR * 0.99); if (i50 < 1) i50 = 1; if (i99 < 1) i99 = 1;
       printf "%.2f %.2f", a[i50] / 1000, a[i99] / 1000 }')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' Q1 floor "$conc" "$tps" ${pct% *} ${pct#* } \
-    "$failed" "$Q1_FLOOR_STMTS" "-" | tee -a "$RESULTS_TSV" >&2
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$op" floor "$conc" "$tps" ${pct% *} ${pct#* } \
+    "$failed" "$per_tx" "-" | tee -a "$RESULTS_TSV" >&2
   rm -rf "$logdir"
+}
+
+wait_idle() { # "db..." : until no other session runs a statement in them (at most 300 s)
+  local n list; list=$(sed "s/[^ ][^ ]*/'&'/g; s/ /, /g" <<<"$1")
+  for _ in $(seq 300); do
+    n=$(sql postgres "SELECT count(*) FROM pg_stat_activity WHERE datname IN ($list) AND state = 'active' AND pid <> pg_backend_pid()")
+    [ "$n" = 0 ] && return 0
+    sleep 1
+  done
+  log "WARNING: $1 still had $n active statements after 300 s"
 }
 
 get() { # op server conc column(4=rps 5=p50 6=p99 7=errors 8=stmts 9=peak)
@@ -223,7 +255,7 @@ get() { # op server conc column(4=rps 5=p50 6=p99 7=errors 8=stmts 9=peak)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
 
 # ------------------------------------------------------------------ picks ---
-pick_entities() { # db: sets Q1_*, BUSY_*, M1 ends
+pick_entities() { # db: sets Q1_*, BUSY_*, Q4_*, M1 ends
   local db=$1 row
   # Q1: the median Kanka entity among those with >= 20 outgoing relations
   # (so PostGraphile's outgoing page is full too); fallback: the busiest.
@@ -246,22 +278,55 @@ pick_entities() { # db: sets Q1_*, BUSY_*, M1 ends
       SELECT from_id FROM relations GROUP BY from_id ORDER BY count(*) DESC LIMIT 20)
     GROUP BY e.id ORDER BY count(*) DESC, e.id LIMIT 1")
   IFS='|' read -r BUSY_ID BUSY_SPACE BUSY_XID BUSY_N <<<"$row"
+  # Q4: the busiest Kanka entity by outgoing relations (PostGraphile's
+  # list is the outgoing one: its page is full too), among those the one
+  # with the most not pinned (Q4's filter: at 1M relations the first of
+  # the busiest has 8 of 22).
+  row=$(sql "$db" "
+    SELECT e.id || '|' || e.space || '|' || e.external_id || '|' || o.n || '|' || o.unpinned
+    FROM (SELECT from_id, count(*) AS n, count(*) FILTER (WHERE NOT pinned) AS unpinned
+          FROM relations GROUP BY from_id) o
+    JOIN entities e ON e.id = o.from_id
+    WHERE e.source = 'kanka' ORDER BY o.n DESC, o.unpinned DESC, e.id LIMIT 1")
+  IFS='|' read -r Q4_ID Q4_SPACE Q4_XID Q4_OUT Q4_UNPINNED <<<"$row"
   # M1: two other entities in the Q1 entity's space.
   row=$(sql "$db" "
     SELECT string_agg(external_id, '|' ORDER BY id) FROM (
       SELECT id, external_id FROM entities WHERE source = 'kanka' AND space = '$Q1_SPACE'
         AND id NOT IN ($Q1_ID, $BUSY_ID) ORDER BY id LIMIT 2) x")
   IFS='|' read -r M1_FROM_XID M1_TO_XID <<<"$row"
-  log "Q1 entity: id $Q1_ID ($Q1_SPACE/$Q1_XID, $Q1_OUT out, $Q1_IN in); busy entity: id $BUSY_ID ($BUSY_N relations)"
+  log "Q1 entity: id $Q1_ID ($Q1_SPACE/$Q1_XID, $Q1_OUT out, $Q1_IN in); busy entity: id $BUSY_ID ($BUSY_N relations); Q4 entity: id $Q4_ID ($Q4_OUT out, $Q4_UNPINNED not pinned)"
 }
 
-relgate_bodies() { # writes $WORK/relgate-{Q1,Q2,Q3}.json
+pick_q5() { # db: sets Q5_*: the median Kanka entity by degree (relations both ways)
+  local row
+  row=$(sql "$1" "
+    WITH c AS (
+      SELECT e.id, e.space, e.external_id,
+             (SELECT count(*) FROM relations r WHERE r.from_id = e.id) AS o,
+             (SELECT count(*) FROM relations r WHERE r.to_id = e.id) AS i
+      FROM entities e WHERE e.source = 'kanka')
+    SELECT id || '|' || space || '|' || external_id || '|' || o || '|' || i
+    FROM c ORDER BY o + i, id OFFSET (SELECT count(*) / 2 FROM c) LIMIT 1")
+  IFS='|' read -r Q5_ID Q5_SPACE Q5_XID Q5_OUT Q5_IN <<<"$row"
+  log "Q5 entity: id $Q5_ID ($Q5_SPACE/$Q5_XID, $Q5_OUT out, $Q5_IN in)"
+}
+
+# Q5's document, for the entity in space $2 with external id $3.
+Q5_QUERY='query($s:String!,$sp:String,$x:String!){ entity(source:$s, space:$sp, externalId:$x){ neighbourhood(depth:3, first:20){ totalCount edges{ distance node{ name } } } } }'
+q5_body() { # file space external-id
+  json_body "$Q5_QUERY" "{\"s\":\"kanka\",\"sp\":\"$2\",\"x\":\"$3\"}" >"$1"
+}
+
+relgate_bodies() { # writes $WORK/relgate-{Q1,Q2,Q3,Q4}.json
   json_body 'query($s:String!,$sp:String,$x:String!){ entity(source:$s, space:$sp, externalId:$x){ name relations(first:20){ totalCount edges{ node{ label type{ alias } from{ name } to{ name } } } } } }' \
     "{\"s\":\"kanka\",\"sp\":\"$Q1_SPACE\",\"x\":\"$Q1_XID\"}" >"$WORK/relgate-Q1.json"
   json_body '{ entities(first:50){ edges{ node{ relations(first:20){ edges{ other{ name } } } } } } }' \
     >"$WORK/relgate-Q2.json"
   json_body 'query($s:String!,$sp:String,$x:String!){ entity(source:$s, space:$sp, externalId:$x){ related(first:50){ edges{ node{ name } } } } }' \
     "{\"s\":\"kanka\",\"sp\":\"$BUSY_SPACE\",\"x\":\"$BUSY_XID\"}" >"$WORK/relgate-Q3.json"
+  json_body 'query($s:String!,$sp:String,$x:String!){ entity(source:$s, space:$sp, externalId:$x){ relations(direction: OUTGOING, filter: {pinned: false}, orderBy: [{field: ATTITUDE, direction: DESC}], first: 20){ totalCount edges{ node{ label attitude to{ name } } } } } }' \
+    "{\"s\":\"kanka\",\"sp\":\"$Q4_SPACE\",\"x\":\"$Q4_XID\"}" >"$WORK/relgate-Q4.json"
 }
 
 peer_bodies() { # PostGraphile's generated names; ids are BigInt (strings)
@@ -271,41 +336,68 @@ peer_bodies() { # PostGraphile's generated names; ids are BigInt (strings)
     >"$WORK/postgraphile-Q2.json"
   json_body "{ entityByRowId(rowId:\"$BUSY_ID\"){ relationsByFromId(first:50){ nodes{ entityByToId{ name } } } } }" \
     >"$WORK/postgraphile-Q3.json"
+  json_body "{ entityByRowId(rowId:\"$Q4_ID\"){ relationsByFromId(condition:{ pinned: false }, orderBy:[ATTITUDE_DESC], first:20){ totalCount nodes{ label attitude entityByToId{ name } } } } }" \
+    >"$WORK/postgraphile-Q4.json"
 }
 
-check_body() { # url file name: one request; 1 (and a message) on errors or no data
-  local r; r=$(curl -s -X POST -H 'Content-Type: application/json' --data @"$2" "$1")
+# Rows each operation's check counts (a key each row has once, and how many
+# rows a full page holds): Q4's page of 20 relations, Q5's of 20 entities.
+CHECK_ROWS_Q4="attitude 20"; CHECK_ROWS_Q5="distance 20"
+check_body() { # url file name [key count]: one request; 1 (and a message) on errors, no data,
+  # or (with key and count) not count occurrences of "key" in the body. Sets CHECKED (the body).
+  local r; r=$(curl -s --max-time 120 -X POST -H 'Content-Type: application/json' --data @"$2" "$1")
+  CHECKED=$r
   if grep -q '"errors"' <<<"$r" || ! grep -q '"name"' <<<"$r"; then
     log "$3 answers with errors or no data: $(head -c 600 <<<"$r")"; return 1
   fi
+  if [ -n "${4:-}" ]; then
+    local n; n=$(grep -o "\"$4\":" <<<"$r" | wc -l)
+    if [ "$n" != "$5" ]; then
+      log "$3 answers with $n rows, not $5: $(head -c 600 <<<"$r")"; return 1
+    fi
+  fi
+}
+check_op() { # url op name [file]: check_body with the op's row count, if any
+  local rows_var="CHECK_ROWS_$2"
+  # shellcheck disable=SC2086
+  check_body "$1" "${4:-$WORK/relgate-$2.json}" "$3" ${!rows_var:-}
 }
 
-# Captures the SQL relgate runs for Q1 (RUST_LOG=relgate::sql=trace) into
-# $WORK/q1.captured.sql and compares it with benches/pgbench/q1.captured.sql,
-# the capture benches/pgbench/q1.sql was written from.
-capture_q1_sql() { # db
+# Captures the SQL relgate runs for an operation (RUST_LOG=relgate::sql=trace)
+# into $WORK/<op>.captured.sql (q1, q5) and compares it with
+# benches/pgbench/<op>.captured.sql, the capture the floor script
+# benches/pgbench/<op>.sql was written from; sets CAPTURED_N (statements).
+capture_sql() { # op db body [env...]
+  local op=$1 db=$2 body=$3; shift 3
+  local name; name=$(tr 'A-Z' 'a-z' <<<"$op")
   local port; port=$(free_port)
-  start_relgate "$1" "$port" RUST_LOG=relgate::sql=trace RELGATE_LOG_FORMAT=text
+  start_relgate "$db" "$port" RUST_LOG=relgate::sql=trace RELGATE_LOG_FORMAT=text "$@"
   local pid=$RELGATE_PID url="http://127.0.0.1:$port/graphql"
-  gql "$url" @"$WORK/relgate-Q1.json" >/dev/null; sleep 0.3
+  gql "$url" @"$body" >/dev/null; sleep 0.3
   local before; before=$(wc -l <"$WORK/relgate-$port.log")
-  gql "$url" @"$WORK/relgate-Q1.json" >/dev/null; sleep 0.5
+  gql "$url" @"$body" >/dev/null; sleep 0.5
   stop "$pid"
+  # Less the open-mode check (a look at api_tokens at most once a second,
+  # not the request's: a slow first request lets it fall in the second).
   tail -n +"$(( before + 1 ))" "$WORK/relgate-$port.log" | sed 's/\x1b\[[0-9;]*m//g' | grep 'relgate::sql' \
-    | sed -E 's/.*sql=//; s/IN \(\$[0-9]+(, \$[0-9]+)*\)/IN (...)/g' | sort >"$WORK/q1.captured.sql" || true
-  Q1_CAPTURED_STMTS=$(wc -l <"$WORK/q1.captured.sql")
-  if ! diff -q "$WORK/q1.captured.sql" "$BENCH_DIR/pgbench/q1.captured.sql" >/dev/null 2>&1; then
-    log "WARNING: relgate's Q1 SQL differs from benches/pgbench/q1.captured.sql; the floor script may be stale:"
-    diff "$BENCH_DIR/pgbench/q1.captured.sql" "$WORK/q1.captured.sql" >&2 || true
-    FLOOR_NOTE="relgate's Q1 SQL changed since benches/pgbench/q1.sql was written (see the run's warning)"
+    | grep -v 'FROM "api_tokens"' | sed -E 's/.*sql=//; s/IN \(\$[0-9]+(, \$[0-9]+)*\)/IN (...)/g' | sort >"$WORK/$name.captured.sql" || true
+  CAPTURED_N=$(wc -l <"$WORK/$name.captured.sql")
+  if ! diff -q "$WORK/$name.captured.sql" "$BENCH_DIR/pgbench/$name.captured.sql" >/dev/null 2>&1; then
+    log "WARNING: relgate's $op SQL differs from benches/pgbench/$name.captured.sql; the floor script may be stale:"
+    diff "$BENCH_DIR/pgbench/$name.captured.sql" "$WORK/$name.captured.sql" >&2 || true
+    FLOOR_NOTE="${FLOOR_NOTE:+$FLOOR_NOTE }relgate's $op SQL changed since benches/pgbench/$name.sql was written (see the run's warning)."
   fi
-  Q1_FLOOR_STMTS=$(grep -c ';$' "$BENCH_DIR/pgbench/q1.sql" || true)
 }
 
 # ------------------------------------------------------------------- main ---
 T_START=$SECONDS
 FLOOR_NOTE=""
 PEER_NOTE=""
+OPS="Q1 Q2 Q3 Q4"   # the read operations on the main database (Q5 has one of its own)
+BASE_SKIP=""        # operations the baseline cannot answer (its check failed): relgate alone
+BASE_NOTE=""
+PEER_SKIP=""        # operations PostGraphile did not answer
+in_list() { case " $2 " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 install_tools
 ensure_postgres
 build
@@ -314,7 +406,9 @@ build
 fresh_db "$BENCH_DB" "$BENCH_ENTITIES" "$BENCH_RELATIONS"
 pick_entities "$BENCH_DB"
 relgate_bodies
-capture_q1_sql "$BENCH_DB"
+capture_sql Q1 "$BENCH_DB" "$WORK/relgate-Q1.json"; Q1_CAPTURED_STMTS=$CAPTURED_N
+Q1_FLOOR_STMTS=$(grep -c ';$' "$BENCH_DIR/pgbench/q1.sql" || true)
+q1_floor_vars "$BENCH_DB"
 
 RG_PORT=$(free_port)
 start_relgate "$BENCH_DB" "$RG_PORT"
@@ -323,8 +417,8 @@ RG_URL="http://127.0.0.1:$RG_PORT/graphql"
 # The first request of each document goes through async-graphql, which
 # validates it; later ones may be compiled (README, Architecture): say which.
 RG_EXECUTORS=""
-for op in Q1 Q2 Q3; do
-  check_body "$RG_URL" "$WORK/relgate-$op.json" "relgate $op" || die "relgate $op fails"
+for op in $OPS; do
+  check_op "$RG_URL" "$op" "relgate $op" || die "relgate $op fails"
   ex=$(curl -s -D - -o /dev/null -X POST -H 'Content-Type: application/json' \
     --data @"$WORK/relgate-$op.json" "$RG_URL" | tr -d '\r' | awk -F': ' 'tolower($1) == "x-relgate-executor" {print $2}')
   RG_EXECUTORS="$RG_EXECUTORS $op ${ex:-?},"
@@ -345,9 +439,21 @@ if [ -n "$BENCH_BASELINE" ]; then
   RELGATE_BIN="$BENCH_BASELINE" start_relgate "$BASE_DB" "$BASE_PORT"
   BASE_PID=$RELGATE_PID
   BASE_URL="http://127.0.0.1:$BASE_PORT/graphql"
-  for op in Q1 Q2 Q3; do
-    check_body "$BASE_URL" "$WORK/relgate-$op.json" "baseline $op" || die "baseline $op fails"
+  # An operation the baseline cannot answer (a field it does not know) is
+  # measured on relgate alone; Q5's probe is its document on this database.
+  q5_body "$WORK/relgate-Q5probe.json" "$Q1_SPACE" "$Q1_XID"
+  for op in $OPS Q5; do
+    f="$WORK/relgate-$op.json"; [ "$op" = Q5 ] && f="$WORK/relgate-Q5probe.json"
+    if ! check_body "$BASE_URL" "$f" "baseline $op"; then
+      BASE_SKIP="$BASE_SKIP $op"
+      BASE_NOTE="$BASE_NOTE $op ($(sed -n 's/.*"message":"\(\([^"\\]\|\\.\)*\)".*/\1/p' <<<"$CHECKED" | head -1 | sed 's/\\"/`/g' | cut -c1-160));"
+      log "the baseline cannot answer $op: relgate alone for it"
+    fi
   done
+  BASE_SKIP=${BASE_SKIP# }
+  if [ -n "$BASE_SKIP" ]; then
+    BASE_NOTE="the baseline did not answer${BASE_NOTE%;}: measured on relgate alone"
+  fi
 fi
 
 # M1 ids: the Kanka relation type and the two ends, as global ids.
@@ -372,10 +478,13 @@ if [ "$BENCH_PEER" = 1 ]; then
   if wait_http "$PEER_URL" postgraphile "$PEER_PID"; then
     peer_bodies
     PEER_OK=1
-    for op in Q1 Q2 Q3; do
-      check_body "$PEER_URL" "$WORK/postgraphile-$op.json" "PostGraphile $op" \
-        || { PEER_OK=0; PEER_NOTE="PostGraphile's $op answered with errors: $(head -c 300 <<<"$(curl -s -X POST -H 'Content-Type: application/json' --data @"$WORK/postgraphile-$op.json" "$PEER_URL")")"; }
+    for op in $OPS; do
+      check_op "$PEER_URL" "$op" "PostGraphile $op" "$WORK/postgraphile-$op.json" \
+        || { PEER_SKIP="$PEER_SKIP $op"; PEER_NOTE="$PEER_NOTE PostGraphile's $op answered with errors or a short page: $(head -c 300 <<<"$CHECKED")"; }
     done
+    PEER_SKIP=${PEER_SKIP# }
+    # Without Q1 and Q2 there is no comparison to speak of.
+    if in_list Q1 "$PEER_SKIP" || in_list Q2 "$PEER_SKIP"; then PEER_OK=0; fi
   else
     PEER_NOTE="PostGraphile did not start: $(tail -3 "$WORK/postgraphile.log" | tr '\n' ' ')"
   fi
@@ -391,7 +500,7 @@ BASE_FIRST=0
 BENCH_SETTLE="${BENCH_SETTLE:-2}"
 side_by_side() { # op conc script [env...]
   local op=$1 conc=$2 script=$3; shift 3
-  if [ -z "$BASE_PID" ]; then
+  if [ -z "$BASE_PID" ] || in_list "$op" "$BASE_SKIP"; then
     run_wrk "$op" relgate "$conc" "$RG_URL" "$script" "$RG_PID" "$@"
   elif [ "$BASE_FIRST" = 1 ]; then
     sleep "$BENCH_SETTLE"; run_wrk "$op" baseline "$conc" "$BASE_URL" "$script" "$BASE_PID" "$@"
@@ -405,14 +514,16 @@ side_by_side() { # op conc script [env...]
 
 for conc in $BENCH_CONCURRENCY; do
   BASE_FIRST=$(( 1 - BASE_FIRST ))
-  for op in Q1 Q2 Q3; do
+  for op in $OPS; do
     log "$op c$conc"
     side_by_side "$op" "$conc" "$BENCH_DIR/lua/post.lua" BENCH_BODY="$WORK/relgate-$op.json"
-    if [ "$PEER_OK" = 1 ]; then
+    if [ "$PEER_OK" = 1 ] && ! in_list "$op" "$PEER_SKIP"; then
       run_wrk "$op" postgraphile "$conc" "$PEER_URL" "$BENCH_DIR/lua/post.lua" "$PEER_PID" \
         BENCH_BODY="$WORK/postgraphile-$op.json"
     fi
-    if [ "$op" = Q1 ]; then run_pgbench "$BENCH_DB" "$conc"; fi
+    if [ "$op" = Q1 ]; then
+      run_pgbench Q1 "$BENCH_DB" "$conc" "$BENCH_DIR/pgbench/q1.sql" "$Q1_FLOOR_STMTS" "${Q1_VARS[@]}"
+    fi
   done
   log "M1 c$conc"
   side_by_side M1 "$conc" "$BENCH_DIR/lua/m1.lua" M1_TYPE="$M1_TYPE" M1_FROM="$M1_FROM" M1_TO="$M1_TO"
@@ -450,14 +561,80 @@ if [ "$BENCH_SUBSCRIPTIONS" = 1 ]; then
 fi
 LEFTOVER=$(sql "$BENCH_DB" "SELECT count(*) FROM relations WHERE label = 'bench'")
 RG_PEAK_ALL=$(awk -v k="$(hwm_kib "$RG_PID")" 'BEGIN{printf "%.1f", k / 1024}')
-stop "$RG_PID"; [ "$PEER_OK" = 1 ] && stop "$PEER_PID"; [ -n "$BASE_PID" ] && stop "$BASE_PID"
+stop "$RG_PID"; [ -n "${PEER_PID:-}" ] && stop "$PEER_PID"; [ -n "$BASE_PID" ] && stop "$BASE_PID"
+
+# --------------------------------------------------------------------- Q5 ---
+# Q5: the 3-hop neighbourhood of a typical (median degree) Kanka entity, on
+# a database of its own (BENCH_Q5_RELATIONS relations), served by relgate
+# (and by the baseline, when it answered Q5's probe), beside its floor:
+# relgate's statements for it replayed by pgbench (pgbench/q5.sql, written
+# from pgbench/q5.captured.sql). A request may take seconds: wrk waits
+# BENCH_Q5_TIMEOUT for each, and each run starts once the databases are
+# idle (a warm-up's requests still running would count against it).
+Q5_DB="${BENCH_DB}_q5"; Q5_SEED_S=""; Q5_ENV=(); Q5_NOTE=""; Q5_EXECUTOR=""; Q5_MAX_ROWS=100000
+if [ "$BENCH_Q5" = 1 ]; then
+  t0=$SECONDS
+  fresh_db "$Q5_DB" "$BENCH_Q5_ENTITIES" "$BENCH_Q5_RELATIONS"
+  Q5_SEED_S=$(( SECONDS - t0 ))
+  pick_q5 "$Q5_DB"
+  q5_body "$WORK/relgate-Q5.json" "$Q5_SPACE" "$Q5_XID"
+  Q5_PORT=$(free_port); start_relgate "$Q5_DB" "$Q5_PORT"; Q5_PID=$RELGATE_PID
+  Q5_URL="http://127.0.0.1:$Q5_PORT/graphql"
+  if ! check_op "$Q5_URL" Q5 "relgate Q5"; then
+    grep -q TRAVERSAL_TOO_LARGE <<<"$CHECKED" || die "relgate Q5 fails"
+    Q5_MAX_ROWS=$BENCH_Q5_MAX_ROWS; Q5_ENV=(RELGATE_MAX_TRAVERSAL_ROWS="$Q5_MAX_ROWS")
+    Q5_NOTE="relgate refused Q5 with TRAVERSAL_TOO_LARGE at its default (100,000 rows): served with RELGATE_MAX_TRAVERSAL_ROWS=$Q5_MAX_ROWS."
+    log "$Q5_NOTE"
+    stop "$Q5_PID"; start_relgate "$Q5_DB" "$Q5_PORT" "${Q5_ENV[@]}"; Q5_PID=$RELGATE_PID
+    check_op "$Q5_URL" Q5 "relgate Q5 (RELGATE_MAX_TRAVERSAL_ROWS=$Q5_MAX_ROWS)" || die "relgate Q5 fails"
+  fi
+  Q5_EXECUTOR=$(curl -s -D - -o /dev/null -X POST -H 'Content-Type: application/json' --max-time 120 \
+    --data @"$WORK/relgate-Q5.json" "$Q5_URL" | tr -d '\r' | awk -F': ' 'tolower($1) == "x-relgate-executor" {print $2}')
+  stop "$Q5_PID"
+  capture_sql Q5 "$Q5_DB" "$WORK/relgate-Q5.json" "${Q5_ENV[@]}"; Q5_CAPTURED_STMTS=$CAPTURED_N
+  Q5_FLOOR_STMTS=$(grep -c ';$' "$BENCH_DIR/pgbench/q5.sql" || true)
+  # The entities on Q5's page (relgate reads their names by id): the
+  # floor's own walk, run once.
+  walk=$(grep '^WITH RECURSIVE' "$BENCH_DIR/pgbench/q5.sql" | sed -E \
+    "s/:anchors/'{$Q5_ID}'/g; s/:depth/3/g; s/:max_rows/$(( Q5_MAX_ROWS + 1 ))/g; s/:first/21/g; s/;\$//")
+  ids=$(psql -X -q -At -F'|' "$PG_BASE/$Q5_DB" -c "$walk" | awk -F'|' '$3 != "" && n < 20 {printf "%s%s", (n++ ? "," : ""), $3}')
+  Q5_VARS=(-D "anchors={$Q5_ID}" -D "source=kanka" -D "space=$Q5_SPACE" -D "external_id=$Q5_XID"
+           -D "depth=3" -D "max_rows=$(( Q5_MAX_ROWS + 1 ))" -D "first=21" -D "ids={$ids}")
+  start_relgate "$Q5_DB" "$Q5_PORT" "${Q5_ENV[@]}"; Q5_PID=$RELGATE_PID
+  RG_URL=$Q5_URL; RG_PID=$Q5_PID; BASE_PID=""; IDLE_DBS="$Q5_DB"
+  if [ -n "$BENCH_BASELINE" ] && ! in_list Q5 "$BASE_SKIP"; then
+    BASE_Q5_DB="${BENCH_DB}_q5_baseline"
+    RELGATE_BIN="$BENCH_BASELINE" fresh_db "$BASE_Q5_DB" "$BENCH_Q5_ENTITIES" "$BENCH_Q5_RELATIONS"
+    BASE_PORT=$(free_port)
+    RELGATE_BIN="$BENCH_BASELINE" start_relgate "$BASE_Q5_DB" "$BASE_PORT" "${Q5_ENV[@]}"
+    BASE_PID=$RELGATE_PID; BASE_URL="http://127.0.0.1:$BASE_PORT/graphql"
+    IDLE_DBS="$Q5_DB $BASE_Q5_DB"
+    check_op "$BASE_URL" Q5 "baseline Q5" || { BASE_SKIP="$BASE_SKIP Q5"; stop "$BASE_PID"; BASE_PID=""; }
+  fi
+  for conc in $BENCH_CONCURRENCY; do
+    log "Q5 c$conc"
+    WRK_TIMEOUT=$BENCH_Q5_TIMEOUT WAIT_IDLE_DB=$IDLE_DBS \
+      side_by_side Q5 "$conc" "$BENCH_DIR/lua/post.lua" BENCH_BODY="$WORK/relgate-Q5.json"
+    wait_idle "$IDLE_DBS"
+    run_pgbench Q5 "$Q5_DB" "$conc" "$BENCH_DIR/pgbench/q5.sql" "$Q5_FLOOR_STMTS" "${Q5_VARS[@]}"
+  done
+  stop "$Q5_PID"; [ -n "$BASE_PID" ] && stop "$BASE_PID"
+  [ -n "${BASE_Q5_DB:-}" ] && psql -X -q "$PG_BASE/postgres" -c "DROP DATABASE IF EXISTS $BASE_Q5_DB WITH (FORCE)" >/dev/null
+fi
 
 # ----------------------------------------------------------------- growth ---
-MAIN_PICKS="Q1: Kanka entity $Q1_SPACE/$Q1_XID (id $Q1_ID, $Q1_OUT outgoing, $Q1_IN incoming relations); Q3: busiest Kanka entity $BUSY_SPACE/$BUSY_XID (id $BUSY_ID, $BUSY_N relations)."
+MAIN_PICKS="Q1: Kanka entity $Q1_SPACE/$Q1_XID (id $Q1_ID, $Q1_OUT outgoing, $Q1_IN incoming relations); Q3: busiest Kanka entity $BUSY_SPACE/$BUSY_XID (id $BUSY_ID, $BUSY_N relations); Q4: busiest Kanka entity by outgoing relations $Q4_SPACE/$Q4_XID (id $Q4_ID, $Q4_OUT outgoing, $Q4_UNPINNED of them not pinned)."
+GROWTH_REUSED=""
 if [ "$BENCH_GROWTH" = 1 ]; then
   for n in 10000 1000000; do
     db="${BENCH_DB}_growth"
-    fresh_db "$db" $(( n / 10 )) "$n"
+    # Q5's database has the size of growth's second step by default
+    # (100,000 entities, 1,000,000 relations, only read since): reused.
+    if [ "$BENCH_Q5" = 1 ] && [ "$BENCH_Q5_RELATIONS" = "$n" ] && [ "$BENCH_Q5_ENTITIES" = $(( n / 10 )) ]; then
+      db=$Q5_DB; GROWTH_REUSED=1; log "growth at $n relations: Q5's database"
+    else
+      fresh_db "$db" $(( n / 10 )) "$n"
+    fi
     pick_entities "$db"; relgate_bodies
     port=$(free_port); start_relgate "$db" "$port"
     check_body "http://127.0.0.1:$port/graphql" "$WORK/relgate-Q1.json" "relgate Q1 (growth $n)" || die "relgate Q1 fails"
@@ -467,6 +644,7 @@ if [ "$BENCH_GROWTH" = 1 ]; then
     psql -X -q "$PG_BASE/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
   done
 fi
+[ "$BENCH_Q5" = 1 ] && psql -X -q "$PG_BASE/postgres" -c "DROP DATABASE IF EXISTS $Q5_DB WITH (FORCE)" >/dev/null
 ELAPSED=$(( SECONDS - T_START ))
 
 # ----------------------------------------------------------------- report ---
@@ -480,7 +658,8 @@ RATIOS=$( {
   printf '| ratio | c | req/s ratio | p50 ratio | p99 ratio |\n|---|---:|---:|---:|---:|\n'
   for conc in $BENCH_CONCURRENCY; do
     if [ "$PEER_OK" = 1 ]; then
-      for op in Q1 Q2 Q3; do
+      for op in $OPS; do
+        in_list "$op" "$PEER_SKIP" && continue
         printf '| %s relgate / PostGraphile | %s | %s | %s | %s |\n' "$op" "$conc" \
           "$(ratio "$(get $op relgate $conc 4)" "$(get $op postgraphile $conc 4)")" \
           "$(ratio "$(get $op relgate $conc 5)" "$(get $op postgraphile $conc 5)")" \
@@ -488,17 +667,21 @@ RATIOS=$( {
       done
     fi
     if [ -n "$BENCH_BASELINE" ]; then
-      for op in Q1 Q2 Q3 M1; do
+      for op in $OPS M1 Q5; do
+        [ -n "$(get "$op" baseline "$conc" 4)" ] || continue
         printf '| %s relgate / baseline | %s | %s | %s | %s |\n' "$op" "$conc" \
           "$(ratio "$(get $op relgate $conc 4)" "$(get $op baseline $conc 4)")" \
           "$(ratio "$(get $op relgate $conc 5)" "$(get $op baseline $conc 5)")" \
           "$(ratio "$(get $op relgate $conc 6)" "$(get $op baseline $conc 6)")"
       done
     fi
-    printf '| Q1 relgate / floor (pgbench) | %s | %s | %s | %s |\n' "$conc" \
-      "$(ratio "$(get Q1 relgate $conc 4)" "$(get Q1 floor $conc 4)")" \
-      "$(ratio "$(get Q1 relgate $conc 5)" "$(get Q1 floor $conc 5)")" \
-      "$(ratio "$(get Q1 relgate $conc 6)" "$(get Q1 floor $conc 6)")"
+    for op in Q1 Q5; do
+      [ -n "$(get "$op" floor "$conc" 4)" ] || continue
+      printf '| %s relgate / floor (pgbench) | %s | %s | %s | %s |\n' "$op" "$conc" \
+        "$(ratio "$(get $op relgate $conc 4)" "$(get $op floor $conc 4)")" \
+        "$(ratio "$(get $op relgate $conc 5)" "$(get $op floor $conc 5)")" \
+        "$(ratio "$(get $op relgate $conc 6)" "$(get $op floor $conc 6)")"
+    done
   done
 } )
 
@@ -517,14 +700,17 @@ fi
 
 # Targets. Depth: the levels of the query that fetch rows (Q1: entity,
 # relations, type/from/to; Q2: entities, relations, other; Q3: entity,
-# related); the target is statements/request <= depth + 1.
+# related; Q4: entity, relations, to; Q5: entity, neighbourhood, node);
+# the target is statements/request <= depth + 1.
 ok() { if [ "$1" = 1 ]; then echo "met"; else echo "**not met**"; fi; }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a != "" && b != "" && a + 0 >= b + 0) }'; }
 lt() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a != "" && b != "" && a + 0 < b + 0) }'; }
 HI=$(echo $BENCH_CONCURRENCY | awk '{print $NF}')
 TARGETS=$( {
-  for op in Q1 Q2; do
-    if [ "$PEER_OK" = 1 ]; then
+  for op in Q1 Q2 Q4; do
+    if [ "$PEER_OK" = 1 ] && in_list "$op" "$PEER_SKIP"; then
+      echo "- $op throughput at c$HI >= 2x PostGraphile: not measured (PostGraphile did not answer it)"
+    elif [ "$PEER_OK" = 1 ]; then
       r=$(get $op relgate $HI 4); p=$(get $op postgraphile $HI 4)
       r99=$(get $op relgate $HI 6); p99=$(get $op postgraphile $HI 6)
       m=0; if [ -n "$p" ] && ge "$r" "$(awk -v p="$p" 'BEGIN{print 2*p}')" && lt "$r99" "$p99"; then m=1; fi
@@ -536,9 +722,17 @@ TARGETS=$( {
   r=$(get Q1 relgate $HI 4); f=$(get Q1 floor $HI 4)
   m=0; ge "$r" "$(awk -v f="$f" 'BEGIN{print f/2}')" && m=1
   echo "- Q1 >= half the pgbench floor at c$HI: $(ok $m) ($(ratio "$r" "$f")x of the floor)"
+  if [ "$BENCH_Q5" = 1 ]; then
+    r=$(get Q5 relgate $HI 4); f=$(get Q5 floor $HI 4)
+    m=0; ge "$r" "$(awk -v f="$f" 'BEGIN{print f/2}')" && m=1
+    echo "- Q5 >= half its pgbench floor at c$HI: $(ok $m) ($(ratio "$r" "$f")x of the floor: $r vs $f req/s)"
+  else
+    echo "- Q5 >= half its pgbench floor: not run (BENCH_Q5=1)"
+  fi
   m=1; detail=""
-  for spec in Q1:3 Q2:3 Q3:2; do
+  for spec in Q1:3 Q2:3 Q3:2 Q4:3 Q5:3; do
     op=${spec%:*}; d=${spec#*:}
+    [ -n "$(get $op relgate "$HI" 8)" ] || continue
     for conc in $BENCH_CONCURRENCY; do
       s=$(get $op relgate $conc 8)
       ge "$(( d + 1 ))" "$s" || m=0
@@ -625,15 +819,18 @@ MEM=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
   echo "- Data: \`relgate demo seed --entities $BENCH_ENTITIES --relations $BENCH_RELATIONS\` in a fresh database."
   echo "- Each operation: ${BENCH_WARMUP}s warm-up, then ${BENCH_SECONDS}s of \`wrk\` (threads = min(c, $BENCH_THREADS)) at c = $BENCH_CONCURRENCY; DB pool size $BENCH_POOL for both servers."
   echo "- $MAIN_PICKS"
-  [ "$BENCH_GROWTH" = 1 ] && echo "- Growth: Q1 at c1 on fresh databases seeded with 1,000 entities / 10,000 relations and 100,000 entities / 1,000,000 relations (the median Kanka entity with >= 20 outgoing relations)."
-  echo "- PostGraphile's equivalents (its generated names): Q1 \`entityByRowId { name relationsByFromId(first:20) { totalCount nodes { label relationTypeByTypeId{alias} entityByFromId{name} entityByToId{name} } } }\`; Q2 \`allEntities(first:50) { nodes { relationsByFromId(first:20) { nodes { entityByToId{name} } } } }\`; Q3 \`entityByRowId { relationsByFromId(first:50) { nodes { entityByToId{name} } } }\`. They are not exact: relgate's \`relations\` reads both directions and \`related\` de-duplicates the far ends of both directions; PostGraphile's amber preset has only per-foreign-key lists, so it is asked for the outgoing ones (in Q2, half of relgate's rows)."
+  [ "$BENCH_GROWTH" = 1 ] && echo "- Growth: Q1 at c1 on fresh databases seeded with 1,000 entities / 10,000 relations and 100,000 entities / 1,000,000 relations (the median Kanka entity with >= 20 outgoing relations)${GROWTH_REUSED:+; the second is the database of Q5}."
+  if [ "$BENCH_Q5" = 1 ]; then
+    echo "- Q5: \`entity(source:\"kanka\", space, externalId) { neighbourhood(depth: 3, first: 20) { totalCount edges { distance node { name } } } }\` on a database of its own, \`relgate demo seed --entities $BENCH_Q5_ENTITIES --relations $BENCH_Q5_RELATIONS\`, seeded (migration, seed, \`VACUUM ANALYZE\`) in ${Q5_SEED_S}s; the median Kanka entity by degree, $Q5_SPACE/$Q5_XID (id $Q5_ID, $Q5_OUT outgoing, $Q5_IN incoming relations); relgate's executor: ${Q5_EXECUTOR:-?}; wrk's timeout per request $BENCH_Q5_TIMEOUT, and each run starts once the database is idle. ${Q5_NOTE}"
+  fi
+  echo "- PostGraphile's equivalents (its generated names): Q1 \`entityByRowId { name relationsByFromId(first:20) { totalCount nodes { label relationTypeByTypeId{alias} entityByFromId{name} entityByToId{name} } } }\`; Q2 \`allEntities(first:50) { nodes { relationsByFromId(first:20) { nodes { entityByToId{name} } } } }\`; Q3 \`entityByRowId { relationsByFromId(first:50) { nodes { entityByToId{name} } } }\`; Q4 \`entityByRowId { relationsByFromId(condition: {pinned: false}, orderBy: [ATTITUDE_DESC], first: 20) { totalCount nodes { label attitude entityByToId{name} } } }\` (relgate: \`relations(direction: OUTGOING, filter: {pinned: false}, orderBy: [{field: ATTITUDE, direction: DESC}], first: 20) { totalCount edges { node { label attitude to{name} } } }\`). They are not exact: relgate's \`relations\` reads both directions and \`related\` de-duplicates the far ends of both directions; PostGraphile's amber preset has only per-foreign-key lists, so it is asked for the outgoing ones (in Q2, half of relgate's rows); in Q4 relgate's OUTGOING also reads the incoming relations of two-way types (none here: Kanka's \`relation\` is one-way, with mirrors), and sorts a missing attitude last where PostGraphile's \`ATTITUDE_DESC\` sorts it first (ties: relgate by id ascending, PostGraphile descending). PostGraphile offers \`condition\`/\`orderBy\` on indexed columns only: \`pinned\` and \`attitude\` are there through the migration's \`ix_relations_from_pinned_attitude\`, no setting needed."
   echo "- All three PostgreSQL clients connect with \`$PG_PARAMS\`; relgate runs with its defaults otherwise (at most 16 GraphQL executions at once)."
   echo "- relgate's executor (\`x-relgate-executor\` after each document's first request):$RG_EXECUTORS."
-  echo "- Floor: \`pgbench -M prepared\` with \`benches/pgbench/q1.sql\`, the $Q1_FLOOR_STMTS statements relgate runs for Q1 (captured with \`RUST_LOG=relgate::sql=trace\`: $Q1_CAPTURED_STMTS statements this run), with relgate's session settings and no HTTP or GraphQL. ${FLOOR_NOTE}"
+  echo "- Floor: \`pgbench -M prepared\` with \`benches/pgbench/q1.sql\`, the $Q1_FLOOR_STMTS statements relgate runs for Q1 (captured with \`RUST_LOG=relgate::sql=trace\`: $Q1_CAPTURED_STMTS statements this run), with relgate's session settings and no HTTP or GraphQL$( [ "$BENCH_Q5" = 1 ] && echo "; Q5's the same with \`benches/pgbench/q5.sql\`, its $Q5_FLOOR_STMTS statements ($Q5_CAPTURED_STMTS captured this run), on Q5's database"). ${FLOOR_NOTE}"
   echo "- M1: relate (Kanka \`relation\`, contract checked) then unrelate the created relation, counted as one request each; relations left over at the end: $LEFTOVER."
   echo "- errors: responses with \`errors\`, non-200 statuses and socket errors; SQL stmts/req: the mean of relgate's \`x-relgate-sql-statements\` header (for the floor: statements per transaction); peak RSS: VmHWM of the server process, reset before each measured run."
   [ -n "$PEER_NOTE" ] && echo "- PostGraphile: $PEER_NOTE"
-  [ -n "$BENCH_BASELINE" ] && echo "- Baseline: \`$BENCH_BASELINE\` (\`BENCH_BASELINE\`), the same queries over a database it migrated and seeded itself (the same data), its runs and relgate's taking turns going first."
+  [ -n "$BENCH_BASELINE" ] && echo "- Baseline: \`$BENCH_BASELINE\` (\`BENCH_BASELINE\`), the same queries over a database it migrated and seeded itself (the same data), its runs and relgate's taking turns going first.${BASE_NOTE:+ $BASE_NOTE.}"
   [ -n "$SUBS" ] && echo "- Subscriptions (\`benches/subscriptions.rs\`): $BENCH_SUB_WRITES writes (relate, then unrelate: two events) per measurement, one at a time, each timed from the moment its request is sent until every subscriber's socket delivered its event (so it includes the write itself: write p50); every subscriber filters on the written relation's end. *one process*: the subscribers are on the process that takes the writes; *two processes*: on another one over the same database. Idle: $BENCH_SUB_IDLE connections with one subscription each, on a fresh process."
   echo
   echo "## Results"
