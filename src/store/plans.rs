@@ -34,10 +34,19 @@ async fn the_benchmarks_new_statements_use_the_indexes_on_postgresql() {
     let name = format!("relgate_plans_{}", std::process::id());
     let admin = sea_orm::Database::connect(&url).await.expect("connect");
     let ddl = |sql: String| Statement::from_string(DatabaseBackend::Postgres, sql);
-    admin
-        .execute_raw(ddl(format!("DROP DATABASE IF EXISTS {name}")))
+    // Databases an earlier, failed run left behind go first.
+    let left = admin
+        .query_all_raw(ddl(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'relgate\\_plans\\_%'".to_owned(),
+        ))
         .await
-        .expect("drop");
+        .expect("list databases");
+    for row in left {
+        let old: String = row.try_get_by_index(0).expect("a name");
+        let _ = admin
+            .execute_raw(ddl(format!("DROP DATABASE IF EXISTS {old}")))
+            .await;
+    }
     admin
         .execute_raw(ddl(format!("CREATE DATABASE {name}")))
         .await
