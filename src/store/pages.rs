@@ -61,6 +61,8 @@ pub(crate) struct EdgeTerms {
     pub in_pred: &'static str,
     /// `t` is read (by `columns`, the filter or the direction).
     pub join_types: bool,
+    /// `t` is read by `columns` or the filter (not only by the direction).
+    pub types_read: bool,
     /// `o` is read.
     pub join_other: bool,
 }
@@ -86,14 +88,13 @@ impl EdgeTerms {
             Direction::Incoming => ("t.bidirectional", "TRUE"),
             Direction::Both => ("TRUE", "TRUE"),
         };
+        let types_read = joins.types || columns.contains("t.") || filter.type_alias.is_some();
         Self {
             common,
             out_pred,
             in_pred,
-            join_types: joins.types
-                || columns.contains("t.")
-                || filter.type_alias.is_some()
-                || filter.direction != Direction::Both,
+            join_types: types_read || filter.direction != Direction::Both,
+            types_read,
             join_other: joins.other || filter.other_kind.is_some(),
         }
     }
@@ -131,7 +132,11 @@ pub(crate) fn push_union(
         sql.push(&format!(
             "SELECT {columns}, r.{anchor} AS anchor, r.{other} AS other FROM relations r"
         ));
-        if terms.join_types {
+        // A half whose direction test is TRUE reads no type unless the
+        // columns or the filter do (Q4's outgoing half).
+        if terms.join_types
+            && (terms.types_read || pred.contains("t.") || self_guard.contains("t."))
+        {
             sql.push(" JOIN relation_types t ON t.id = r.type_id");
         }
         if terms.join_other {
