@@ -71,9 +71,15 @@ pub struct RelationConditions {
 }
 
 impl RelationConditions {
-    /// Whether the conditions keep every relation.
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
+    /// The conditions, if a caller with `visibility` may ask for them:
+    /// private relations are asked for by admins only (`FORBIDDEN`).
+    pub fn allowed_for(self, visibility: Visibility) -> crate::error::AppResult<Self> {
+        if self.private == Some(true) && !visibility.include_private {
+            return Err(crate::error::AppError::Forbidden(
+                "only admins may list private relations (isPrivate: true)".to_owned(),
+            ));
+        }
+        Ok(self)
     }
 }
 

@@ -266,12 +266,7 @@ pub fn conditions(value: &Value, visibility: Visibility) -> AppResult<RelationCo
             other => return Err(bad(format!("filter has no field {other}"))),
         }
     }
-    if c.private == Some(true) && !visibility.include_private {
-        return Err(AppError::Forbidden(
-            "only admins may list private relations (isPrivate: true)".to_owned(),
-        ));
-    }
-    Ok(c)
+    c.allowed_for(visibility)
 }
 
 /// The filter of `Entity.relations` or `Entity.related`: their plain

@@ -37,3 +37,27 @@ export async function launch(options = {}) {
   };
   return { context, close };
 }
+
+/**
+ * Lets `context`'s requests and WebSockets to `origin` through and refuses
+ * every other one, recording its URL in `blocked` (a check fails on any).
+ */
+export async function blockOtherOrigins(context, origin, blocked) {
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    let reqOrigin;
+    try {
+      reqOrigin = new URL(url).origin;
+    } catch {
+      reqOrigin = 'invalid';
+    }
+    if (reqOrigin === origin) return route.continue();
+    blocked.push(url);
+    return route.abort('blockedbyclient');
+  });
+  await context.routeWebSocket(/.*/, (ws) => {
+    if (new URL(ws.url()).origin.replace(/^ws/, 'http') === origin) return ws.connectToServer();
+    blocked.push(ws.url());
+    return ws.close();
+  });
+}

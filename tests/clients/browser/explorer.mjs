@@ -31,7 +31,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { CHROMIUM, launch } from './chromium.mjs';
+import { CHROMIUM, blockOtherOrigins, launch } from './chromium.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BASE = (process.env.RELGATE_BASE ?? '').replace(/\/+$/, '');
@@ -248,23 +248,7 @@ try {
   const keyOf = Object.fromEntries(Object.entries(ids).map(([k, v]) => [v, k]));
 
   ({ context, close } = await launch({ viewport: { width: 1400, height: 860 } }));
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    let reqOrigin;
-    try {
-      reqOrigin = new URL(url).origin;
-    } catch {
-      reqOrigin = 'invalid';
-    }
-    if (reqOrigin === origin) return route.continue();
-    blocked.push(url);
-    return route.abort('blockedbyclient');
-  });
-  await context.routeWebSocket(/.*/, (ws) => {
-    if (new URL(ws.url()).origin.replace(/^ws/, 'http') === origin) return ws.connectToServer();
-    blocked.push(ws.url());
-    return ws.close();
-  });
+  await blockOtherOrigins(context, origin, blocked);
 
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(TIMEOUT_MS);
