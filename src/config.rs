@@ -118,6 +118,47 @@ pub struct DatabaseArgs {
         global = true
     )]
     pub db_pool_size: u32,
+    /// Longest wait for a database connection or, on SQLite, for another
+    /// writer's lock: past it the request fails with `DATABASE_UNAVAILABLE`
+    /// (HTTP 503). `5s`, `500ms`.
+    #[arg(long, env = "RELGATE_DB_TIMEOUT", default_value = "5s", value_parser = crate::auth::parse_duration, global = true)]
+    pub db_timeout: Duration,
+    /// SQLite's durability: `full` (every acknowledged write survives a
+    /// power loss) or `normal` (it survives the process being killed; the
+    /// last writes may be lost with the power; faster writes). See the
+    /// README's failure behaviour.
+    #[arg(
+        long,
+        env = "RELGATE_SQLITE_SYNCHRONOUS",
+        value_enum,
+        default_value_t = SqliteSync::Full,
+        global = true
+    )]
+    pub sqlite_synchronous: SqliteSync,
+}
+
+impl Default for DatabaseArgs {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://relgate.db".to_owned(),
+            db_pool_size: 10,
+            db_timeout: Duration::from_secs(5),
+            sqlite_synchronous: SqliteSync::Full,
+        }
+    }
+}
+
+/// SQLite's `synchronous` setting (`--sqlite-synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum SqliteSync {
+    /// Every commit is on disk before it is acknowledged: a write survives
+    /// a power loss or an OS crash (WAL `synchronous = FULL`).
+    #[default]
+    Full,
+    /// Commits are on disk at the next checkpoint: a write survives the
+    /// process being killed, but the last commits may be lost with the
+    /// machine's power (WAL `synchronous = NORMAL`); faster writes.
+    Normal,
 }
 
 /// `relgate serve`
@@ -198,6 +239,20 @@ pub struct ServeArgs {
         global = true
     )]
     pub max_concurrent_requests: usize,
+    /// Most GraphQL requests waiting for a turn to execute (see
+    /// `--max-concurrent-requests`); one more is refused at once with
+    /// `OVERLOADED` (HTTP 503, `Retry-After`). 0: none wait.
+    #[arg(
+        long,
+        env = "RELGATE_MAX_QUEUED_REQUESTS",
+        default_value_t = 256,
+        global = true
+    )]
+    pub max_queued_requests: usize,
+    /// Longest a GraphQL request waits for a turn to execute before it is
+    /// refused with `OVERLOADED`: `5s`, `500ms`.
+    #[arg(long, env = "RELGATE_QUEUE_TIMEOUT", default_value = "5s", value_parser = crate::auth::parse_duration, global = true)]
+    pub queue_timeout: Duration,
     /// Refuse introspection queries (for production).
     #[arg(long, env = "RELGATE_DISABLE_INTROSPECTION", global = true)]
     pub disable_introspection: bool,
@@ -290,6 +345,8 @@ impl Default for ServeArgs {
             max_directives: 5,
             max_batch: 10,
             max_concurrent_requests: 16,
+            max_queued_requests: 256,
+            queue_timeout: Duration::from_secs(5),
             disable_introspection: false,
             disable_suggestions: false,
             disable_compiled_reads: false,

@@ -12,6 +12,29 @@
 
 use std::sync::Arc;
 
+/// `Retry-After` of a `DATABASE_UNAVAILABLE` answer: the database is
+/// probed every quarter second, so service returns within about a second of
+/// the database coming back.
+pub const RETRY_AFTER_OUTAGE_SECS: u64 = 1;
+/// `Retry-After` of an `OVERLOADED` answer.
+pub const RETRY_AFTER_OVERLOAD_SECS: u64 = 1;
+/// `Retry-After` of a `DATABASE_READ_ONLY` answer.
+pub const RETRY_AFTER_READ_ONLY_SECS: u64 = 30;
+
+/// The codes of the errors a client should retry later, as
+/// [`AppError::retry_after`] tells them (for answers built from codes, as
+/// GraphQL's are).
+pub fn retry_after_of_code(code: &str) -> Option<u64> {
+    match code {
+        "DATABASE_UNAVAILABLE" => Some(RETRY_AFTER_OUTAGE_SECS),
+        "OVERLOADED" => Some(RETRY_AFTER_OVERLOAD_SECS),
+        // A read-only database stays so until an operator acts: a client
+        // learns it at once and should not spin.
+        "DATABASE_READ_ONLY" => Some(RETRY_AFTER_READ_ONLY_SECS),
+        _ => None,
+    }
+}
+
 /// A contract rule a write can break; reported as `extensions.rule`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rule {
@@ -113,6 +136,18 @@ pub enum AppError {
     Expired(String),
     /// A traversal would visit more rows than `--max-traversal-rows`.
     TooLarge(String),
+    /// The database cannot be reached, dropped the connection, or is
+    /// locked by another process for longer than `--db-timeout`: nothing
+    /// was done, and the same request may succeed later (HTTP 503 with
+    /// `Retry-After`).
+    Unavailable(String),
+    /// The database refuses writes (a read-only SQLite file, a PostgreSQL
+    /// standby): nothing was written; reads still work (HTTP 503).
+    ReadOnly(String),
+    /// The server is at capacity: the request waited longer than
+    /// `--queue-timeout` for a turn, or `--max-queued-requests` were
+    /// waiting already. Nothing ran (HTTP 503 with `Retry-After`).
+    Overloaded(String),
     /// Anything else. The cause is logged, never sent to a client.
     Internal(Arc<dyn std::error::Error + Send + Sync>),
 }
@@ -151,6 +186,9 @@ impl AppError {
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::Expired(_) => "HISTORY_EXPIRED",
             AppError::TooLarge(_) => "TRAVERSAL_TOO_LARGE",
+            AppError::Unavailable(_) => "DATABASE_UNAVAILABLE",
+            AppError::ReadOnly(_) => "DATABASE_READ_ONLY",
+            AppError::Overloaded(_) => "OVERLOADED",
             AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -163,7 +201,10 @@ impl AppError {
             | AppError::Unauthenticated(m)
             | AppError::Forbidden(m)
             | AppError::Expired(m)
-            | AppError::TooLarge(m) => m.clone(),
+            | AppError::TooLarge(m)
+            | AppError::Unavailable(m)
+            | AppError::ReadOnly(m)
+            | AppError::Overloaded(m) => m.clone(),
             AppError::Constraint(violations) => violations
                 .iter()
                 .map(|v| v.message.as_str())
@@ -171,6 +212,13 @@ impl AppError {
                 .join("; "),
             AppError::Internal(_) => "Internal server error".to_owned(),
         }
+    }
+
+    /// For the errors a client should retry later (the database is away,
+    /// the server is at capacity): the seconds to send in `Retry-After`.
+    /// Such errors are answered with HTTP 503.
+    pub fn retry_after(&self) -> Option<u64> {
+        retry_after_of_code(self.code())
     }
 
     /// The first broken rule, for `CONSTRAINT_VIOLATION` errors.

@@ -67,6 +67,8 @@ pub async fn open_service(db: &DatabaseArgs) -> Result<Service, StartError> {
     let store = Store::connect(&StoreOptions {
         url: db.database_url.clone(),
         pool_size: db.db_pool_size,
+        timeout: db.db_timeout,
+        sqlite_sync: db.sqlite_synchronous,
     })
     .await
     .map_err(|e| startup("connecting to the database", e))?;
@@ -158,7 +160,11 @@ impl Application {
                 request_timeout: serve.request_timeout,
                 max_batch: serve.max_batch,
             },
-            executions: http::Executions::new(serve.max_concurrent_requests),
+            executions: http::Executions::new(
+                serve.max_concurrent_requests,
+                serve.max_queued_requests,
+                serve.queue_timeout,
+            ),
             cors,
             persisted: std::sync::Arc::new(persisted),
             subscriptions: http::subscriptions::SubscriptionLimits::new(

@@ -90,9 +90,14 @@ fn error(err: AppError) -> Response {
         AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::Expired(_) => StatusCode::GONE,
+        AppError::Unavailable(_) | AppError::ReadOnly(_) | AppError::Overloaded(_) => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    envelope(status, &err.public_message())
+    let mut res = envelope(status, &err.public_message());
+    crate::http::mark_retry_later(res.headers_mut(), err.code());
+    res
 }
 
 /// An error in Copper's envelope: `{"success": false, "status", "message"}`.
@@ -285,8 +290,7 @@ async fn ends(
     body: &[u8],
 ) -> AppResult<(Principal, Entity, Entity, Resource, RelationType)> {
     let principal = caller(state, headers).await?;
-    let text =
-        super::utf8(body).ok_or_else(|| AppError::bad_input("the body is not UTF-8 JSON"))?;
+    let text = super::utf8(body).map_err(AppError::bad_input)?;
     let resource = parse_body(text)?;
     let me = copper_entity(state, kind_of(plural)?, id).await?;
     let other = copper_entity(state, &resource.kind, &resource.id.to_string()).await?;

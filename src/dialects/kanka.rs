@@ -112,33 +112,40 @@ enum KankaError {
     Invalid(BTreeMap<&'static str, Vec<String>>),
     /// Any other status.
     Status(StatusCode, String),
+    /// 503: retry later; relgate's code is sent in a header.
+    Later(&'static str, String),
 }
 
 impl IntoResponse for KankaError {
     fn into_response(self) -> Response {
-        let (status, body) = match self {
-            KankaError::Invalid(fields) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                KankaErrorBody {
+        let (status, message, later) = match self {
+            KankaError::Invalid(fields) => {
+                let body = KankaErrorBody {
                     code: 422,
                     error: "The given data was invalid.".to_owned(),
                     message: summary(&fields),
                     errors: Some(fields.clone()),
                     fields: Some(fields),
-                },
-            ),
-            KankaError::Status(status, message) => (
-                status,
-                KankaErrorBody {
-                    code: status.as_u16(),
-                    message: message.clone(),
-                    error: message,
-                    fields: None,
-                    errors: None,
-                },
-            ),
+                };
+                return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response();
+            }
+            KankaError::Status(status, message) => (status, message, None),
+            KankaError::Later(code, message) => {
+                (StatusCode::SERVICE_UNAVAILABLE, message, Some(code))
+            }
         };
-        (status, axum::Json(body)).into_response()
+        let body = KankaErrorBody {
+            code: status.as_u16(),
+            message: message.clone(),
+            error: message,
+            fields: None,
+            errors: None,
+        };
+        let mut res = (status, axum::Json(body)).into_response();
+        if let Some(code) = later {
+            crate::http::mark_retry_later(res.headers_mut(), code);
+        }
+        res
     }
 }
 
@@ -181,6 +188,9 @@ fn from_app(err: AppError) -> KankaError {
         AppError::Forbidden(m) => KankaError::Status(StatusCode::FORBIDDEN, m),
         AppError::Expired(m) => KankaError::Status(StatusCode::GONE, m),
         AppError::TooLarge(m) => invalid("relation", m),
+        AppError::Unavailable(ref m) | AppError::ReadOnly(ref m) | AppError::Overloaded(ref m) => {
+            KankaError::Later(err.code(), m.clone())
+        }
         AppError::Internal(_) => KankaError::Status(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Internal server error.".to_owned(),
@@ -458,8 +468,7 @@ impl RelationBody {
 /// framework also takes it, a form (`application/x-www-form-urlencoded`),
 /// whose booleans are `1`/`0` or `true`/`false` and numbers are digits.
 fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<RelationBody, KankaError> {
-    let body = super::utf8(body)
-        .ok_or_else(|| invalid("relation", "The request body must be UTF-8 JSON."))?;
+    let body = super::utf8(body).map_err(|why| invalid("relation", why))?;
     if body.trim().is_empty() {
         return Ok(RelationBody::default());
     }
@@ -480,6 +489,12 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<RelationBody, KankaErr
     }
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(body).map_err(|e| not_valid(&e))?;
+    if pairs
+        .iter()
+        .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err(invalid("relation", crate::domain::text::NUL_REFUSED));
+    }
     let mut object = serde_json::Map::new();
     for (key, value) in pairs {
         let json = match key.as_str() {

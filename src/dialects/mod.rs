@@ -146,10 +146,14 @@ async fn ends_of(
     read::entities::by_ids(&state.reader(), &ids).await
 }
 
-/// A request body as text; `None` when it is not UTF-8 (each dialect refuses
-/// that in its own envelope).
-fn utf8(body: &[u8]) -> Option<&str> {
-    std::str::from_utf8(body).ok()
+/// A request body as text, or why it is refused (each dialect refuses in
+/// its own envelope): it is not UTF-8, or it holds a NUL character.
+fn utf8(body: &[u8]) -> Result<&str, &'static str> {
+    let text = std::str::from_utf8(body).map_err(|_| "the request body is not UTF-8")?;
+    if crate::domain::text::escapes_nul(text) {
+        return Err(crate::domain::text::NUL_REFUSED);
+    }
+    Ok(text)
 }
 
 /// Logs an internal cause (the dialects' envelopes carry no request id field,

@@ -96,12 +96,23 @@ enum UmbracoError {
     Forbidden,
     NotFound(String),
     ValidationFailed,
+    /// 503: retry later; relgate's code is sent in a header.
+    Later(&'static str, String),
     Internal,
 }
 
 impl IntoResponse for UmbracoError {
     fn into_response(self) -> Response {
         let (status, code, message) = match self {
+            UmbracoError::Later(code, message) => {
+                let mut res = coded(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    message,
+                );
+                crate::http::mark_retry_later(res.headers_mut(), code);
+                return res;
+            }
             UmbracoError::BadRequest => (
                 StatusCode::BAD_REQUEST,
                 "BadRequest",
@@ -176,6 +187,9 @@ fn from_app(err: AppError, not_found: &str) -> UmbracoError {
         AppError::Unauthenticated(_) => UmbracoError::Unauthorized,
         AppError::Forbidden(_) => UmbracoError::Forbidden,
         AppError::Expired(_) => UmbracoError::NotFound(not_found.to_owned()),
+        AppError::Unavailable(ref m) | AppError::ReadOnly(ref m) | AppError::Overloaded(ref m) => {
+            UmbracoError::Later(err.code(), m.clone())
+        }
         AppError::Internal(_) => UmbracoError::Internal,
     }
 }
@@ -590,7 +604,7 @@ async fn create(
     body: axum::body::Bytes,
 ) -> Result<Response, UmbracoError> {
     let req = request(&state, &headers).await?;
-    let body = super::utf8(&body).ok_or(UmbracoError::ValidationFailed)?;
+    let body = super::utf8(&body).map_err(|_| UmbracoError::ValidationFailed)?;
     if body.trim().is_empty() {
         return Err(UmbracoError::BadRequest);
     }

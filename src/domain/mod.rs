@@ -13,6 +13,7 @@ pub mod page;
 pub mod read;
 pub mod rules;
 pub mod source;
+pub mod text;
 
 pub use contract::{
     AttributeRules, CardinalityLimit, Contract, DuplicatePolicy, EndpointKind, IntRange, KindPair,

@@ -123,6 +123,11 @@ fn app_error_response(media: MediaType, err: &AppError) -> Response {
             res
         }
         AppError::Forbidden(m) => error_response(media, StatusCode::FORBIDDEN, err.code(), m),
+        AppError::Unavailable(m) | AppError::ReadOnly(m) | AppError::Overloaded(m) => {
+            let mut res = error_response(media, StatusCode::SERVICE_UNAVAILABLE, err.code(), m);
+            super::mark_retry_later(res.headers_mut(), err.code());
+            res
+        }
         AppError::Internal(cause) => {
             tracing::error!(error = %cause, "internal error");
             error_response(
@@ -247,10 +252,29 @@ fn request_of(
     else {
         return Ok(None);
     };
+    let variables = params.variables.unwrap_or_default();
+    if crate::domain::text::escapes_nul(&text) || holds_nul(&variables) {
+        return Err(Refusal::BadInput(crate::domain::text::NUL_REFUSED));
+    }
     let mut request = async_graphql::Request::new(text);
     request.operation_name = params.operation_name;
-    request.variables = params.variables.unwrap_or_default();
+    request.variables = variables;
     Ok(Some(request))
+}
+
+/// Whether a string (or a name) in `variables` holds a NUL character.
+fn holds_nul(variables: &Variables) -> bool {
+    fn walk(value: &async_graphql::Value) -> bool {
+        use async_graphql::Value;
+        match value {
+            Value::String(s) => s.contains('\0'),
+            Value::Enum(n) => n.contains('\0'),
+            Value::List(items) => items.iter().any(walk),
+            Value::Object(fields) => fields.iter().any(|(k, v)| k.contains('\0') || walk(v)),
+            _ => false,
+        }
+    }
+    variables.iter().any(|(k, v)| k.contains('\0') || walk(v))
 }
 
 /// The answer to a request that named no document.
@@ -307,6 +331,23 @@ enum Answer {
     Single(async_graphql::Response),
     /// The responses to a batch, in order.
     Batch(Vec<async_graphql::Response>),
+    /// No turn to run (`OVERLOADED`).
+    Refused(AppError),
+}
+
+/// The first code in `errors` a client should retry later on
+/// (`DATABASE_UNAVAILABLE`, `DATABASE_READ_ONLY`): such an answer is HTTP
+/// 503 with `Retry-After`, whatever data came with it.
+fn retry_later_code<'a>(errors: impl IntoIterator<Item = &'a ServerError>) -> Option<&'static str> {
+    errors.into_iter().find_map(|e| {
+        let code = match e.extensions.as_ref()?.get("code")? {
+            async_graphql::Value::String(c) => c.as_str(),
+            _ => return None,
+        };
+        ["DATABASE_UNAVAILABLE", "DATABASE_READ_ONLY", "OVERLOADED"]
+            .into_iter()
+            .find(|known| *known == code)
+    })
 }
 
 /// The status and body of the answer to one (unbatched) operation: a
@@ -353,7 +394,10 @@ async fn execute(
         .data(crate::graphql::shape::ShapeCache::default())
     };
     let work = crate::read::count_statements(async {
-        let _turn = state.executions.turn().await;
+        let _turn = match state.executions.turn().await {
+            Ok(turn) => turn,
+            Err(refused) => return Answer::Refused(refused),
+        };
         let mut operations = operations;
         let single = if !batched && matches!(operations.as_slice(), [Operation::Run(_)]) {
             operations.pop()
@@ -398,20 +442,32 @@ async fn execute(
             "the request took longer than the server allows",
         );
     };
+    let mut later = None;
     let (status, body, executor) = match answer {
+        Answer::Refused(err) => return app_error_response(media, &err),
         Answer::Compiled(body) => (StatusCode::OK, body, "compiled"),
         Answer::Single(r) => {
+            later = retry_later_code(&r.errors);
             let (status, body) = single(media, &with_request_id(r, &request_id(headers)));
             (status, body, "async-graphql")
         }
         Answer::Batch(rs) => {
+            later = retry_later_code(rs.iter().flat_map(|r| &r.errors));
             let id = request_id(headers);
             let rs: Vec<_> = rs.into_iter().map(|r| with_request_id(r, &id)).collect();
             (StatusCode::OK, serialize(&rs), "async-graphql")
         }
     };
+    let status = if later.is_some() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        status
+    };
     let mut res = (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response();
     let h = res.headers_mut();
+    if let Some(code) = later {
+        super::mark_retry_later(h, code);
+    }
     h.insert(SQL_STATEMENTS, HeaderValue::from(statements));
     h.insert(EXECUTOR, HeaderValue::from_static(executor));
     res

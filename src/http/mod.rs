@@ -77,25 +77,106 @@ pub fn request_id(headers: &axum::http::HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// How many GraphQL requests execute at once. Past the limit, requests wait
-/// for a turn in arrival order. The server is CPU-bound under load, so more
-/// concurrent executions add no throughput, only memory (each holds its
-/// resolvers and its response) and tail latency.
+const ERROR_CODE: HeaderName = HeaderName::from_static("x-relgate-error-code");
+
+/// Marks an answer to an error the client should retry later (the codes of
+/// `error::retry_after_of_code`: HTTP 503): `Retry-After`, and the code in
+/// `x-relgate-error-code` (the REST dialects' envelopes have no field for
+/// relgate's codes). Does nothing for other codes.
+pub fn mark_retry_later(headers: &mut axum::http::HeaderMap, code: &'static str) {
+    if let Some(secs) = crate::error::retry_after_of_code(code) {
+        headers.insert(header::RETRY_AFTER, secs.into());
+        headers.insert(ERROR_CODE, axum::http::HeaderValue::from_static(code));
+    }
+}
+
+/// How many GraphQL requests execute at once, and how many may wait. Past
+/// the limit, requests wait for a turn in arrival order, but only so many
+/// (`--max-queued-requests`) and only so long (`--queue-timeout`): beyond
+/// either, a request is refused at once with `OVERLOADED` (HTTP 503,
+/// `Retry-After`), before it read anything. The server is CPU-bound under
+/// load, so more concurrent executions add no throughput, only memory (each
+/// holds its resolvers and its response) and tail latency; and a queue
+/// that grows without bound only turns overload into time-outs for all.
 #[derive(Clone)]
-pub struct Executions(Option<Arc<tokio::sync::Semaphore>>);
+pub struct Executions(Option<Arc<Turns>>);
+
+/// The slots and the queue of [`Executions`].
+pub struct Turns {
+    slots: tokio::sync::Semaphore,
+    limit: usize,
+    max_queued: usize,
+    queue_timeout: Duration,
+    waiting: std::sync::atomic::AtomicUsize,
+    refused: std::sync::atomic::AtomicU64,
+}
+
+/// A waiting request, counted while it waits.
+struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
 
 impl Executions {
-    /// At most `limit` at once; 0 means no limit.
-    pub fn new(limit: usize) -> Self {
-        Self((limit > 0).then(|| Arc::new(tokio::sync::Semaphore::new(limit))))
+    /// At most `limit` at once (0: no limit), with at most `max_queued`
+    /// waiting (0: none wait) and none waiting longer than `queue_timeout`.
+    pub fn new(limit: usize, max_queued: usize, queue_timeout: Duration) -> Self {
+        Self((limit > 0).then(|| {
+            Arc::new(Turns {
+                slots: tokio::sync::Semaphore::new(limit),
+                limit,
+                max_queued,
+                queue_timeout,
+                waiting: Default::default(),
+                refused: Default::default(),
+            })
+        }))
     }
 
-    async fn turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+    /// A turn to execute, or `OVERLOADED`.
+    async fn turn(&self) -> Result<Option<tokio::sync::SemaphorePermit<'_>>, AppError> {
+        use std::sync::atomic::Ordering;
+        let Some(turns) = &self.0 else {
+            return Ok(None);
+        };
+        if let Ok(permit) = turns.slots.try_acquire() {
+            return Ok(Some(permit));
+        }
+        let ahead = turns.waiting.fetch_add(1, Ordering::AcqRel);
+        let _waiting = Waiting(&turns.waiting);
+        if ahead >= turns.max_queued {
+            turns.refused.fetch_add(1, Ordering::Relaxed);
+            return Err(AppError::Overloaded(format!(
+                "the server is at capacity: {} requests run and {ahead} wait for a turn; retry later",
+                turns.limit
+            )));
+        }
+        match tokio::time::timeout(turns.queue_timeout, turns.slots.acquire()).await {
+            Ok(permit) => Ok(permit.ok()),
+            Err(_) => {
+                turns.refused.fetch_add(1, Ordering::Relaxed);
+                Err(AppError::Overloaded(format!(
+                    "the server is at capacity: no turn to run within {} ms; retry later",
+                    turns.queue_timeout.as_millis()
+                )))
+            }
+        }
+    }
+
+    /// Requests executing, waiting, and refused since start (for
+    /// `/metrics`); zeros without a limit.
+    pub fn figures(&self) -> (usize, usize, u64) {
+        use std::sync::atomic::Ordering;
         match &self.0 {
-            // The semaphore is never closed, so acquiring only fails if it
-            // were: run without a turn rather than refuse.
-            Some(s) => s.acquire().await.ok(),
-            None => None,
+            Some(t) => (
+                t.limit - t.slots.available_permits(),
+                t.waiting.load(Ordering::Acquire),
+                t.refused.load(Ordering::Relaxed),
+            ),
+            None => (0, 0, 0),
         }
     }
 }
@@ -193,11 +274,34 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
+    let store = state.service.store();
+    let (executing, queued, refused) = state.executions.figures();
     let body = format!(
         "# HELP relgate_sql_statements_total SQL statements run since start.\n\
          # TYPE relgate_sql_statements_total counter\n\
-         relgate_sql_statements_total {}\n",
-        state.service.store().statements_executed()
+         relgate_sql_statements_total {}\n\
+         # HELP relgate_db_retries_total Reads and BEGINs run again after a broken database connection.\n\
+         # TYPE relgate_db_retries_total counter\n\
+         relgate_db_retries_total {}\n\
+         # HELP relgate_db_outages_total Times the database was found unreachable.\n\
+         # TYPE relgate_db_outages_total counter\n\
+         relgate_db_outages_total {}\n\
+         # HELP relgate_db_up Whether the database is reachable (0 while the probe cannot connect).\n\
+         # TYPE relgate_db_up gauge\n\
+         relgate_db_up {}\n\
+         # HELP relgate_requests_executing GraphQL requests executing now.\n\
+         # TYPE relgate_requests_executing gauge\n\
+         relgate_requests_executing {executing}\n\
+         # HELP relgate_requests_queued GraphQL requests waiting for a turn to execute.\n\
+         # TYPE relgate_requests_queued gauge\n\
+         relgate_requests_queued {queued}\n\
+         # HELP relgate_requests_refused_total GraphQL requests refused with OVERLOADED.\n\
+         # TYPE relgate_requests_refused_total counter\n\
+         relgate_requests_refused_total {refused}\n",
+        store.statements_executed(),
+        store.retries(),
+        store.outages(),
+        u8::from(!store.is_down()),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

@@ -43,6 +43,9 @@ pub enum Refusal {
     /// The request is malformed (both a query and a document id, a bad
     /// `persistedQuery` extension).
     Invalid(String),
+    /// The document or the variables hold text relgate refuses (a NUL
+    /// character: `domain::text`).
+    BadInput(&'static str),
 }
 
 impl Refusal {
@@ -73,6 +76,7 @@ impl Refusal {
                     .to_owned(),
             ),
             Refusal::Invalid(m) => (StatusCode::BAD_REQUEST, "BAD_REQUEST", m.clone()),
+            Refusal::BadInput(m) => (StatusCode::BAD_REQUEST, "BAD_USER_INPUT", (*m).to_owned()),
         }
     }
 }

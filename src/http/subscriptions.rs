@@ -124,9 +124,12 @@ pub(super) async fn upgrade(
             Err(e) => {
                 let (status, code) = match e {
                     AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, e.code()),
+                    _ if e.retry_after().is_some() => (StatusCode::SERVICE_UNAVAILABLE, e.code()),
                     _ => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
                 };
-                return error_response(media, status, code, &e.public_message());
+                let mut res = error_response(media, status, code, &e.public_message());
+                crate::http::mark_retry_later(res.headers_mut(), code);
+                return res;
             }
         },
     };

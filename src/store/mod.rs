@@ -20,10 +20,14 @@ use sea_orm::{
 };
 
 use crate::error::{AppError, AppResult};
+use health::{Health, Outage};
+
+pub use crate::config::SqliteSync;
 
 pub mod bulk;
 pub mod entities;
 pub mod events;
+mod health;
 pub mod models;
 mod order;
 pub mod pages;
@@ -40,7 +44,27 @@ pub use reader::Reader;
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
-        AppError::internal(err)
+        // PostgreSQL's refusal of a NUL character in text that slipped past
+        // the requests' checks (see `domain::text`).
+        if database_error(&err).and_then(|db| db.code()).as_deref() == Some("22021") {
+            return AppError::bad_input(crate::domain::text::NUL_REFUSED);
+        }
+        let Some(outage) = health::outage(&err) else {
+            return AppError::internal(err);
+        };
+        tracing::warn!(error = %err, ?outage, "the database failed a statement");
+        match outage {
+            Outage::Lost | Outage::Unreachable => AppError::Unavailable(
+                "the database is not reachable; nothing was done, retry later".to_owned(),
+            ),
+            Outage::Locked => AppError::Unavailable(
+                "the database file is locked by another process; nothing was done, retry later"
+                    .to_owned(),
+            ),
+            Outage::ReadOnly => AppError::ReadOnly(
+                "the database refuses writes (it is read-only); nothing was written".to_owned(),
+            ),
+        }
     }
 }
 
@@ -56,8 +80,10 @@ pub fn is_retryable(err: &AppError) -> bool {
     };
     let code = db.code().unwrap_or_default();
     // 40001 serialization_failure, 40P01 deadlock_detected;
-    // SQLite 5 SQLITE_BUSY, 6 SQLITE_LOCKED, 517 SQLITE_BUSY_SNAPSHOT.
-    matches!(code.as_ref(), "40001" | "40P01" | "5" | "6" | "517")
+    // SQLite 6 SQLITE_LOCKED, 517 SQLITE_BUSY_SNAPSHOT. SQLITE_BUSY comes
+    // only after the busy timeout (`--db-timeout`) was waited out: that is
+    // `DATABASE_UNAVAILABLE`, not a race to run again.
+    matches!(code.as_ref(), "40001" | "40P01" | "6" | "517")
 }
 
 /// The database's own error inside `err`, if it is one.
@@ -121,6 +147,8 @@ pub struct Store {
     read_connections: Arc<reader::ReadConnections>,
     /// Statements run since start, counted by SeaORM's metric callback.
     statements: Arc<AtomicU64>,
+    /// Whether the database is down (see [`health`]).
+    health: Arc<Health>,
 }
 
 /// How to open the store.
@@ -130,27 +158,62 @@ pub struct StoreOptions {
     pub url: String,
     /// Largest number of pooled connections.
     pub pool_size: u32,
+    /// Longest wait for a connection or, on SQLite, for another writer's
+    /// lock, before a statement fails with `DATABASE_UNAVAILABLE`.
+    pub timeout: Duration,
+    /// SQLite's durability (ignored on PostgreSQL).
+    pub sqlite_sync: SqliteSync,
+}
+
+impl StoreOptions {
+    /// `url` with the defaults of `relgate serve`.
+    pub fn new(url: impl Into<String>, pool_size: u32) -> Self {
+        Self {
+            url: url.into(),
+            pool_size,
+            timeout: Duration::from_secs(5),
+            sqlite_sync: SqliteSync::Full,
+        }
+    }
 }
 
 impl Store {
     /// Connects (creating a SQLite file if missing); does not migrate.
     pub async fn connect(options: &StoreOptions) -> AppResult<Self> {
+        let options_timeout = options.timeout;
+        let health = Arc::new(Health::new());
+        let suspect = health.clone();
+        let synchronous = match options.sqlite_sync {
+            SqliteSync::Full => SqliteSynchronous::Full,
+            SqliteSync::Normal => SqliteSynchronous::Normal,
+        };
         let mut opts = ConnectOptions::new(options.url.clone());
         opts.max_connections(options.pool_size.max(1))
             .min_connections(1)
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(10))
+            .connect_timeout(options.timeout)
+            .acquire_timeout(options.timeout)
             .sqlx_logging(false)
             // sqlx pings a connection on every checkout by default: a round
             // trip before each statement. Only connections idle long enough
             // to have been dropped by a server or a proxy are tested.
             .test_before_acquire_if_idle_for(Duration::from_secs(30))
-            .map_sqlx_sqlite_opts(|o| {
+            // And those opened before a connection broke (see `health`).
+            .map_sqlx_postgres_before_acquire(move |conn, meta| {
+                let suspect = suspect.predates_loss(meta.age);
+                Box::pin(async move {
+                    if suspect {
+                        use sea_orm::sqlx::Connection;
+                        return Ok(conn.ping().await.is_ok());
+                    }
+                    Ok(true)
+                })
+            })
+            .map_sqlx_sqlite_opts(move |o| {
                 o.create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
+                    .synchronous(synchronous)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
+                    .busy_timeout(options_timeout)
             })
             // relgate's statements are short index reads; a parallel plan's
             // worker start-up costs more than it saves (a 1 ms page query
@@ -175,6 +238,7 @@ impl Store {
             db,
             statements,
             read_connections: Arc::new(reader::ReadConnections::new(options.pool_size)),
+            health,
         })
     }
 
@@ -212,18 +276,116 @@ impl Store {
 
     /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite, so the write
     /// lock is taken before the first read the decision depends on).
+    /// A `BEGIN` that failed on a broken connection is tried once more, on
+    /// a tested one (see [`health`]).
     pub async fn begin_write(&self) -> AppResult<DatabaseTransaction> {
         let options = TransactionOptions {
             sqlite_transaction_mode: (self.backend() == DatabaseBackend::Sqlite)
                 .then_some(SqliteTransactionMode::Immediate),
             ..Default::default()
         };
-        Ok(self.db.begin_with_options(options).await?)
+        self.gate()?;
+        let begun = self.db.begin_with_options(options).await;
+        let begun = match begun {
+            Err(err) if self.observe(&err) == Some(Outage::Lost) => {
+                self.health.retried();
+                self.db.begin_with_options(options).await
+            }
+            other => other,
+        };
+        begun.map_err(|err| {
+            self.observe(&err);
+            err.into()
+        })
     }
 
-    /// Is the database reachable?
+    /// Is the database reachable? Answers within about a second: at once
+    /// while the database is known to be down.
     pub async fn ping(&self) -> AppResult<()> {
-        Ok(self.db.ping().await?)
+        self.gate()?;
+        let pinged = tokio::time::timeout(Duration::from_secs(1), self.db.ping()).await;
+        match pinged {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(err)) => {
+                self.observe(&err);
+                Err(err.into())
+            }
+            Err(_) => {
+                self.suspect();
+                Err(AppError::Unavailable(
+                    "the database did not answer within a second".to_owned(),
+                ))
+            }
+        }
+    }
+
+    /// Fails at once while the database is known to be down (see
+    /// [`health`]).
+    pub(crate) fn gate(&self) -> Result<(), DbErr> {
+        if self.health.is_down() {
+            return Err(DbErr::ConnectionAcquire(
+                sea_orm::ConnAcquireErr::ConnectionClosed,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads `err` for an outage, and acts on it: a broken connection makes
+    /// the pooled ones suspect and the kept ones go; a broken or missing
+    /// connection starts the probe. Returns the outage.
+    pub(crate) fn observe(&self, err: &DbErr) -> Option<Outage> {
+        let outage = health::outage(err)?;
+        if outage == Outage::Lost {
+            self.health.connection_lost();
+            self.read_connections.drop_idle();
+        }
+        if matches!(outage, Outage::Lost | Outage::Unreachable) {
+            self.suspect();
+        }
+        Some(outage)
+    }
+
+    /// Starts the probe (on PostgreSQL: SQLite's file does not go away).
+    fn suspect(&self) {
+        if self.backend() != DatabaseBackend::Postgres {
+            return;
+        }
+        let options = self.db.get_postgres_connection_pool().connect_options();
+        self.health.probe(move || {
+            let options = options.clone();
+            async move {
+                use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
+                match options.connect().await {
+                    Ok(conn) => {
+                        let _ = conn.close().await;
+                        true
+                    }
+                    Err(_) => false,
+                }
+            }
+        });
+    }
+
+    /// How many times the database went down since start (the probe found
+    /// it unreachable).
+    pub fn outages(&self) -> u64 {
+        self.health.outages()
+    }
+
+    /// How many reads and `BEGIN`s were run again after a broken
+    /// connection, since start.
+    pub fn retries(&self) -> u64 {
+        self.health.retries()
+    }
+
+    /// Whether the database is known to be down (the probe cannot connect).
+    pub fn is_down(&self) -> bool {
+        self.health.is_down()
+    }
+
+    /// Counts a statement run again after a broken connection.
+    pub(crate) fn retried(&self) {
+        self.health.retried();
     }
 
     /// SQL statements run since start.

@@ -58,6 +58,7 @@ async fn the_benchmarks_new_statements_use_the_indexes_on_postgresql() {
     let service = crate::open_service(&crate::config::DatabaseArgs {
         database_url: db_url,
         db_pool_size: 4,
+        ..Default::default()
     })
     .await
     .expect("open");

@@ -39,6 +39,7 @@ use sea_query_sqlx::SqlxValues;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use super::Store;
+use super::health::Outage;
 
 /// The reads of one request: a pool, or one connection taken from it (see
 /// the module docs). Cheap to clone; clones share the connection.
@@ -143,6 +144,12 @@ impl ReadConnections {
         drop(turn);
     }
 
+    /// Lets every idle connection go back to the pool (which tests it),
+    /// after a connection broke: those kept may have broken with it.
+    pub(crate) fn drop_idle(&self) {
+        drop(std::mem::take(&mut *self.idle()));
+    }
+
     /// Gives every idle connection back to the pool (before it closes).
     pub(crate) fn clear(&self) {
         self.closed.store(true, Ordering::Release);
@@ -198,7 +205,7 @@ impl Reader {
     async fn fetch_pinned(
         &self,
         pool: &PgPool,
-        stmt: Statement,
+        stmt: &Statement,
     ) -> Result<Vec<QueryResult>, DbErr> {
         let mut slot = self.0.conn.lock().await;
         let held = match slot.as_mut() {
@@ -206,7 +213,7 @@ impl Reader {
             None => slot.insert(self.0.store.read_connections().acquire(pool).await?),
         };
         let started = Instant::now();
-        let values = stmt.values.unwrap_or(Values(Vec::new()));
+        let values = stmt.values.clone().unwrap_or(Values(Vec::new()));
         // Stays set if this future is dropped before the statement is done.
         held.dirty = true;
         let rows = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
@@ -243,16 +250,40 @@ impl ConnectionTrait for Reader {
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        match self.pool() {
-            Some(pool) => Ok(self.fetch_pinned(pool, stmt).await?.into_iter().next()),
-            None => self.0.store.db().query_one_raw(stmt).await,
-        }
+        Ok(self.query_all_raw(stmt).await?.into_iter().next())
     }
 
+    /// On PostgreSQL, a statement that failed on a broken connection runs
+    /// again, once, on a tested or new one (see `store::health`).
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let store = &self.0.store;
+        store.gate()?;
+        if self.0.pg.is_none() {
+            return store.db().query_all_raw(stmt).await;
+        }
+        let first = self.fetch(&stmt).await;
+        let rows = match first {
+            Err(err) if store.observe(&err) == Some(Outage::Lost) => {
+                tracing::debug!("a read failed on a broken connection; running it again");
+                store.retried();
+                self.fetch(&stmt).await
+            }
+            other => return other,
+        };
+        if let Err(err) = &rows {
+            store.observe(err);
+        }
+        rows
+    }
+}
+
+impl Reader {
+    /// One attempt at `stmt` on PostgreSQL: on the pinned connection, or
+    /// through the pool.
+    async fn fetch(&self, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
         match self.pool() {
             Some(pool) => self.fetch_pinned(pool, stmt).await,
-            None => self.0.store.db().query_all_raw(stmt).await,
+            None => self.0.store.db().query_all_raw(stmt.clone()).await,
         }
     }
 }
@@ -293,9 +324,7 @@ mod tests {
             eprintln!("skipped: TEST_DATABASE_URL is not set");
             return;
         };
-        let store = Store::connect(&StoreOptions { url, pool_size: 4 })
-            .await
-            .unwrap();
+        let store = Store::connect(&StoreOptions::new(url, 4)).await.unwrap();
         let idle = || store.read_connections().idle().len();
         let pinned = || {
             let r = Reader::new(&store);
@@ -334,9 +363,7 @@ mod tests {
     }
 
     async fn pinned_on(url: String) {
-        let store = Store::connect(&StoreOptions { url, pool_size: 3 })
-            .await
-            .unwrap();
+        let store = Store::connect(&StoreOptions::new(url, 3)).await.unwrap();
         let pool = store.db().get_postgres_connection_pool().clone();
         let reader = Reader::new(&store);
         reader.pin();

@@ -1,4 +1,5 @@
-//! Queries on `api_tokens`.
+//! Queries on `api_tokens`. The reads go through a [`super::Reader`], so
+//! they fail fast and run again on a broken connection as every read does.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -49,7 +50,7 @@ pub async fn insert(store: &Store, t: &NewToken) -> AppResult<Model> {
 
 /// The token with this key id.
 pub async fn by_key_id(store: &Store, key_id: &str) -> AppResult<Option<Model>> {
-    let db = store.db();
+    let db = &super::Reader::new(store);
     Ok(api_token::Entity::find()
         .filter(Column::KeyId.eq(key_id))
         .one(db)
@@ -58,7 +59,7 @@ pub async fn by_key_id(store: &Store, key_id: &str) -> AppResult<Option<Model>> 
 
 /// The token with this name.
 pub async fn by_name(store: &Store, name: &str) -> AppResult<Option<Model>> {
-    let db = store.db();
+    let db = &super::Reader::new(store);
     Ok(api_token::Entity::find()
         .filter(Column::Name.eq(name))
         .one(db)
@@ -67,7 +68,7 @@ pub async fn by_name(store: &Store, name: &str) -> AppResult<Option<Model>> {
 
 /// Every token, oldest first.
 pub async fn all(store: &Store) -> AppResult<Vec<Model>> {
-    let db = store.db();
+    let db = &super::Reader::new(store);
     Ok(api_token::Entity::find()
         .order_by_asc(Column::Id)
         .all(db)
@@ -77,7 +78,7 @@ pub async fn all(store: &Store) -> AppResult<Vec<Model>> {
 /// Is there any token (revoked or not)? While there is none, the server runs
 /// in open development mode.
 pub async fn any(store: &Store) -> AppResult<bool> {
-    let db = store.db();
+    let db = &super::Reader::new(store);
     Ok(api_token::Entity::find()
         .select_only()
         .column(Column::Id)
@@ -114,7 +115,7 @@ pub async fn touch(store: &Store, id: i64) -> AppResult<()> {
 /// The names of the tokens that no longer authenticate: revoked, or
 /// expired by `now`.
 pub async fn ended(store: &Store, now: DateTime<Utc>) -> AppResult<Vec<String>> {
-    let db = store.db();
+    let db = &super::Reader::new(store);
     Ok(api_token::Entity::find()
         .select_only()
         .column(Column::Name)

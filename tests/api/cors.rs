@@ -291,6 +291,7 @@ async fn an_origin_that_is_not_one_stops_the_server_from_starting() {
         let db = relgate::config::DatabaseArgs {
             database_url: format!("sqlite://{}", dir.display()),
             db_pool_size: 2,
+            ..Default::default()
         };
         let err = relgate::Application::build(&db, &serve)
             .await

@@ -160,6 +160,7 @@ async fn start_server(
     let db = DatabaseArgs {
         database_url: database_url.to_owned(),
         db_pool_size: pool_size,
+        ..Default::default()
     };
     let app = relgate::Application::build(&db, &serve)
         .await
@@ -194,7 +195,18 @@ impl TestApp {
     /// Starts a second server over this one's database, with `serve`
     /// options: to compare two configurations on the same data.
     pub async fn twin(&self, serve: ServeArgs) -> (TestApp, Twin) {
-        let (addr, tx, server) = start_server(&self.database_url, 4, serve).await;
+        self.twin_over(&self.database_url.clone(), serve, 4).await
+    }
+
+    /// As [`TestApp::twin`], over `database_url` (this one's database
+    /// through a proxy, say), with at most `pool_size` connections.
+    pub async fn twin_over(
+        &self,
+        database_url: &str,
+        serve: ServeArgs,
+        pool_size: u32,
+    ) -> (TestApp, Twin) {
+        let (addr, tx, server) = start_server(database_url, pool_size, serve).await;
         (
             TestApp {
                 addr,

@@ -378,6 +378,7 @@ async fn open_mode_refuses_to_listen_beyond_loopback() {
     let db = relgate::config::DatabaseArgs {
         database_url: format!("sqlite://{}", path.display()),
         db_pool_size: 2,
+        ..Default::default()
     };
     let serve = ServeArgs {
         bind: "0.0.0.0:0".parse().unwrap(),

@@ -244,6 +244,7 @@ async fn a_manifest_that_does_not_match_its_ids_stops_the_server_from_starting()
     let db = relgate::config::DatabaseArgs {
         database_url: format!("sqlite://{}", db_path.display()),
         db_pool_size: 2,
+        ..Default::default()
     };
     for (file, needle) in [
         (path.clone(), "SHA-256"),

@@ -1,0 +1,171 @@
+//! The chaos suite: issue 17's promises, each shown with its figures
+//! printed (run with `--nocapture` to see them; CI's log has them).
+//!
+//! What it breaks, and how: PostgreSQL's connections, through a TCP proxy
+//! the test controls ([`Proxy`]: cut every connection, refuse new ones,
+//! come back); an SQLite file locked by another connection or made
+//! read-only; a gateway process killed with SIGKILL mid-storm ([`Process`]);
+//! floods of expensive requests; bad input of every kind.
+
+mod bad_input;
+mod crash;
+mod outage;
+mod overload;
+mod sqlite_file;
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// A TCP proxy in front of a database server: relgate connects through it,
+/// and the test cuts the connections or refuses new ones.
+pub struct Proxy {
+    pub addr: SocketAddr,
+    up: Arc<std::sync::atomic::AtomicBool>,
+    links: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    accept: JoinHandle<()>,
+}
+
+impl Proxy {
+    /// Listens on a free loopback port and forwards to `target`.
+    pub async fn start(target: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let links: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let (up2, links2) = (up.clone(), links.clone());
+        let accept = tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
+                if !up2.load(std::sync::atomic::Ordering::SeqCst) {
+                    // Down: the connection is closed at once (the client
+                    // reads EOF before the server's first byte).
+                    drop(inbound);
+                    continue;
+                }
+                let link = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                links2.lock().unwrap().push(link);
+            }
+        });
+        Self {
+            addr,
+            up,
+            links,
+            accept,
+        }
+    }
+
+    /// Cuts every open connection (both sides see it closed).
+    pub fn cut(&self) {
+        for link in self.links.lock().unwrap().drain(..) {
+            link.abort();
+        }
+    }
+
+    /// Cuts every connection and refuses new ones until [`Proxy::restore`].
+    pub fn down(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.cut();
+    }
+
+    /// Forwards new connections again.
+    pub fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+        self.cut();
+    }
+}
+
+/// `url` (a `postgres://` URL) with its host and port replaced by `addr`.
+pub fn via(url: &str, addr: SocketAddr) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (auth_host, path) = rest.split_once('/').unwrap();
+    let user = auth_host.rsplit_once('@').map(|(u, _)| format!("{u}@"));
+    format!("{scheme}://{}{addr}/{path}", user.unwrap_or_default())
+}
+
+/// The host and port of a `postgres://` URL.
+pub fn server_of(url: &str) -> SocketAddr {
+    let rest = url.split_once("://").unwrap().1;
+    let host = rest.split('/').next().unwrap();
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:5432")
+    };
+    std::net::ToSocketAddrs::to_socket_addrs(&host)
+        .unwrap()
+        .next()
+        .unwrap()
+}
+
+/// A relgate process (the real binary) serving `database_url` on a free
+/// loopback port: to kill with SIGKILL, or to run two over one file.
+pub struct Process {
+    pub child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Process {
+    /// Starts `relgate serve` and waits until it answers `/healthz`.
+    pub async fn start(database_url: &str, extra: &[&str]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let child = Command::new(env!("CARGO_BIN_EXE_relgate"))
+            .args(["serve", "--bind", &addr.to_string()])
+            .args(extra)
+            .env("DATABASE_URL", database_url)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start relgate");
+        let started = Instant::now();
+        let client = reqwest::Client::new();
+        loop {
+            let url = format!("http://{addr}/healthz");
+            if client.get(&url).send().await.is_ok() {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "relgate did not start on {addr}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { child, addr }
+    }
+
+    /// Kills the process with SIGKILL and reaps it.
+    pub fn kill9(mut self) {
+        self.child.kill().expect("SIGKILL");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
