@@ -259,3 +259,73 @@ async fn scenario(app: &TestApp) {
     }
     twin.stop().await;
 }
+
+/// PostgreSQL ends every session (`pg_terminate_backend`, as a restart or a
+/// failover does) and comes back read-only (a standby): reads go on, each
+/// run again on a new connection when its own was ended; writes fail with
+/// `DATABASE_READ_ONLY` (HTTP 503), and nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_postgres_refuses_writes_with_a_code_and_reads_go_on() {
+    let Some((app, running)) = TestApp::spawn(Engine::Postgres).await else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set (a read-only PostgreSQL)");
+        return;
+    };
+    let ty = app.type_id("kanka", "relation").await;
+    let a = app.entity("kanka", "1", "character", "1").await;
+    let b = app.entity("kanka", "1", "character", "2").await;
+    let warm = join_all((0..8).map(|_| graphql(&app, READ, json!({"id": a})))).await;
+    assert!(warm.iter().all(|o| o.status == 200), "{warm:?}");
+    let name = app.database_url.rsplit('/').next().unwrap().to_owned();
+    let admin = sea_orm::Database::connect(crate::helpers::postgres_url().unwrap())
+        .await
+        .unwrap();
+    use sea_orm::ConnectionTrait;
+    admin
+        .execute_unprepared(&format!(
+            "ALTER DATABASE \"{name}\" SET default_transaction_read_only = on"
+        ))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .await
+        .unwrap();
+    let reads = join_all((0..8).map(|_| graphql(&app, READ, json!({"id": a})))).await;
+    let write = graphql(
+        &app,
+        RELATE,
+        json!({"i": {"typeId": ty, "fromId": a, "toId": b, "label": "read-only"}}),
+    )
+    .await;
+    admin
+        .execute_unprepared(&format!(
+            "ALTER DATABASE \"{name}\" SET default_transaction_read_only = off"
+        ))
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    eprintln!(
+        "chaos: every session ended, read-only after: {} of {} reads answered; a write: HTTP {} {:?}",
+        reads
+            .iter()
+            .filter(|o| o.status == 200 && o.code.is_none())
+            .count(),
+        reads.len(),
+        write.status,
+        write.code
+    );
+    assert!(
+        reads.iter().all(|o| o.status == 200 && o.code.is_none()),
+        "{reads:?}"
+    );
+    assert_eq!(write.status, 503, "{write:?}");
+    assert_eq!(
+        write.code.as_deref(),
+        Some("DATABASE_READ_ONLY"),
+        "{write:?}"
+    );
+    assert_eq!(write.retry_after.as_deref(), Some("30"));
+    running.teardown().await;
+}
