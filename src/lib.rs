@@ -32,6 +32,8 @@ pub mod feed;
 pub mod graphql;
 /// The axum router and tower layers.
 pub mod http;
+/// The figures `/metrics` shows.
+pub mod metrics;
 /// The reads of every layer, over a request's reader.
 pub mod read;
 /// The writes, each one transaction with the rules applied.

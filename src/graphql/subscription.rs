@@ -30,12 +30,14 @@ pub struct SubscriberData {
     pub max_open: usize,
 }
 
-/// Decrements a connection's count of subscriptions when a subscription ends.
-struct Claim(Arc<AtomicUsize>);
+/// Decrements a connection's count of subscriptions, and the server's,
+/// when a subscription ends.
+struct Claim(Arc<AtomicUsize>, Arc<crate::metrics::Metrics>);
 
 impl Drop for Claim {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
+        self.1.subscriptions(-1);
     }
 }
 
@@ -73,7 +75,9 @@ impl Subscription {
             ))
             .extend_with(|_, e| e.set("code", "SUBSCRIPTION_LIMIT_EXCEEDED")));
         }
-        let claim = Claim(data.open.clone());
+        let metrics = service(ctx).metrics().clone();
+        metrics.subscriptions(1);
+        let claim = Claim(data.open.clone(), metrics);
         let after = after
             .map(|a| EventCursor::decode(&a, "after"))
             .transpose()?;

@@ -375,6 +375,20 @@ async fn execute(
     batched: bool,
 ) -> Response {
     let schema: &RelgateSchema = &state.schema;
+    let (operation, kind) = match operations.as_slice() {
+        [Operation::Run(r)] if !batched => (
+            r.operation_name
+                .as_deref()
+                .unwrap_or("anonymous")
+                .to_owned(),
+            if schema.may_write(r) {
+                "mutation"
+            } else {
+                "query"
+            },
+        ),
+        _ => ("batch".to_owned(), "batch"),
+    };
     let queue = BatchQueue::default();
     let reader_for = |r: &async_graphql::Request| {
         let reader = Reader::new(state.service.store());
@@ -433,26 +447,42 @@ async fn execute(
         }
         Answer::Batch(out)
     });
+    let labelled = |mut res: Response, code: &str| {
+        res.extensions_mut().insert(super::metrics::GraphqlLabels {
+            operation: operation.clone(),
+            kind,
+            code: code.to_owned(),
+        });
+        res
+    };
     let Ok((answer, statements)) = tokio::time::timeout(state.options.request_timeout, work).await
     else {
-        return error_response(
+        let res = error_response(
             media,
             StatusCode::SERVICE_UNAVAILABLE,
             "REQUEST_TIMEOUT",
             "the request took longer than the server allows",
         );
+        return labelled(res, "REQUEST_TIMEOUT");
     };
+    let mut code = "OK".to_owned();
     let mut later = None;
     let (status, body, executor) = match answer {
-        Answer::Refused(err) => return app_error_response(media, &err),
+        Answer::Refused(err) => return labelled(app_error_response(media, &err), err.code()),
         Answer::Compiled(body) => (StatusCode::OK, body, "compiled"),
         Answer::Single(r) => {
             later = retry_later_code(&r.errors);
+            if let Some(first) = first_code(&r.errors) {
+                code = first;
+            }
             let (status, body) = single(media, &with_request_id(r, &request_id(headers)));
             (status, body, "async-graphql")
         }
         Answer::Batch(rs) => {
             later = retry_later_code(rs.iter().flat_map(|r| &r.errors));
+            if let Some(first) = first_code(rs.iter().flat_map(|r| &r.errors)) {
+                code = first;
+            }
             let id = request_id(headers);
             let rs: Vec<_> = rs.into_iter().map(|r| with_request_id(r, &id)).collect();
             (StatusCode::OK, serialize(&rs), "async-graphql")
@@ -470,7 +500,16 @@ async fn execute(
     }
     h.insert(SQL_STATEMENTS, HeaderValue::from(statements));
     h.insert(EXECUTOR, HeaderValue::from_static(executor));
-    res
+    labelled(res, &code)
+}
+
+/// The code of the first of `errors` (for `/metrics`).
+fn first_code<'a>(errors: impl IntoIterator<Item = &'a ServerError>) -> Option<String> {
+    let first = errors.into_iter().next()?;
+    match first.extensions.as_ref().and_then(|e| e.get("code")) {
+        Some(async_graphql::Value::String(c)) => Some(c.clone()),
+        _ => Some("INTERNAL_SERVER_ERROR".to_owned()),
+    }
 }
 
 fn serialize(value: &impl serde::Serialize) -> String {

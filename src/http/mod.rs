@@ -35,6 +35,7 @@ use crate::service::Service;
 pub mod cors;
 pub mod envelope;
 pub mod graphql;
+pub mod metrics;
 pub mod persisted;
 pub mod playground;
 pub mod subscriptions;
@@ -225,9 +226,13 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics::metrics))
         .merge(playground::routes())
         .merge(crate::dialects::routes(dialects))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count,
+        ))
         // Given its API's envelope by `envelope::shape`.
         .fallback(|| async { StatusCode::NOT_FOUND })
         .with_state(state)
@@ -271,37 +276,4 @@ async fn readyz(State(state): State<AppState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "database not reachable").into_response()
         }
     }
-}
-
-async fn metrics(State(state): State<AppState>) -> Response {
-    let store = state.service.store();
-    let (executing, queued, refused) = state.executions.figures();
-    let body = format!(
-        "# HELP relgate_sql_statements_total SQL statements run since start.\n\
-         # TYPE relgate_sql_statements_total counter\n\
-         relgate_sql_statements_total {}\n\
-         # HELP relgate_db_retries_total Reads and BEGINs run again after a broken database connection.\n\
-         # TYPE relgate_db_retries_total counter\n\
-         relgate_db_retries_total {}\n\
-         # HELP relgate_db_outages_total Times the database was found unreachable.\n\
-         # TYPE relgate_db_outages_total counter\n\
-         relgate_db_outages_total {}\n\
-         # HELP relgate_db_up Whether the database is reachable (0 while the probe cannot connect).\n\
-         # TYPE relgate_db_up gauge\n\
-         relgate_db_up {}\n\
-         # HELP relgate_requests_executing GraphQL requests executing now.\n\
-         # TYPE relgate_requests_executing gauge\n\
-         relgate_requests_executing {executing}\n\
-         # HELP relgate_requests_queued GraphQL requests waiting for a turn to execute.\n\
-         # TYPE relgate_requests_queued gauge\n\
-         relgate_requests_queued {queued}\n\
-         # HELP relgate_requests_refused_total GraphQL requests refused with OVERLOADED.\n\
-         # TYPE relgate_requests_refused_total counter\n\
-         relgate_requests_refused_total {refused}\n",
-        store.statements_executed(),
-        store.retries(),
-        store.outages(),
-        u8::from(!store.is_down()),
-    );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

@@ -73,6 +73,8 @@ pub struct SubscriptionLimits {
     pub connections: Arc<Semaphore>,
     /// Subscriptions per connection.
     pub per_connection: usize,
+    /// The most connections.
+    max_connections: usize,
 }
 
 impl SubscriptionLimits {
@@ -81,7 +83,14 @@ impl SubscriptionLimits {
         Self {
             connections: Arc::new(Semaphore::new(connections)),
             per_connection,
+            max_connections: connections,
         }
+    }
+
+    /// WebSocket connections open now.
+    pub fn open_connections(&self) -> usize {
+        self.max_connections
+            .saturating_sub(self.connections.available_permits())
     }
 }
 
@@ -357,7 +366,10 @@ async fn serve(
                     match sent {
                         Ok(Ok(())) => {}
                         Ok(Err(_)) => return,
-                        Err(_) => return close(&mut sink, 4008, "the subscriber reads too slowly").await,
+                        Err(_) => {
+                            state.service.metrics().subscriber_dropped();
+                            return close(&mut sink, 4008, "the subscriber reads too slowly").await;
+                        }
                     }
                 }
                 Some(WsMessage::Close(code, reason)) => return close(&mut sink, code, &reason).await,

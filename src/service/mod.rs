@@ -200,6 +200,11 @@ impl Service {
         &self.store
     }
 
+    /// The server's figures (`/metrics`).
+    pub fn metrics(&self) -> &std::sync::Arc<crate::metrics::Metrics> {
+        self.store.metrics()
+    }
+
     /// The journal's live feed (`Subscription.relationEvents`).
     pub fn feed(&self) -> &crate::feed::Feed {
         &self.feed
@@ -230,6 +235,7 @@ impl Service {
                             Ok(()) => {
                                 let committed = txn.commit().await.map_err(AppError::from);
                                 if committed.is_ok() && woke {
+                                    self.store.metrics().journaled(events.len());
                                     self.feed.wake();
                                 }
                                 committed.map(|()| value)
@@ -252,7 +258,14 @@ impl Service {
                     tracing::debug!(attempt, "write transaction lost a race; retrying");
                     tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
                 }
-                other => return other,
+                other => {
+                    if let Err(AppError::Constraint(violations)) = &other
+                        && let Some(first) = violations.first()
+                    {
+                        self.store.metrics().violation(first.rule.as_str());
+                    }
+                    return other;
+                }
             }
         }
     }

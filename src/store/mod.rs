@@ -133,8 +133,15 @@ pub async fn count_statements<F: std::future::Future>(work: F) -> (F::Output, u6
 
 /// Counts a statement (in all, and for the request it ran for) and traces
 /// it (`RUST_LOG=relgate::sql=trace`).
-fn record(counter: &AtomicU64, sql: &str, elapsed: Duration, failed: bool) {
+fn record(
+    counter: &AtomicU64,
+    metrics: &crate::metrics::Metrics,
+    sql: &str,
+    elapsed: Duration,
+    failed: bool,
+) {
     counter.fetch_add(1, Ordering::Relaxed);
+    metrics.statement(elapsed, failed);
     let _ = REQUEST_STATEMENTS.try_with(|n| n.set(n.get() + 1));
     tracing::trace!(target: "relgate::sql", ?elapsed, failed, sql = %sql);
 }
@@ -149,6 +156,8 @@ pub struct Store {
     statements: Arc<AtomicU64>,
     /// Whether the database is down (see [`health`]).
     health: Arc<Health>,
+    /// The server's figures (`/metrics`).
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// How to open the store.
@@ -230,22 +239,49 @@ impl Store {
             });
         let mut db = Database::connect(opts).await?;
         let statements = Arc::new(AtomicU64::new(0));
-        let counter = statements.clone();
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let (counter, figures) = (statements.clone(), metrics.clone());
         db.set_metric_callback(move |info| {
-            record(&counter, &info.statement.sql, info.elapsed, info.failed);
+            record(
+                &counter,
+                &figures,
+                &info.statement.sql,
+                info.elapsed,
+                info.failed,
+            );
         });
         Ok(Self {
             db,
             statements,
             read_connections: Arc::new(reader::ReadConnections::new(options.pool_size)),
             health,
+            metrics,
         })
     }
 
     /// Counts and traces a statement run outside SeaORM's pool (see
     /// [`reader`]).
     fn record(&self, sql: &str, elapsed: Duration, failed: bool) {
-        record(&self.statements, sql, elapsed, failed);
+        record(&self.statements, &self.metrics, sql, elapsed, failed);
+    }
+
+    /// The server's figures (`/metrics`).
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        &self.metrics
+    }
+
+    /// The PostgreSQL pool's connections: (open, idle); `None` on SQLite.
+    pub fn pool_connections(&self) -> Option<(u32, usize)> {
+        (self.backend() == DatabaseBackend::Postgres).then(|| {
+            let pool = self.db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        })
+    }
+
+    /// Readers waiting for a turn on the kept connections, and the turns
+    /// free (see [`reader`]).
+    pub fn reader_turns(&self) -> (usize, usize) {
+        self.read_connections.turns()
     }
 
     /// Applies pending migrations. On PostgreSQL an advisory lock makes

@@ -78,6 +78,8 @@ pub(crate) struct ReadConnections {
     /// One permit per connection readers may hold at once; `None` when the
     /// pool is too small to keep any.
     turns: Option<Arc<Semaphore>>,
+    /// Readers waiting for a turn now.
+    waiting: std::sync::atomic::AtomicUsize,
 }
 
 impl ReadConnections {
@@ -92,6 +94,7 @@ impl ReadConnections {
             idle: std::sync::Mutex::default(),
             closed: AtomicBool::new(false),
             turns: (limit > 0).then(|| Arc::new(Semaphore::new(limit))),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -103,14 +106,21 @@ impl ReadConnections {
     /// used recently, else a new one from the pool (stale ones go back).
     async fn acquire(&self, pool: &PgPool) -> Result<Held, DbErr> {
         let conn_err = |e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e)));
-        let turn =
-            match &self.turns {
-                // The semaphore is never closed.
-                Some(turns) => Some(turns.clone().acquire_owned().await.map_err(|_| {
-                    DbErr::Custom("the readers' connections are closed".to_owned())
-                })?),
-                None => None,
-            };
+        let turn = match &self.turns {
+            // The semaphore is never closed.
+            Some(turns) => Some(match turns.clone().try_acquire_owned() {
+                Ok(turn) => turn,
+                Err(_) => {
+                    self.waiting.fetch_add(1, Ordering::Relaxed);
+                    let turn = turns.clone().acquire_owned().await;
+                    self.waiting.fetch_sub(1, Ordering::Relaxed);
+                    turn.map_err(|_| {
+                        DbErr::Custom("the readers' connections are closed".to_owned())
+                    })?
+                }
+            }),
+            None => None,
+        };
         let kept = turn.as_ref().and_then(|_| {
             let mut idle = self.idle();
             // Those idle too long go back to the pool (oldest first).
@@ -142,6 +152,15 @@ impl ReadConnections {
         }
         // The turn passes on once the connection is back.
         drop(turn);
+    }
+
+    /// Readers waiting for a turn, and turns free (zeros when readers keep
+    /// no connections).
+    pub(crate) fn turns(&self) -> (usize, usize) {
+        match &self.turns {
+            Some(t) => (self.waiting.load(Ordering::Relaxed), t.available_permits()),
+            None => (0, 0),
+        }
     }
 
     /// Lets every idle connection go back to the pool (which tests it),
