@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod chaos;
 mod cli;
 mod compiled;
 mod concurrency;
