@@ -13,7 +13,9 @@
 //! - *busy*, while a request is being answered. Its body must arrive within
 //!   `--body-read-timeout` of its headers ([`body_deadline`], a 408 with
 //!   code `BODY_READ_TIMEOUT` beyond), and the request as a whole is bounded
-//!   by `--request-timeout`.
+//!   by `--request-timeout`. It ends when the handler has its answer; the
+//!   write of the answer counts as idle, so a client that does not read its
+//!   answer holds the connection no longer than `--idle-timeout`.
 //!
 //! hyper's own `header_read_timeout` is not used: it starts its clock as
 //! soon as a keep-alive connection waits for its next request, so idleness
