@@ -328,6 +328,37 @@ pub struct ServeArgs {
         global = true
     )]
     pub persisted_query_cache_size: usize,
+    /// Longest a client may take to send a request's headers, counted from
+    /// the connection's accept or, on a keep-alive connection, from the
+    /// request's first byte; the connection is closed beyond. `0s` is no
+    /// limit.
+    #[arg(long, env = "RELGATE_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = crate::auth::parse_duration, global = true)]
+    pub header_read_timeout: Duration,
+    /// Longest a request's body may take to arrive in full after its
+    /// headers; beyond, the request is answered 408 (`BODY_READ_TIMEOUT`)
+    /// and its connection closed. `0s` is no limit.
+    #[arg(long, env = "RELGATE_BODY_READ_TIMEOUT", default_value = "30s", value_parser = crate::auth::parse_duration, global = true)]
+    pub body_read_timeout: Duration,
+    /// Longest a keep-alive connection may wait for its next request before
+    /// relgate closes it. `0s` is no limit.
+    #[arg(long, env = "RELGATE_IDLE_TIMEOUT", default_value = "60s", value_parser = crate::auth::parse_duration, global = true)]
+    pub idle_timeout: Duration,
+    /// Most client connections open at once (WebSockets included); at the
+    /// bound relgate accepts no more until one closes (they wait in the
+    /// kernel's listen backlog).
+    #[arg(
+        long,
+        env = "RELGATE_MAX_CONNECTIONS",
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u32).range(1..),
+        global = true
+    )]
+    pub max_connections: u32,
+    /// Longest the drain at shutdown (SIGTERM, Ctrl-C) may take: requests
+    /// already received are answered within it; what is still open after
+    /// it is dropped.
+    #[arg(long, env = "RELGATE_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = crate::auth::parse_duration, global = true)]
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for ServeArgs {
@@ -358,6 +389,11 @@ impl Default for ServeArgs {
             event_retention: None,
             max_subscription_connections: 10_000,
             max_subscriptions_per_connection: 32,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 10_000,
+            shutdown_timeout: Duration::from_secs(30),
         }
     }
 }

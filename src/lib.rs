@@ -93,6 +93,10 @@ pub struct Application {
     service: Service,
     /// How long the journal keeps events (`--event-retention`).
     event_retention: Option<std::time::Duration>,
+    /// The connections' timeouts and bound, and the drain's deadline.
+    connections: http::server::ConnectionLimits,
+    /// Tells the subscriptions that the server shuts down.
+    subscriptions_shutdown: http::server::Shutdown,
 }
 
 impl Application {
@@ -153,6 +157,11 @@ impl Application {
         } else if serve.only_trusted_documents {
             return Err("--only-trusted-documents needs --trusted-documents FILE".into());
         }
+        let subscriptions = http::subscriptions::SubscriptionLimits::new(
+            serve.max_subscription_connections,
+            serve.max_subscriptions_per_connection,
+        );
+        let subscriptions_shutdown = subscriptions.shutdown.clone();
         let app = http::app(AppState {
             schema,
             service: service.clone(),
@@ -161,6 +170,7 @@ impl Application {
                 max_body_bytes: serve.max_body_bytes,
                 request_timeout: serve.request_timeout,
                 max_batch: serve.max_batch,
+                body_read_timeout: serve.body_read_timeout,
             },
             executions: http::Executions::new(
                 serve.max_concurrent_requests,
@@ -169,10 +179,7 @@ impl Application {
             ),
             cors,
             persisted: std::sync::Arc::new(persisted),
-            subscriptions: http::subscriptions::SubscriptionLimits::new(
-                serve.max_subscription_connections,
-                serve.max_subscriptions_per_connection,
-            ),
+            subscriptions,
         });
         let listener = TcpListener::bind(serve.bind)
             .await
@@ -182,6 +189,13 @@ impl Application {
             app,
             service,
             event_retention: serve.event_retention,
+            connections: http::server::ConnectionLimits {
+                header_read_timeout: serve.header_read_timeout,
+                idle_timeout: serve.idle_timeout,
+                max_connections: serve.max_connections,
+                shutdown_timeout: serve.shutdown_timeout,
+            },
+            subscriptions_shutdown,
         })
     }
 
@@ -190,8 +204,16 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in
-    /// flight and closes the pool.
+    /// Serves until `shutdown` completes, then drains and closes the pool.
+    ///
+    /// Connections are served by [`http::server`]: slow headers, slow
+    /// bodies and idle keep-alive connections time out, and at most
+    /// `--max-connections` are open. When `shutdown` completes the
+    /// listener closes (new connections are refused), idle connections
+    /// close, the requests already received are answered, and subscriptions
+    /// are closed with code 1001; after `--shutdown-timeout` whatever is
+    /// left is dropped. It returns once that is done: a stalled client
+    /// cannot hold it longer.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -199,18 +221,14 @@ impl Application {
         let pruner = self
             .event_retention
             .map(|keep| tokio::spawn(prune_journal(self.service.clone(), keep)));
-        let app = axum::ServiceExt::<axum::extract::Request>::into_make_service(self.app);
-        // No Nagle delay: a subscription's events are small writes that
-        // must not wait for the previous one's ACK (the client's delayed
-        // ACK held them up to 40 ms).
-        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "TCP_NODELAY");
-            }
-        });
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        http::server::serve(
+            self.listener,
+            self.app,
+            self.connections,
+            self.subscriptions_shutdown,
+            shutdown,
+        )
+        .await;
         if let Some(p) = pruner {
             p.abort();
         }

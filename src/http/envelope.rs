@@ -1,8 +1,9 @@
 //! Error bodies for the error responses that relgate's handlers did not
 //! write: a URL that matches no route (404), a method a route does not take
-//! (405), a body over the limit (413, from the body limit), a request that
-//! outlived the backstop timeout (503), and the extractors' own rejections
-//! (400, 415, 422 as plain text).
+//! (405), a body over the limit (413, from the body limit), a body that did
+//! not arrive in time (408, `--body-read-timeout`), a request that outlived
+//! the backstop timeout (503), and the extractors' own rejections (400, 415,
+//! 422 as plain text).
 //!
 //! Each gets the error envelope of the API its URL belongs to, so a client
 //! never sees an empty or plain-text error: GraphQL-shaped
@@ -73,6 +74,9 @@ fn message(status: StatusCode, method: &Method, uri: &Uri, text: &str, max_body:
         StatusCode::SERVICE_UNAVAILABLE => {
             "the request took longer than the server allows".to_owned()
         }
+        StatusCode::REQUEST_TIMEOUT => {
+            "the request body did not arrive in full within --body-read-timeout".to_owned()
+        }
         _ if !text.trim().is_empty() => text.trim().to_owned(),
         s => s.canonical_reason().unwrap_or("error").to_owned(),
     }
@@ -86,6 +90,7 @@ fn code(status: StatusCode) -> &'static str {
         StatusCode::PAYLOAD_TOO_LARGE => "PAYLOAD_TOO_LARGE",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "UNSUPPORTED_MEDIA_TYPE",
         StatusCode::SERVICE_UNAVAILABLE => "REQUEST_TIMEOUT",
+        StatusCode::REQUEST_TIMEOUT => "BODY_READ_TIMEOUT",
         s if s.is_client_error() => "BAD_REQUEST",
         _ => "INTERNAL_SERVER_ERROR",
     }

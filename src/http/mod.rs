@@ -38,6 +38,7 @@ pub mod graphql;
 pub mod metrics;
 pub mod persisted;
 pub mod playground;
+pub mod server;
 pub mod subscriptions;
 
 pub use cors::CorsPolicy;
@@ -191,6 +192,9 @@ pub struct HttpOptions {
     pub request_timeout: Duration,
     /// Most operations in one batched request; 0 turns batching off.
     pub max_batch: usize,
+    /// Longest a request's body may take to arrive after its headers (408
+    /// beyond); zero is no limit.
+    pub body_read_timeout: Duration,
 }
 
 impl Default for HttpOptions {
@@ -199,6 +203,7 @@ impl Default for HttpOptions {
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             max_batch: 10,
+            body_read_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -237,6 +242,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { StatusCode::NOT_FOUND })
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(options.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            options.body_read_timeout,
+            server::body_deadline,
+        ))
         // A backstop: GraphQL requests time out inside the handler first,
         // with a JSON error.
         .layer(TimeoutLayer::with_status_code(

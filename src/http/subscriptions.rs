@@ -22,6 +22,7 @@
 //! | 4008 | the client read too slowly: an event waited [`SEND_TIMEOUT`] for room in its socket (sent when it can still be) |
 //! | 4429 | the client sent more than [`QUEUE`] messages before the protocol could take them |
 //! | 1009 | a client message larger than `--max-body-bytes` |
+//! | 1001 | the server shuts down (SIGTERM): reconnect, to another process or to its successor |
 //!
 //! A `subscribe` names its document as a request over HTTP does: by text,
 //! by `documentId`, or by an APQ hash; with `--only-trusted-documents` only
@@ -75,6 +76,9 @@ pub struct SubscriptionLimits {
     pub per_connection: usize,
     /// The most connections.
     max_connections: usize,
+    /// Started when the server shuts down: every connection closes with
+    /// [`super::server::GOING_AWAY`].
+    pub shutdown: super::server::Shutdown,
 }
 
 impl SubscriptionLimits {
@@ -84,6 +88,7 @@ impl SubscriptionLimits {
             connections: Arc::new(Semaphore::new(connections)),
             per_connection,
             max_connections: connections,
+            shutdown: super::server::Shutdown::default(),
         }
     }
 
@@ -292,9 +297,16 @@ async fn serve(
     _permit: OwnedSemaphorePermit,
 ) {
     let (mut sink, mut incoming) = socket.split();
+    let shutdown = state.subscriptions.shutdown.clone();
+    let mut going_away = std::pin::pin!(shutdown.started());
+    let (away, why) = super::server::GOING_AWAY;
     // The first message: connection_init, with the credentials.
     let first = loop {
-        match tokio::time::timeout(INIT_TIMEOUT, incoming.next()).await {
+        let next = tokio::select! {
+            next = tokio::time::timeout(INIT_TIMEOUT, incoming.next()) => next,
+            () = &mut going_away => return close(&mut sink, away, why).await,
+        };
+        match next {
             Err(_) => return close(&mut sink, 4408, "Connection initialisation timeout").await,
             Ok(None) => return,
             Ok(Some(m)) => match frame(m) {
@@ -376,6 +388,7 @@ async fn serve(
                 None => return close(&mut sink, 1000, "").await,
             },
             () = revoked => return close(&mut sink, 4403, "the token was revoked or has expired").await,
+            () = &mut going_away => return close(&mut sink, away, why).await,
             message = incoming.next(), if to_protocol.is_some() => match message.map_or(Frame::End, frame) {
                 // The client is gone: the protocol ends once it has no input.
                 Frame::End => to_protocol = None,

@@ -5,12 +5,15 @@
 //! the test controls ([`Proxy`]: cut every connection, refuse new ones,
 //! come back); an SQLite file locked by another connection or made
 //! read-only; a gateway process killed with SIGKILL mid-storm ([`Process`]);
-//! floods of expensive requests; bad input of every kind.
+//! floods of expensive requests; bad input of every kind; sockets that
+//! trickle, stall or idle, and a SIGTERM under load (`sockets`, `shutdown`).
 
 mod bad_input;
 mod crash;
 mod outage;
 mod overload;
+mod shutdown;
+mod sockets;
 mod sqlite_file;
 
 use std::net::SocketAddr;
