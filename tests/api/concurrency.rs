@@ -216,7 +216,8 @@ async fn a_storm_of_two_way_writes_leaves_every_mirror_symmetric(app: TestApp) {
     let all = snapshot(&app).await;
     let mirrored = all.values().filter(|(_, _, m)| m.is_some()).count();
     eprintln!(
-        "mirror storm: {} relations after the storm, {mirrored} of them in a two-way pair",
+        "mirror storm ({:?}): {} relations after the storm, {mirrored} of them in a two-way pair",
+        app.engine,
         all.len()
     );
     assert!(all.len() >= 40, "the storm's relates landed: {}", all.len());

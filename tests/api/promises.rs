@@ -437,7 +437,8 @@ async fn tokens_never_appear_in_the_logs_even_at_trace(app: TestApp) {
         let text = process.log_text();
         drop(process);
         eprintln!(
-            "logs: {filter}: {} lines, {} bytes checked",
+            "logs ({:?}): {filter}: {} lines, {} bytes checked",
+            app.engine,
             text.lines().count(),
             text.len()
         );

@@ -69,7 +69,8 @@ async fn measured_hub(app: &TestApp) -> (TestApp, String, Duration) {
         .await;
     let took = started.elapsed();
     eprintln!(
-        "timeouts: deleting a hub of {HUB_RELATIONS} relations with no limit took {took:?} and {statements} statements"
+        "timeouts ({:?}): deleting a hub of {HUB_RELATIONS} relations with no limit took {took:?} and {statements} statements",
+        app.engine
     );
     assert_eq!(app.relation_count().await, HUB_RELATIONS as u64);
     (app, second, took / 2)
@@ -134,7 +135,8 @@ async fn times_out_midway(twin: &TestApp, body: &Value) -> u64 {
     assert_eq!(code(&answer["errors"][0]), "REQUEST_TIMEOUT", "{answer}");
     let ran = settled(twin).await - before;
     eprintln!(
-        "timeouts: answered REQUEST_TIMEOUT after {elapsed:?}; the write had run {ran} statements"
+        "timeouts ({:?}): answered REQUEST_TIMEOUT after {elapsed:?}; the write had run {ran} statements",
+        twin.engine
     );
     assert!(
         ran >= 3,
