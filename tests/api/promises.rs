@@ -19,9 +19,60 @@ engine_tests!(
     umbraco_documents_of_two_projects_are_cross_space,
     a_generated_request_id_is_the_one_in_errors_and_the_journal,
     tokens_never_appear_in_the_logs_even_at_trace,
+    json_logs_are_one_object_a_line,
+    token_list_shows_when_a_token_was_last_used,
 );
 
 engine_tests!(serve = small_limits; every_limit_follows_its_setting);
+engine_tests!(serve = no_apq_cache; without_an_apq_cache_a_hash_is_persisted_query_not_supported);
+
+fn no_apq_cache() -> ServeArgs {
+    ServeArgs {
+        persisted_query_cache_size: 0,
+        ..ServeArgs::default()
+    }
+}
+
+async fn without_an_apq_cache_a_hash_is_persisted_query_not_supported(app: TestApp) {
+    let query = "{ relationTypes { totalCount } }";
+    let hash = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(query.as_bytes()))
+    };
+    let apq = json!({"persistedQuery": {"version": 1, "sha256Hash": hash}});
+    let send = |body: Value| {
+        let app = app.clone();
+        async move {
+            let res = app
+                .client
+                .post(app.url("/graphql"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (res.status(), res.json::<Value>().await.unwrap())
+        }
+    };
+    // With its text the query runs; nothing is kept, so the hash alone is
+    // refused before and after.
+    for body in [
+        json!({"extensions": apq}),
+        json!({"query": query, "extensions": apq}),
+        json!({"extensions": apq}),
+    ] {
+        let with_text = body.get("query").is_some();
+        let (status, answer) = send(body).await;
+        if with_text {
+            continue;
+        }
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+        assert_eq!(code(&answer["errors"][0]), "PERSISTED_QUERY_NOT_SUPPORTED");
+        assert_eq!(answer["errors"][0]["message"], "PersistedQueryNotSupported");
+    }
+    let (status, answer) = send(json!({"query": query})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["data"]["relationTypes"]["totalCount"], 8);
+}
 
 const RELATE: &str = "mutation($i: RelateInput!) { relate(input: $i) { created } }";
 
@@ -307,6 +358,10 @@ struct Process {
 
 impl Process {
     fn start(app: &TestApp, filter: &str) -> (Self, String) {
+        Self::start_with(app, filter, &[])
+    }
+
+    fn start_with(app: &TestApp, filter: &str, env: &[(&str, &str)]) -> (Self, String) {
         let log =
             std::env::temp_dir().join(format!("relgate-log-{}.txt", uuid::Uuid::new_v4().simple()));
         let file = std::fs::File::create(&log).unwrap();
@@ -316,6 +371,7 @@ impl Process {
             .env("RELGATE_BIND", "127.0.0.1:0")
             .env("RUST_LOG", filter)
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .stdout(file.try_clone().unwrap())
             .stderr(file)
             .spawn()
@@ -461,6 +517,87 @@ async fn tokens_never_appear_in_the_logs_even_at_trace(app: TestApp) {
     assert!(!cli_log.contains(&secret), "the secret is in the CLI's log");
     assert!(!cli_log.contains(&token), "the token is in the CLI's log");
 }
+
+async fn json_logs_are_one_object_a_line(app: TestApp) {
+    let (process, addr) = Process::start_with(
+        &app,
+        "info,tower_http=debug,relgate::sql=trace",
+        &[("RELGATE_LOG_FORMAT", "json")],
+    );
+    let server = TestApp {
+        addr: addr.parse().unwrap(),
+        ..app.clone()
+    };
+    let res = server
+        .client
+        .post(server.url("/graphql"))
+        .header("x-request-id", "json-log-request")
+        .json(&json!({"query": "{ relationTypes { totalCount } }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = process.log_text();
+    drop(process);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    eprintln!("logs ({:?}): json: {} lines", app.engine, lines.len());
+    assert!(lines.len() >= 3, "{text}");
+    for line in &lines {
+        let v: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        assert!(v["level"].is_string() && v["target"].is_string(), "{line}");
+    }
+    assert!(
+        lines.iter().any(|l| l.contains("relgate::sql")),
+        "SQL is logged as JSON too: {text}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("json-log-request")),
+        "a request's lines carry its id: {text}"
+    );
+}
+
+async fn token_list_shows_when_a_token_was_last_used(app: TestApp) {
+    let token = app.create_token("read", "used", &[]);
+    app.create_token("read", "unused", &[]);
+    let list = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_relgate"))
+            .args(["token", "list"])
+            .env("DATABASE_URL", &app.database_url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // NAME ROLE CREATED(2 words) LAST USED(2 words, or "-") ...
+    let last_used = |listing: &str, name: &str| -> String {
+        let row = listing
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("{name} in {listing}"));
+        row.split_whitespace().nth(4).unwrap().to_owned()
+    };
+    assert_eq!(last_used(&list(), "used"), "-");
+    app.with_token(&token).data(WHO_AM_I, json!({})).await;
+    // Recorded in the background, at once after the first use.
+    let started = Instant::now();
+    let mut listing = list();
+    while last_used(&listing, "used") == "-" && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        listing = list();
+    }
+    eprintln!("tokens: recorded a use after {:?}", started.elapsed());
+    let used = last_used(&listing, "used");
+    assert!(
+        chrono::NaiveDate::parse_from_str(&used, "%Y-%m-%d").is_ok(),
+        "a date: {listing}"
+    );
+    assert_eq!(last_used(&listing, "unused"), "-", "{listing}");
+}
+
+const WHO_AM_I: &str = "{ relationTypes { totalCount } }";
 
 /// On PostgreSQL: `/readyz` answers 503 within two seconds once the
 /// database refuses connections and its connections were terminated, and
