@@ -65,15 +65,27 @@ async fn open_mode_serves_everyone_until_the_first_token_exists(app: TestApp) {
 
 async fn bad_revoked_and_expired_tokens_are_unauthenticated(app: TestApp) {
     let good = app.create_token("read", "reader", &[]);
-    let short = app.create_token("read", "short", &["--expires-in", "1s"]);
     let revoked = app.create_token("admin", "gone", &[]);
+    let short = app.create_token("read", "short", &["--expires-in", "3s"]);
+    // It expires before this (the command set its expiry before returning).
+    let expired_by = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    // Each of them works first, so that a refusal below is the revocation's
+    // or the expiry's doing.
+    for token in [&good, &short, &revoked] {
+        let (status, _, body) = status_and_body(&app.with_token(token), WHO).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_relgate"))
         .args(["token", "revoke", "gone"])
         .env("DATABASE_URL", &app.database_url)
         .output()
         .unwrap();
     assert!(out.status.success());
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // The running server refuses the revoked token at once: the next
+    // request after the command returned.
+    let (status, _, body) = status_and_body(&app.with_token(&revoked), WHO).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked: {body}");
+    tokio::time::sleep_until((expired_by + std::time::Duration::from_millis(100)).into()).await;
     // The right secret with one digit changed is as bad as garbage.
     let mut tampered = good.clone();
     let last = tampered.pop().unwrap();

@@ -206,8 +206,25 @@ async fn a_storm_of_two_way_writes_leaves_every_mirror_symmetric(app: TestApp) {
             assert_eq!(code(&errors[0]), "NOT_FOUND", "{r:#}");
         }
     }
+    // Every relate of the storm succeeded and wrote a pair: nothing unrelates
+    // what the storm itself created.
+    let created = responses
+        .iter()
+        .filter(|r| r["data"]["relate"]["created"] == true)
+        .count();
+    assert_eq!(created, 20, "the storm's twenty relates each wrote a pair");
     let all = snapshot(&app).await;
-    assert!(all.len() >= 20, "the storm's relates landed: {}", all.len());
+    let mirrored = all.values().filter(|(_, _, m)| m.is_some()).count();
+    eprintln!(
+        "mirror storm ({:?}): {} relations after the storm, {mirrored} of them in a two-way pair",
+        app.engine,
+        all.len()
+    );
+    assert!(all.len() >= 40, "the storm's relates landed: {}", all.len());
+    // The storm's 20 pairs at least; a symmetric check over no mirror at
+    // all would pass on a store that never wrote one.
+    assert!(mirrored >= 40, "two-way pairs exist: {mirrored}");
+    assert_eq!(mirrored % 2, 0, "mirrors come in pairs");
     for (id, (from, to, mirror)) in &all {
         if let Some(m) = mirror {
             let (mfrom, mto, back) = all

@@ -405,7 +405,6 @@ fn property_on(engine: Engine) {
         .build()
         .unwrap();
     let Some((app, running)) = rt.block_on(TestApp::spawn(engine)) else {
-        eprintln!("skipped: TEST_DATABASE_URL is not set");
         return;
     };
     let mut runner = TestRunner::new(Config {

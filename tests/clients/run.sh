@@ -74,7 +74,8 @@ summary() {
 }
 
 # run_part NAME CMD...: runs CMD with a time limit, its output shown and kept;
-# the last line of its output that starts with "NAME:" is the detail.
+# the last line of its output that starts with "NAME:" is the detail, and a
+# "NAME: OK" line is required for it to pass.
 run_part() {
   local name="$1"; shift
   local out="$WORK/$name.log" rc started=$SECONDS
@@ -85,6 +86,12 @@ run_part() {
   detail="$(grep -E "^$name: " "$out" | tail -n 1 | sed -E "s/^$name: //")"
   [ "$rc" -eq 124 ] && detail="timed out after ${PART_TIMEOUT}s"
   [ -n "$detail" ] || detail="exit $rc"
+  # A part passes only when it exited 0 and said so ("NAME: OK ..."): one
+  # that could not run its checks at all must not pass by exiting quietly.
+  if [ "$rc" -eq 0 ] && ! grep -Eq "^$name: OK" "$out"; then
+    rc=1
+    detail="exit 0 without a '$name: OK' line: nothing was checked"
+  fi
   detail="$detail ($((SECONDS - started))s)"
   if [ "$rc" -eq 0 ]; then record "$name" ok "$detail"; else record "$name" FAIL "$detail"; fi
   return "$rc"

@@ -11,7 +11,10 @@
 #     [breaking-schema]
 #
 # which says the break is intended (then the changes are listed and it passes).
-# Passes when there is no previous commit, or the file did not exist there.
+# Fails when it has nothing to compare with (no previous commit, even after
+# deepening a shallow clone, or no schema file there): a check that compared
+# nothing must not count as passed. Set SCHEMA_BASE to a commit that has the
+# file, or SCHEMA_ALLOW_NO_BASE=1 for the one commit that adds it.
 # Dangerous and safe changes are listed but never fail.
 #
 # Usage: tests/clients/schema-check.sh
@@ -20,6 +23,7 @@
 #   SCHEMA_BASE  what to compare it with (default SCHEMA_HEAD~1)
 #   SCHEMA_FILE  path in the repository (default schema/schema.graphql)
 #   SCHEMA_REPO  another git work tree to check (default: this repository)
+#   SCHEMA_ALLOW_NO_BASE  1: pass (saying so) when there is nothing to compare with
 set -euo pipefail
 
 CLIENTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -46,8 +50,12 @@ if ! base_commit="$(git -C "$REPO" rev-parse --verify -q "$BASE_REF^{commit}")";
     base_commit=""
   fi
   if [ -z "$base_commit" ]; then
-    say "OK - $short has no previous commit to compare with"
-    exit 0
+    if [ "${SCHEMA_ALLOW_NO_BASE:-}" = 1 ]; then
+      say "OK - $short has no previous commit to compare with (SCHEMA_ALLOW_NO_BASE=1)"
+      exit 0
+    fi
+    say "FAILED - $short has no previous commit ($BASE_REF) to compare with: set SCHEMA_BASE, or SCHEMA_ALLOW_NO_BASE=1"
+    exit 1
   fi
 fi
 base_short="$(git -C "$REPO" rev-parse --short "$base_commit")"
@@ -57,8 +65,12 @@ if ! git -C "$REPO" cat-file -e "$head_commit:$FILE" 2>/dev/null; then
   exit 1
 fi
 if ! git -C "$REPO" cat-file -e "$base_commit:$FILE" 2>/dev/null; then
-  say "OK - $FILE did not exist at $base_short: nothing to compare"
-  exit 0
+  if [ "${SCHEMA_ALLOW_NO_BASE:-}" = 1 ]; then
+    say "OK - $FILE did not exist at $base_short: nothing to compare (SCHEMA_ALLOW_NO_BASE=1)"
+    exit 0
+  fi
+  say "FAILED - $FILE does not exist at $base_short: nothing to compare with; set SCHEMA_BASE, or SCHEMA_ALLOW_NO_BASE=1"
+  exit 1
 fi
 
 if [ ! -x node_modules/.bin/graphql-inspector ]; then

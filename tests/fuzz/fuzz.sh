@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz relgate with schemathesis for a bounded number of examples per
-# operation, against a server started here over a fresh temporary SQLite
-# database seeded with the demo data.
+# operation, against a server started here over a fresh temporary database
+# (SQLite, or a new database on the PostgreSQL server of
+# RELGATE_FUZZ_DATABASE_URL) seeded with the demo data.
 #   graphql: GraphQL mode (schema from introspection). Fails on any HTTP 5xx,
 #            any GraphQL INTERNAL_SERVER_ERROR, any dropped connection.
 #   rest:    the REST dialects from /openapi.json. Fails on any 5xx and on any
@@ -16,7 +17,12 @@
 #   RELGATE_FUZZ_TIMEOUT   hard limit for the schemathesis run, seconds (default 900)
 #   RELGATE_FUZZ_TOKEN     sent as `Authorization: Bearer <token>`; the value
 #                          `create` makes one on the temporary database with
-#                          `relgate token create --role admin --name fuzz`
+#                          `relgate token create --role <role> --name fuzz`
+#   RELGATE_FUZZ_TOKEN_ROLE  the role `create` gives it: admin (default),
+#                          write or read (mutations are then FORBIDDEN)
+#   RELGATE_FUZZ_DATABASE_URL  a PostgreSQL server (postgres://USER@HOST/DB):
+#                          the run creates a database of its own there and
+#                          drops it afterwards (needs psql); default: SQLite
 #   PYTHON                 interpreter for the venv (default python3, >= 3.10)
 set -euo pipefail
 
@@ -31,6 +37,9 @@ case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
 EXAMPLES="${RELGATE_FUZZ_EXAMPLES:-100}"
 WORKERS="${RELGATE_FUZZ_WORKERS:-2}"
 TIMEOUT="${RELGATE_FUZZ_TIMEOUT:-900}"
+ROLE="${RELGATE_FUZZ_TOKEN_ROLE:-admin}"
+case "$ROLE" in admin|write|read) ;; *) echo "RELGATE_FUZZ_TOKEN_ROLE must be admin, write or read" >&2; exit 2 ;; esac
+PG_SERVER="${RELGATE_FUZZ_DATABASE_URL:-}"
 PYTHON="${PYTHON:-python3}"
 VENV="$ROOT/target/fuzz-venv"
 
@@ -56,6 +65,7 @@ PY="$VENV/bin/python"
 # --- server over a fresh temporary database --------------------------------
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/relgate-fuzz.XXXXXX")"
 SERVER_PID=""
+PG_DB=""
 cleanup() {
   local rc=$?
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -68,6 +78,10 @@ cleanup() {
     echo "--- last lines of the relgate log ---" >&2
     tail -n 40 "$WORK/server.log" >&2 || true
   fi
+  if [ -n "$PG_DB" ]; then
+    psql "$PG_SERVER" -q -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 \
+      || echo "fuzz: could not drop the database $PG_DB" >&2
+  fi
   rm -rf "$WORK"
   exit "$rc"
 }
@@ -75,7 +89,18 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-export DATABASE_URL="sqlite://$WORK/fuzz.db"
+if [ -n "$PG_SERVER" ]; then
+  command -v psql >/dev/null 2>&1 || die "RELGATE_FUZZ_DATABASE_URL needs psql"
+  PG_DB="relgate_fuzz_$(printf '%s' "${WORK##*.}" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9' '_')_$$"
+  psql "$PG_SERVER" -q -c "CREATE DATABASE \"$PG_DB\"" >/dev/null || { PG_DB=""; die "could not create a database on $PG_SERVER"; }
+  # The server's URL with the database name replaced.
+  base="${PG_SERVER%%\?*}"
+  query=""
+  [ "$base" != "$PG_SERVER" ] && query="?${PG_SERVER#*\?}"
+  export DATABASE_URL="${base%/*}/$PG_DB$query"
+else
+  export DATABASE_URL="sqlite://$WORK/fuzz.db"
+fi
 PORT="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 export RELGATE_BIND="127.0.0.1:$PORT"
 BASE="http://127.0.0.1:$PORT"
@@ -85,8 +110,8 @@ log "seeding the demo data into $DATABASE_URL"
 
 TOKEN="${RELGATE_FUZZ_TOKEN:-}"
 if [ "$TOKEN" = "create" ]; then
-  log "creating an admin token"
-  TOKEN="$("$BIN" token create --role admin --name fuzz 2>"$WORK/token.log" | awk 'NF { last = $0 } END { print last }')" \
+  log "creating a token of role $ROLE"
+  TOKEN="$("$BIN" token create --role "$ROLE" --name fuzz 2>"$WORK/token.log" | awk 'NF { last = $0 } END { print last }')" \
     || { cat "$WORK/token.log" >&2; die "relgate token create failed"; }
   [ -n "$TOKEN" ] || die "relgate token create printed no token"
 fi
@@ -143,18 +168,25 @@ run_schemathesis
 # A run with no failed check but errors of schemathesis's own (seen: a
 # KeyError in its coverage module, a SystemError from the ast module while
 # hypothesis describes a lambda) says nothing about relgate: such a run is
-# tried again, with a new seed. Failures, a timeout or a dead server are
-# never retried. Up to two more runs: on a loaded two-core machine the
-# KeyError came back on the first retry once.
+# tried again, with a new seed. Failures, a time-out (of the whole run, exit
+# 124 or 137, or of a request) and a dropped or refused connection are never
+# retried: schemathesis files the last two as errors too ("Network Error",
+# "Unresponsive Operation", "Unhealthy API"), so only runs whose every error
+# is of another kind are. Up to two more runs: on a loaded two-core machine
+# the KeyError came back on the first retry once.
 tool_errors_only() {
   "$PY" - "$WORK/report.json" <<'PYEOF' 2>/dev/null
 import json, sys
 r = json.load(open(sys.argv[1]))
-sys.exit(0 if r["test_cases"]["unique_failures"] == 0 and r["errors"] else 1)
+relgate = {"Network Error", "Unresponsive Operation", "Unhealthy API"}
+errors = r["errors"]
+ok = r["test_cases"]["unique_failures"] == 0 and errors and not any(e["title"] in relgate for e in errors)
+sys.exit(0 if ok else 1)
 PYEOF
 }
 for retry in 1 2; do
-  if [ "$st_rc" -ne 0 ] && [ "$st_rc" -ne 124 ] && kill -0 "$SERVER_PID" 2>/dev/null && tool_errors_only; then
+  if [ "$st_rc" -ne 0 ] && [ "$st_rc" -ne 124 ] && [ "$st_rc" -ne 137 ] \
+      && kill -0 "$SERVER_PID" 2>/dev/null && tool_errors_only; then
     log "schemathesis stopped on errors of its own, with no failed check: running it again ($retry of 2)"
     run_schemathesis
   fi
@@ -164,7 +196,7 @@ elapsed=$((SECONDS - started))
 # --- verdict ---------------------------------------------------------------
 problems=()
 [ "$st_rc" -eq 0 ] || problems+=("schemathesis exited $st_rc")
-[ "$st_rc" -eq 124 ] && problems+=("timed out after ${TIMEOUT}s")
+{ [ "$st_rc" -eq 124 ] || [ "$st_rc" -eq 137 ]; } && problems+=("timed out after ${TIMEOUT}s")
 kill -0 "$SERVER_PID" 2>/dev/null || problems+=("relgate died during the run")
 grep -q 'panicked at' "$WORK/server.log" && problems+=("panic in the relgate log")
 
@@ -176,6 +208,14 @@ print(f'{t["generated"]} examples over {o["tested"]}/{o["selected"]} operations,
       f'{t["unique_failures"]} failures, {len(r["errors"])} errors, seed {r["seed"]}')
 EOF
 )"
+
+# A run that tested nothing proved nothing: no report, no operation tested
+# or no example generated is a failure, whatever schemathesis exited with.
+case "$stats" in
+  "no schemathesis report") problems+=("no schemathesis report") ;;
+  "0 examples"*) problems+=("no example was generated") ;;
+  *" over 0/"*) problems+=("no operation was tested") ;;
+esac
 
 if [ "${#problems[@]}" -eq 0 ]; then
   echo "fuzz: OK - $API: $stats in ${elapsed}s, no server error"
