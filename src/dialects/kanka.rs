@@ -308,15 +308,34 @@ async fn kanka_type_id(state: &DialectState) -> AppResult<i64> {
     )
 }
 
-/// Renders relations with their ends' Kanka ids.
-async fn render_all(state: &DialectState, relations: &[Relation]) -> AppResult<Vec<KankaRelation>> {
+/// Renders relations with their ends' Kanka ids, as `principal` may see
+/// them: a mirror the caller may not see (a private one, for a non-admin)
+/// is not named (`mirror_id: null`), as GraphQL's `mirror` is null.
+async fn render_all(
+    state: &DialectState,
+    principal: &Principal,
+    relations: &[Relation],
+) -> AppResult<Vec<KankaRelation>> {
     let entities = super::ends_of(state, relations).await?;
+    let vis = visibility(principal);
+    let mirrors: Vec<i64> = relations.iter().filter_map(|r| r.mirror_id).collect();
+    let visible: std::collections::HashSet<i64> = if vis.include_private || mirrors.is_empty() {
+        mirrors.into_iter().collect()
+    } else {
+        read::relations::by_ids(&state.reader(), &mirrors, vis)
+            .await?
+            .into_iter()
+            .map(|m| m.id)
+            .collect()
+    };
     Ok(relations
         .iter()
         .filter_map(|r| {
             let owner = entities.iter().find(|e| e.id == r.from_id)?;
             let target = entities.iter().find(|e| e.id == r.to_id)?;
-            Some(render(r, owner, target))
+            let mut rendered = render(r, owner, target);
+            rendered.mirror_id = r.mirror_id.filter(|m| visible.contains(m));
+            Some(rendered)
         })
         .collect())
 }
@@ -376,7 +395,9 @@ async fn list(
     )
     .await
     .map_err(from_app)?;
-    let data = render_all(&state, &page.items).await.map_err(from_app)?;
+    let data = render_all(&state, &principal, &page.items)
+        .await
+        .map_err(from_app)?;
     Ok(axum::Json(RelationListData { data }).into_response())
 }
 
@@ -401,7 +422,9 @@ async fn read(
 ) -> Result<Response, KankaError> {
     let (principal, owner) = context(&state, &headers, &campaign, &entity_id).await?;
     let r = owned(&state, &principal, &owner, &relation).await?;
-    let data = render_all(&state, &[r]).await.map_err(from_app)?;
+    let data = render_all(&state, &principal, &[r])
+        .await
+        .map_err(from_app)?;
     let data = data
         .into_iter()
         .next()
@@ -641,7 +664,9 @@ async fn update(
         )
         .await
         .map_err(from_app)?;
-    let data = render_all(&state, &[updated]).await.map_err(from_app)?;
+    let data = render_all(&state, &principal, &[updated])
+        .await
+        .map_err(from_app)?;
     let data = data
         .into_iter()
         .next()

@@ -353,9 +353,6 @@ async fn relation_counts_leave_private_relations_to_admins(app: TestApp) {
 /// Kanka's `mirror_id` of a public relation whose mirror is private, as a
 /// write token reads it: the README promises the mirror is absent for
 /// anyone but admins (GraphQL's `mirror` is null), so it must be null.
-/// Ignored while `src/dialects/kanka.rs` `render` copies `r.mirror_id`
-/// whatever the caller may see (found by this test; run it with
-/// `cargo test --test api -- --ignored kanka_does_not_name`).
 async fn kanka_does_not_name_a_private_mirror(app: TestApp) {
     let ty = app.type_id("kanka", "relation").await;
     let owner = app.entity("kanka", "1", "character", "168").await;
@@ -391,7 +388,6 @@ async fn kanka_does_not_name_a_private_mirror(app: TestApp) {
 
 mod kanka_does_not_name_a_private_mirror {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "src/dialects/kanka.rs names a private mirror's id to non-admins"]
     async fn sqlite() {
         crate::helpers::run(
             crate::helpers::Engine::Sqlite,
@@ -401,7 +397,6 @@ mod kanka_does_not_name_a_private_mirror {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "src/dialects/kanka.rs names a private mirror's id to non-admins"]
     async fn postgres() {
         crate::helpers::run(
             crate::helpers::Engine::Postgres,
