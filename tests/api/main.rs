@@ -20,6 +20,7 @@ mod graphql_over_http;
 mod http_surface;
 mod journal;
 mod limits;
+mod metrics;
 mod model;
 mod nodes;
 mod operations;
