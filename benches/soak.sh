@@ -39,6 +39,9 @@ case "$SOAK_DB" in sqlite|postgres) ;; *) die "SOAK_DB must be sqlite or postgre
   || die "SOAK_INTERVAL must be 2 s or more and SOAK_SECONDS at least one interval"
 
 mkdir -p "$WORK"
+# The machine's load average before anything starts: other work on the
+# same cores shows in the figures (printed beside them).
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
@@ -260,7 +263,8 @@ SECTION=$( {
   echo
   echo "\`benches/soak.sh\` of $(date -u '+%F %H:%M') UTC (commit \`$COMMIT\`): $ELAPSED s of load on $DB_DESC"
   echo "seeded with $SOAK_ENTITIES entities and $SOAK_RELATIONS relations; $(nproc) cores ($CPU), shared by"
-  echo "relgate, the load generators and the subscriber client$( [ "$SOAK_DB" = postgres ] && echo ", and PostgreSQL" )."
+  echo "relgate, the load generators and the subscriber client$( [ "$SOAK_DB" = postgres ] && echo ", and PostgreSQL" )"
+  echo "(load average before the run: $LOAD_BEFORE; other work on the machine shows in the figures)."
   echo "Reads: \`wrk -c$SOAK_READERS\`, Q1-Q4 of the benchmark in turn; writes: \`wrk -c$SOAK_WRITERS\`, M1's"
   echo "relate then unrelate; $SOAK_SUBSCRIBERS \`relationEvents\` subscribers on the written entity."
   echo "Figures every $SOAK_INTERVAL s in \`benches/.work/soak/soak.tsv\`; plot: [\`soak.svg\`](soak.svg)."
@@ -285,7 +289,7 @@ SECTION=$( {
   echo "| minute | reads/s | read p99 ms | writes/s | write p99 ms | errors | deliveries/s | RSS MiB | open files |"
   echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   awk -F'\t' -v iv="$SOAK_INTERVAL" 'NR > 1 {
-      m = int(($1 - 1) / 60) + 1
+      m = int((NR - 2) * iv / 60) + 1
       if (!(m in n)) order[++k] = m
       n[m]++; rr[m] += $2; wr[m] += $5; ev[m] += $8; er[m] += $7; rss[m] = $9; fd[m] = $10
       if ($4 > rp[m]) rp[m] = $4; if ($6 > wp[m]) wp[m] = $6

@@ -46,11 +46,11 @@ def panel(out, y0, title, unit, t, series):
         out.append(f'<line x1="{x1}" y1="{y:.1f}" x2="{x2}" y2="{y:.1f}" stroke="#eee"/>')
         out.append(f'<text x="{x1 - 6}" y="{y + 4:.1f}" text-anchor="end">{fmt(v)}</text>')
     out.append(f'<text x="{x1 - 50}" y="{y0 + PANEL_H / 2}" transform="rotate(-90 {x1 - 50} {y0 + PANEL_H / 2})" text-anchor="middle">{escape(unit)}</text>')
-    ticks = 10
-    for i in range(ticks + 1):
-        x = px(tmax * i / ticks)
+    step = next((s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600) if tmax / s <= 12), 7200)
+    for i in range(int(tmax // step) + 1):
+        x = px(step * i)
         out.append(f'<line x1="{x:.1f}" y1="{y0 + PANEL_H}" x2="{x:.1f}" y2="{y0 + PANEL_H + 4}" stroke="#999"/>')
-        out.append(f'<text x="{x:.1f}" y="{y0 + PANEL_H + 16}" text-anchor="middle">{fmt(tmax * i / ticks)}</text>')
+        out.append(f'<text x="{x:.1f}" y="{y0 + PANEL_H + 16}" text-anchor="middle">{fmt(step * i)}</text>')
     for n, (label, values) in enumerate(series):
         colour = COLOURS[n % len(COLOURS)]
         points = " ".join(f"{px(x):.1f},{py(v):.1f}" for x, v in zip(t, values))
