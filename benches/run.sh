@@ -653,6 +653,8 @@ fi
 ELAPSED=$(( SECONDS - T_START ))
 
 # ----------------------------------------------------------------- report ---
+# benches/soak.sh's section, the last of RESULTS.md, is kept as it is.
+SOAK_KEPT=$(sed -n '/^## Soak$/,$p' "$RESULTS" 2>/dev/null || true)
 TABLE=$( {
   printf '| op | server | c | req/s | p50 ms | p99 ms | errors | SQL stmts/req | peak RSS MiB |\n'
   printf '|---|---|---:|---:|---:|---:|---:|---:|---:|\n'
@@ -855,5 +857,9 @@ MEM=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
   echo "## Targets"
   echo
   echo "$TARGETS"
+  if [ -n "$SOAK_KEPT" ]; then
+    echo
+    echo "$SOAK_KEPT"
+  fi
 } >"$RESULTS"
 log "wrote $RESULTS"

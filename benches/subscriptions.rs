@@ -25,6 +25,15 @@
 //! relation's `from` entity, so it receives exactly the measured events.
 //! Results are printed as tab-separated lines starting with `SUB` and
 //! `IDLE`.
+//!
+//! With `SUB_SOAK=1` it is instead the subscriber side of `benches/soak.sh`:
+//! `SUB_SOAK_SUBSCRIBERS` (default 200) subscribers on `SUB_SOAK_URL`, all
+//! filtering on `M1_FROM`, proved live with one write of its own (`READY`
+//! is printed then), counting every event until SIGTERM: a `SOAKSUB` line
+//! each second (seconds since ready, deliveries, distinct events, open
+//! subscribers) and a `SOAKEND` line at the end (deliveries, distinct
+//! events, events every subscriber received, events some did not, missing
+//! deliveries, open subscribers).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -397,7 +406,94 @@ async fn idle(cfg: &Config, url: &str, pid: u32) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// One write's event (relation id, kind) and how many subscribers saw it.
+type Tally = HashMap<(String, String), usize>;
+
+/// The subscriber side of `benches/soak.sh` (see the module's comment).
+async fn soak() -> Result<(), BoxError> {
+    let url = env("SUB_SOAK_URL")?;
+    let n: usize = env_or("SUB_SOAK_SUBSCRIBERS", "200").parse()?;
+    let (type_id, from, to) = (env("M1_TYPE")?, env("M1_FROM")?, env("M1_TO")?);
+    let http = reqwest::Client::new();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let tasks = open(&url, n, &json!({ "e": from }), Some(&tx)).await?;
+    drop(tx);
+
+    // Live: every subscriber saw the delete of a relation written here.
+    let relate = "mutation($i: RelateInput!) { relate(input: $i) { relation { id } } }";
+    let unrelate = "mutation($i: UnrelateInput!) { unrelate(input: $i) { removedIds } }";
+    let mut pending = HashMap::new();
+    let mut live = false;
+    for _ in 0..50 {
+        let vars = json!({ "i": { "typeId": type_id, "fromId": from, "toId": to, "label": "soak probe" } });
+        let data = post(&http, &url, relate, vars).await?;
+        let id = data["relate"]["relation"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        post(&http, &url, unrelate, json!({ "i": { "id": id } })).await?;
+        let key = (id, "RELATION_DELETED".to_owned());
+        if deliveries(&mut rx, &mut pending, &key, n).await.len() == n {
+            live = true;
+            break;
+        }
+    }
+    if !live {
+        return Err(format!("soak: {n} subscribers never all received an event").into());
+    }
+    // The probe's own events (and stragglers) are not counted.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    while rx.try_recv().is_ok() {}
+    println!("READY\t{n}");
+
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let t0 = Instant::now();
+    // Events not yet seen by every subscriber; those that were are only counted.
+    let mut partial: Tally = HashMap::new();
+    let (mut delivered, mut complete) = (0u64, 0u64);
+    let open_now =
+        |tasks: &[tokio::task::JoinHandle<()>]| tasks.iter().filter(|t| !t.is_finished()).count();
+    loop {
+        tokio::select! {
+            got = rx.recv() => {
+                let Some((key, _)) = got else { break };
+                delivered += 1;
+                let seen = partial.entry(key.clone()).or_default();
+                *seen += 1;
+                if *seen >= n {
+                    partial.remove(&key);
+                    complete += 1;
+                }
+            }
+            _ = tick.tick() => {
+                println!(
+                    "SOAKSUB\t{:.1}\t{delivered}\t{}\t{}",
+                    t0.elapsed().as_secs_f64(),
+                    complete + partial.len() as u64,
+                    open_now(&tasks),
+                );
+            }
+            _ = term.recv() => break,
+        }
+    }
+    let missing: usize = partial.values().map(|seen| n - seen.min(&n)).sum();
+    println!(
+        "SOAKEND\t{delivered}\t{}\t{complete}\t{}\t{missing}\t{}",
+        complete + partial.len() as u64,
+        partial.len(),
+        open_now(&tasks),
+    );
+    for t in tasks {
+        t.abort();
+    }
+    Ok(())
+}
+
 async fn run() -> Result<(), BoxError> {
+    if std::env::var("SUB_SOAK").is_ok_and(|v| v == "1") {
+        return soak().await;
+    }
     let cfg = Config::from_env()?;
     let http = reqwest::Client::new();
     for (name, url, _) in &cfg.reads {

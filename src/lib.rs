@@ -28,6 +28,9 @@ pub mod domain;
 pub mod error;
 /// The journal's live feed: its tail, shared by this process's subscribers.
 pub mod feed;
+/// The fuzz targets' entry points (`tests/fuzz/targets`); not an API.
+#[doc(hidden)]
+pub mod fuzzing;
 /// The GraphQL schema.
 pub mod graphql;
 /// The axum router and tower layers.

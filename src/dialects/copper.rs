@@ -281,6 +281,29 @@ fn parse_body(body: &str) -> AppResult<Resource> {
     Ok(parsed.resource)
 }
 
+/// The record a relate or remove request's body names.
+fn body_resource(body: &[u8]) -> AppResult<Resource> {
+    let text = super::utf8(body).map_err(AppError::bad_input)?;
+    parse_body(text)
+}
+
+/// For the fuzz targets ([`crate::fuzzing`]): what a relate or remove
+/// request does with its body before it asks the store (parse it, check the
+/// key of the record it names), and the HTTP status of the answer when that
+/// fails.
+#[doc(hidden)]
+pub fn fuzz_body(body: &[u8]) -> Result<(), u16> {
+    let checked = body_resource(body).and_then(|r| {
+        crate::sources::profile(SOURCE).entity_key(
+            SOURCE,
+            Some("default"),
+            Some(&r.kind),
+            &r.id.to_string(),
+        )
+    });
+    checked.map(drop).map_err(|e| error(e).status().as_u16())
+}
+
 /// The two records of a relate or remove request, and the caller.
 async fn ends(
     state: &DialectState,
@@ -290,8 +313,7 @@ async fn ends(
     body: &[u8],
 ) -> AppResult<(Principal, Entity, Entity, Resource, RelationType)> {
     let principal = caller(state, headers).await?;
-    let text = super::utf8(body).map_err(AppError::bad_input)?;
-    let resource = parse_body(text)?;
+    let resource = body_resource(body)?;
     let me = copper_entity(state, kind_of(plural)?, id).await?;
     let other = copper_entity(state, &resource.kind, &resource.id.to_string()).await?;
     let ty = read::relation_types::by_alias(&state.reader(), SOURCE, "related")

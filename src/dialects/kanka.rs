@@ -26,7 +26,7 @@ use utoipa::ToSchema;
 
 use super::{DialectState, authenticate, entity, header_value, log_internal};
 use crate::auth::{Principal, bearer};
-use crate::domain::{Attributes, RelationFilter};
+use crate::domain::{Attributes, DEFAULT_SPACE, RelationFilter};
 use crate::domain::{Entity, Origin, PageWindow, Relation};
 use crate::error::{AppError, AppResult, Rule};
 use crate::read;
@@ -544,6 +544,30 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<RelationBody, KankaErr
         object.insert(key, json);
     }
     serde_json::from_value(serde_json::Value::Object(object)).map_err(|e| not_valid(&e))
+}
+
+/// For the fuzz targets ([`crate::fuzzing`]): what a create request does
+/// with its body (JSON, or a form when `form`) before it asks the store
+/// (parse it, check the key of the target it names), and the HTTP status of
+/// the answer when that fails.
+#[doc(hidden)]
+pub fn fuzz_body(form: bool, body: &[u8]) -> Result<(), u16> {
+    let status = |e: KankaError| e.into_response().status().as_u16();
+    let mut headers = HeaderMap::new();
+    if form {
+        headers.insert(
+            header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+    }
+    let m = parse_body(&headers, body).map_err(status)?;
+    let _ = m.attributes();
+    if let Some(target) = m.target_id.as_ref().map(EntityId::text) {
+        crate::sources::profile(SOURCE)
+            .entity_key(SOURCE, Some(DEFAULT_SPACE), None, &target)
+            .map_err(|e| status(from_app(e)))?;
+    }
+    Ok(())
 }
 
 #[utoipa::path(post, path = "/kanka/api/1.0/campaigns/{campaign}/entities/{entity}/relations", tag = "kanka",

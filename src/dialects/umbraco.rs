@@ -583,6 +583,32 @@ pub struct NewRelation {
     comment: Option<String>,
 }
 
+/// Parses a create request's body: `BadRequest` when it is empty,
+/// `ValidationFailed` when it is not a relation.
+fn parse_body(body: &[u8]) -> Result<NewRelation, UmbracoError> {
+    let body = super::utf8(body).map_err(|_| UmbracoError::ValidationFailed)?;
+    if body.trim().is_empty() {
+        return Err(UmbracoError::BadRequest);
+    }
+    serde_json::from_str(body).map_err(|_| UmbracoError::ValidationFailed)
+}
+
+/// For the fuzz targets ([`crate::fuzzing`]): what a create request does
+/// with its body before it asks the store (parse it, check the keys of the
+/// two nodes it names), and the HTTP status of the answer when that fails.
+#[doc(hidden)]
+pub fn fuzz_body(body: &[u8]) -> Result<(), u16> {
+    let status = |e: UmbracoError| e.into_response().status().as_u16();
+    let input = parse_body(body).map_err(status)?;
+    let profile = crate::sources::profile(SOURCE);
+    for id in [&input.parent_id, &input.child_id] {
+        profile
+            .entity_key(SOURCE, Some(DEFAULT_SPACE), None, id)
+            .map_err(|e| status(from_app(e, "")))?;
+    }
+    Ok(())
+}
+
 #[utoipa::path(post, path = "/umbraco/relation/", tag = "umbraco",
     params(
         ("Umb-Project-Alias" = Option<String>, Header, description = "The project (space); default when omitted"),
@@ -604,12 +630,7 @@ async fn create(
     body: axum::body::Bytes,
 ) -> Result<Response, UmbracoError> {
     let req = request(&state, &headers).await?;
-    let body = super::utf8(&body).map_err(|_| UmbracoError::ValidationFailed)?;
-    if body.trim().is_empty() {
-        return Err(UmbracoError::BadRequest);
-    }
-    let input: NewRelation =
-        serde_json::from_str(body).map_err(|_| UmbracoError::ValidationFailed)?;
+    let input = parse_body(&body)?;
     let invalid = |e: AppError| match e {
         AppError::NotFound(_) => UmbracoError::ValidationFailed,
         other => from_app(other, ""),

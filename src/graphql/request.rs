@@ -251,6 +251,22 @@ impl RelgateSchema {
         compiled::run(&plan, reader, service).await.ok()
     }
 
+    /// The name of the operation `request` runs: the one it names, else the
+    /// document's only operation's, if it has a name (for `/metrics`).
+    pub fn operation_name(&self, request: &Request) -> Option<String> {
+        if let Some(name) = &request.operation_name {
+            return Some(name.clone());
+        }
+        let parsed = self.documents.parse(&request.query).ok()?;
+        match &parsed.doc.operations {
+            async_graphql::parser::types::DocumentOperations::Single(_) => None,
+            async_graphql::parser::types::DocumentOperations::Multiple(ops) if ops.len() == 1 => {
+                ops.keys().next().map(|n| n.to_string())
+            }
+            async_graphql::parser::types::DocumentOperations::Multiple(_) => None,
+        }
+    }
+
     /// Whether `request` may write: its document parses and the operation it
     /// may run (the one named, or any when none is) is a mutation or a
     /// subscription. A document that does not parse runs nothing.

@@ -377,10 +377,9 @@ async fn execute(
     let schema: &RelgateSchema = &state.schema;
     let (operation, kind) = match operations.as_slice() {
         [Operation::Run(r)] if !batched => (
-            r.operation_name
-                .as_deref()
-                .unwrap_or("anonymous")
-                .to_owned(),
+            schema
+                .operation_name(r)
+                .unwrap_or_else(|| "anonymous".to_owned()),
             if schema.may_write(r) {
                 "mutation"
             } else {

@@ -57,12 +57,18 @@ async fn metrics_count_requests_sql_violations_and_events(app: TestApp) {
     let kanka = r#"relgate_requests_seconds_count{api="kanka",operation="/kanka/api/1.0/campaigns/{campaign}/entities/{entity}/relations",kind="GET",code="404"}"#;
     assert_eq!(value(&text, kanka), 1.0);
     assert_eq!(
-        value(&text, r#"relgate_rule_violations_total{rule="LIMIT_EXCEEDED"}"#),
+        value(
+            &text,
+            r#"relgate_rule_violations_total{rule="LIMIT_EXCEEDED"}"#
+        ),
         1.0
     );
     // Three upserted entities and one relation, each journaled.
     assert!(value(&text, "relgate_events_journaled_total") >= 4.0);
-    assert!(value(&text, "relgate_sql_seconds_count") >= value(&text, "relgate_sql_statements_total") - 1.0);
+    assert!(
+        value(&text, "relgate_sql_seconds_count")
+            >= value(&text, "relgate_sql_statements_total") - 1.0
+    );
     assert_eq!(value(&text, "relgate_db_up"), 1.0);
     assert_eq!(value(&text, "relgate_requests_refused_total"), 0.0);
     assert_eq!(value(&text, "relgate_subscriptions"), 0.0);
