@@ -387,19 +387,19 @@ impl TestApp {
 
     /// SQL statements the server has run so far (from `/metrics`).
     pub async fn statements(&self) -> u64 {
-        let text = self
-            .client
+        metric_value(&self.metrics().await, "relgate_sql_statements_total") as u64
+    }
+
+    /// The text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        self.client
             .get(self.url("/metrics"))
             .send()
             .await
             .expect("GET /metrics")
             .text()
             .await
-            .expect("metrics text");
-        text.lines()
-            .find_map(|l| l.strip_prefix("relgate_sql_statements_total "))
-            .and_then(|n| n.trim().parse().ok())
-            .expect("the statement counter")
+            .expect("metrics text")
     }
 
     /// Upserts an entity; returns its global id.
@@ -477,6 +477,16 @@ impl TestApp {
         let data = self.data("{ relations { totalCount } }", json!({})).await;
         data["relations"]["totalCount"].as_u64().expect("a count")
     }
+}
+
+/// The value of the series `series` (its name and labels, as printed) in
+/// the text of `/metrics`.
+#[track_caller]
+pub fn metric_value(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{series} not in\n{text}"))
 }
 
 /// The `extensions.code` of an error.

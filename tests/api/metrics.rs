@@ -3,28 +3,9 @@
 use serde_json::json;
 
 use crate::engine_tests;
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, metric_value as value};
 
 engine_tests!(metrics_count_requests_sql_violations_and_events,);
-
-async fn metrics(app: &TestApp) -> String {
-    app.client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
-/// The value of the series `series` (name and labels, as printed).
-fn value(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{series} not in\n{text}"))
-}
 
 async fn metrics_count_requests_sql_violations_and_events(app: TestApp) {
     let ty = app.type_id("copper", "related").await;
@@ -47,7 +28,7 @@ async fn metrics_count_requests_sql_violations_and_events(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(res.status(), 404);
-    let text = metrics(&app).await;
+    let text = app.metrics().await;
     let counting = r#"relgate_requests_seconds_count{api="graphql",operation="Counting",kind="query",code="OK"}"#;
     assert_eq!(value(&text, counting), 3.0);
     let bucket = r#"relgate_requests_seconds_bucket{api="graphql",operation="Counting",kind="query",code="OK",le="+Inf"}"#;

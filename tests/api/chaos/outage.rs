@@ -64,19 +64,7 @@ async fn get(app: &TestApp, path: &str) -> Outcome {
 
 /// A figure of `/metrics`.
 async fn metric(app: &TestApp, name: &str) -> u64 {
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{name} in {text}"))
+    crate::helpers::metric_value(&app.metrics().await, name) as u64
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
