@@ -359,6 +359,11 @@ pub struct ServeArgs {
     /// it is dropped.
     #[arg(long, env = "RELGATE_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = crate::auth::parse_duration, global = true)]
     pub shutdown_timeout: Duration,
+    /// Also serve `/metrics` on this address, without a token (for a
+    /// Prometheus scraper on a private network). On the main listener
+    /// `/metrics` needs a token once tokens exist.
+    #[arg(long, env = "RELGATE_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl Default for ServeArgs {
@@ -394,6 +399,7 @@ impl Default for ServeArgs {
             idle_timeout: Duration::from_secs(60),
             max_connections: 10_000,
             shutdown_timeout: Duration::from_secs(30),
+            metrics_bind: None,
         }
     }
 }

@@ -100,6 +100,8 @@ pub struct Application {
     connections: http::server::ConnectionLimits,
     /// Tells the subscriptions that the server shuts down.
     subscriptions_shutdown: http::server::Shutdown,
+    /// `--metrics-bind`: its listener, and the app serving `/metrics` alone.
+    metrics: Option<(TcpListener, http::App)>,
 }
 
 impl Application {
@@ -165,7 +167,7 @@ impl Application {
             serve.max_subscriptions_per_connection,
         );
         let subscriptions_shutdown = subscriptions.shutdown.clone();
-        let app = http::app(AppState {
+        let state = AppState {
             schema,
             service: service.clone(),
             auth: std::sync::Arc::new(auth),
@@ -183,7 +185,17 @@ impl Application {
             cors,
             persisted: std::sync::Arc::new(persisted),
             subscriptions,
-        });
+        };
+        let metrics = match serve.metrics_bind {
+            Some(addr) => Some((
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| format!("binding {addr} (--metrics-bind): {e}"))?,
+                http::metrics_app(state.clone()),
+            )),
+            None => None,
+        };
+        let app = http::app(state);
         let listener = TcpListener::bind(serve.bind)
             .await
             .map_err(|e| format!("binding {}: {e}", serve.bind))?;
@@ -199,7 +211,13 @@ impl Application {
                 shutdown_timeout: serve.shutdown_timeout,
             },
             subscriptions_shutdown,
+            metrics,
         })
+    }
+
+    /// The address `/metrics` alone is served on, with `--metrics-bind`.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|(l, _)| l.local_addr().ok())
     }
 
     /// The address the server listens on.
@@ -224,6 +242,18 @@ impl Application {
         let pruner = self
             .event_retention
             .map(|keep| tokio::spawn(prune_journal(self.service.clone(), keep)));
+        // The metrics listener stops when the main one is done.
+        let metrics_done = std::sync::Arc::new(tokio::sync::Notify::new());
+        let metrics = self.metrics.map(|(listener, app)| {
+            let done = metrics_done.clone();
+            tokio::spawn(http::server::serve(
+                listener,
+                app,
+                self.connections,
+                http::server::Shutdown::default(),
+                async move { done.notified().await },
+            ))
+        });
         http::server::serve(
             self.listener,
             self.app,
@@ -232,6 +262,10 @@ impl Application {
             shutdown,
         )
         .await;
+        metrics_done.notify_one();
+        if let Some(m) = metrics {
+            let _ = m.await;
+        }
         if let Some(p) = pruner {
             p.abort();
         }

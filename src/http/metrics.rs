@@ -14,11 +14,12 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
+use crate::error::AppError;
 use crate::metrics::RequestLabels;
 
 /// What a GraphQL request is counted under, left by the handler.
@@ -78,8 +79,35 @@ pub async fn count(State(state): State<AppState>, req: Request, next: Next) -> R
     res
 }
 
-/// `GET /metrics`.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// `GET /metrics` on the main listener: once API tokens exist, a valid
+/// token (any role) is needed, as for everything else (401 otherwise).
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let token = crate::auth::bearer(
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
+    );
+    if let Err(err) = state.auth.authenticate(token).await {
+        let status = match err {
+            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            _ if err.retry_after().is_some() => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let mut res = (status, err.public_message()).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"relgate\""),
+            );
+        }
+        return res;
+    }
+    open_metrics(State(state)).await
+}
+
+/// `GET /metrics` without a token (`--metrics-bind`'s listener).
+pub async fn open_metrics(State(state): State<AppState>) -> Response {
     let store = state.service.store();
     let (executing, queued, refused) = state.executions.figures();
     let mut out = String::with_capacity(8 * 1024);

@@ -218,6 +218,15 @@ pub fn app(state: AppState) -> App {
     NormalizePathLayer::trim_trailing_slash().layer(router(state))
 }
 
+/// What `--metrics-bind` serves: `/metrics` alone, without a token (bind it
+/// to an address only the scraper reaches).
+pub fn metrics_app(state: AppState) -> App {
+    let router = Router::new()
+        .route("/metrics", get(metrics::open_metrics))
+        .with_state(state);
+    NormalizePathLayer::trim_trailing_slash().layer(router)
+}
+
 /// The router with every route and layer.
 pub fn router(state: AppState) -> Router {
     let options = state.options.clone();

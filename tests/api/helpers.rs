@@ -392,9 +392,11 @@ impl TestApp {
 
     /// The text of `/metrics`.
     pub async fn metrics(&self) -> String {
-        self.client
-            .get(self.url("/metrics"))
-            .send()
+        let mut req = self.client.get(self.url("/metrics"));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
             .await
             .expect("GET /metrics")
             .text()

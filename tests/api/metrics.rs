@@ -54,3 +54,49 @@ async fn metrics_count_requests_sql_violations_and_events(app: TestApp) {
     assert_eq!(value(&text, "relgate_requests_refused_total"), 0.0);
     assert_eq!(value(&text, "relgate_subscriptions"), 0.0);
 }
+
+/// Once tokens exist, `/metrics` on the main listener needs one (any role);
+/// `--metrics-bind` serves it alone, without one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_need_a_token_once_tokens_exist_but_not_on_the_metrics_listener() {
+    crate::helpers::run(crate::helpers::Engine::Sqlite, |app| async move {
+        let get = |url: String, token: Option<String>| {
+            let client = app.client.clone();
+            async move {
+                let mut req = client.get(url);
+                if let Some(t) = token {
+                    req = req.bearer_auth(t);
+                }
+                let res = req.send().await.unwrap();
+                (res.status().as_u16(), res.text().await.unwrap())
+            }
+        };
+        assert_eq!(get(app.url("/metrics"), None).await.0, 200, "open mode");
+        let read = app.create_token("read", "scraper", &[]);
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let process = crate::chaos::Process::start(
+            &app.database_url,
+            &["--metrics-bind", &format!("127.0.0.1:{port}")],
+        )
+        .await;
+        let main = format!("http://{}/metrics", process.addr);
+        let (status, _) = get(main.clone(), None).await;
+        assert_eq!(status, 401, "no token");
+        let (status, _) = get(main.clone(), Some("rg_wrong.token".to_owned())).await;
+        assert_eq!(status, 401, "a bad token");
+        let (status, text) = get(main, Some(read)).await;
+        assert_eq!(status, 200);
+        assert!(text.contains("relgate_sql_statements_total"));
+        let (status, text) = get(format!("http://127.0.0.1:{port}/metrics"), None).await;
+        assert_eq!(status, 200, "the metrics listener needs no token");
+        assert!(text.contains("relgate_requests_seconds"));
+        let (status, _) = get(format!("http://127.0.0.1:{port}/graphql"), None).await;
+        assert_eq!(status, 404, "the metrics listener serves /metrics alone");
+        drop(process);
+    })
+    .await;
+}
