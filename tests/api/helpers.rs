@@ -150,7 +150,7 @@ impl TestApp {
                 )
             }
         };
-        let (addr, tx, server) = start_server(&database_url, pool_size, serve).await;
+        let (addr, _, tx, server) = start_server(&database_url, pool_size, serve).await;
         Some((
             Self {
                 addr,
@@ -174,7 +174,12 @@ async fn start_server(
     database_url: &str,
     pool_size: u32,
     mut serve: ServeArgs,
-) -> (SocketAddr, oneshot::Sender<()>, JoinHandle<()>) {
+) -> (
+    SocketAddr,
+    Option<SocketAddr>,
+    oneshot::Sender<()>,
+    JoinHandle<()>,
+) {
     serve.bind = SocketAddr::from(([127, 0, 0, 1], 0));
     let db = DatabaseArgs {
         database_url: database_url.to_owned(),
@@ -185,6 +190,7 @@ async fn start_server(
         .await
         .expect("build the application");
     let addr = app.local_addr().expect("local address");
+    let metrics = app.metrics_addr();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         app.run_until(async {
@@ -193,16 +199,33 @@ async fn start_server(
         .await
         .expect("server runs");
     });
-    (addr, tx, server)
+    (addr, metrics, tx, server)
 }
 
 /// A second server over another's database (see [`TestApp::twin`]).
 pub struct Twin {
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<()>,
+    /// Its `--metrics-bind` address, when it was given one.
+    metrics: Option<SocketAddr>,
 }
 
 impl Twin {
+    /// `relgate_sql_statements_total`, read from the `--metrics-bind`
+    /// listener: without a token, so reading it runs no statement (on the
+    /// main listener each read adds its token's lookup, and a counter
+    /// polled there never stands still).
+    pub async fn statements(&self) -> u64 {
+        let addr = self.metrics.expect("the twin was started with metrics_bind");
+        let text = reqwest::get(format!("http://{addr}/metrics"))
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        metric_value(&text, "relgate_sql_statements_total") as u64
+    }
+
     /// Stops the server (the database stays).
     pub async fn stop(self) {
         let _ = self.shutdown.send(());
@@ -225,7 +248,7 @@ impl TestApp {
         serve: ServeArgs,
         pool_size: u32,
     ) -> (TestApp, Twin) {
-        let (addr, tx, server) = start_server(database_url, pool_size, serve).await;
+        let (addr, metrics, tx, server) = start_server(database_url, pool_size, serve).await;
         (
             TestApp {
                 addr,
@@ -234,6 +257,7 @@ impl TestApp {
             Twin {
                 shutdown: tx,
                 server,
+                metrics,
             },
         )
     }

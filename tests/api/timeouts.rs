@@ -17,7 +17,7 @@ use sea_orm::{ConnectionTrait, Database, DatabaseBackend, Statement, Transaction
 use serde_json::{Value, json};
 
 use crate::engine_tests;
-use crate::helpers::{Engine, TestApp, code};
+use crate::helpers::{Engine, TestApp, Twin, code};
 
 engine_tests!(
     a_timed_out_write_commits_none_of_the_statements_it_ran,
@@ -78,13 +78,13 @@ async fn measured_hub(app: &TestApp) -> (TestApp, String, Duration) {
 
 const DELETE: &str = "mutation($i: DeleteEntityInput!) { deleteEntity(input: $i) { deletedId } }";
 
-/// Waits until `app`'s statement counter stops moving (the dropped write's
-/// last statement done, its transaction rolled back); returns it.
-async fn settled(app: &TestApp) -> u64 {
-    let mut last = app.statements().await;
+/// Waits until `server`'s statement counter stops moving (the dropped
+/// write's last statement done, its transaction rolled back); returns it.
+async fn settled(server: &Twin) -> u64 {
+    let mut last = server.statements().await;
     loop {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let now = app.statements().await;
+        let now = server.statements().await;
         if now == last {
             return now;
         }
@@ -106,10 +106,12 @@ async fn nothing_committed(app: &TestApp, hub: &str) {
     assert_eq!(data["relationEvents"]["edges"], json!([]), "no event");
 }
 
-/// A second server over `app`'s database whose requests may take `limit`.
-async fn impatient(app: &TestApp, limit: Duration) -> (TestApp, crate::helpers::Twin) {
+/// A second server over `app`'s database whose requests may take `limit`,
+/// with its metrics on a listener of their own.
+async fn impatient(app: &TestApp, limit: Duration) -> (TestApp, Twin) {
     app.twin(relgate::config::ServeArgs {
         request_timeout: limit,
+        metrics_bind: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
         ..relgate::config::ServeArgs::default()
     })
     .await
@@ -118,11 +120,11 @@ async fn impatient(app: &TestApp, limit: Duration) -> (TestApp, crate::helpers::
 /// Sends `body` to `twin` and checks it is a 503 `REQUEST_TIMEOUT` that
 /// came after at least three statements of its own (the token's lookup,
 /// and two or more of the write's); returns how many ran.
-async fn times_out_midway(twin: &TestApp, body: &Value) -> u64 {
+async fn times_out_midway(twin: &TestApp, server: &Twin, body: &Value) -> u64 {
     // A first request, so that the check for open mode is behind us.
     twin.data("{ relationTypes { totalCount } }", json!({}))
         .await;
-    let before = settled(twin).await;
+    let before = settled(server).await;
     let started = Instant::now();
     let mut req = twin.client.post(twin.url("/graphql")).json(body);
     if let Some(token) = &twin.token {
@@ -133,7 +135,7 @@ async fn times_out_midway(twin: &TestApp, body: &Value) -> u64 {
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let answer: Value = res.json().await.unwrap();
     assert_eq!(code(&answer["errors"][0]), "REQUEST_TIMEOUT", "{answer}");
-    let ran = settled(twin).await - before;
+    let ran = settled(server).await - before;
     eprintln!(
         "timeouts ({:?}): answered REQUEST_TIMEOUT after {elapsed:?}; the write had run {ran} statements",
         twin.engine
@@ -150,6 +152,7 @@ async fn a_timed_out_write_commits_none_of_the_statements_it_ran(app: TestApp) {
     let (twin, server) = impatient(&app, limit).await;
     times_out_midway(
         &twin,
+        &server,
         &json!({"query": DELETE, "variables": {"i": {"id": hub}}}),
     )
     .await;
@@ -167,7 +170,7 @@ async fn a_timed_out_batch_commits_none_of_the_statements_it_ran(app: TestApp) {
         {"query": "{ entities { totalCount } }"},
         {"query": DELETE, "variables": {"i": {"id": hub}}},
     ]);
-    times_out_midway(&twin, &batch).await;
+    times_out_midway(&twin, &server, &batch).await;
     server.stop().await;
     nothing_committed(&app, &hub).await;
 }
@@ -285,7 +288,7 @@ async fn a_timed_out_batch_keeps_what_finished_and_nothing_of_what_was_cut(app: 
         {"query": "mutation { upsertEntity(input: {source: \"kanka\", space: \"1\", kind: \"character\", externalId: \"99\"}) { created } }"},
         {"query": DELETE, "variables": {"i": {"id": hub}}},
     ]);
-    times_out_midway(&twin, &batch).await;
+    times_out_midway(&twin, &server, &batch).await;
     server.stop().await;
     nothing_committed(&app, &hub).await;
     let found = app
