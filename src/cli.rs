@@ -5,10 +5,10 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, fmt};
 
 use crate::auth::{self, Role};
 use crate::config::{Cli, Command, DemoCommand, LogFormat, TokenCommand};
@@ -20,34 +20,65 @@ use crate::config::{Cli, Command, DemoCommand, LogFormat, TokenCommand};
 /// or left, and a request's span is entered at every poll of the request: in
 /// a profile of the fan-out query that was about a tenth of relgate's CPU
 /// time.
-fn init_logs(format: LogFormat) {
+///
+/// The filter is a layer over the whole stack, so it also decides which
+/// spans `otel` (OpenTelemetry export, [`crate::telemetry`]) sees.
+fn init_logs(format: LogFormat, otel: Option<OtelLayer>) {
     let spec = std::env::var("RUST_LOG")
         .ok()
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| "info,sqlx=warn,sea_orm=warn".to_owned());
     let json = format == LogFormat::Json;
-    // `fmt()`'s own subscriber filters at INFO: the targets filter goes on
-    // the bare registry instead, in front of the formatting layer.
-    let registry = tracing_subscriber::registry();
-    let layer = tracing_subscriber::fmt::layer();
+    let registry = tracing_subscriber::registry().with(otel);
     match spec.parse::<Targets>() {
-        Ok(targets) if json => registry.with(targets).with(layer.json()).init(),
-        Ok(targets) => registry.with(targets).with(layer).init(),
-        Err(_) => {
-            let logs = tracing_subscriber::fmt().with_env_filter(EnvFilter::new(spec));
-            if json {
-                logs.json().init()
-            } else {
-                logs.init()
-            }
-        }
+        Ok(targets) if json => registry.with(targets).with(fmt::layer().json()).init(),
+        Ok(targets) => registry.with(targets).with(fmt::layer()).init(),
+        Err(_) if json => registry
+            .with(EnvFilter::new(spec))
+            .with(fmt::layer().json())
+            .init(),
+        Err(_) => registry
+            .with(EnvFilter::new(spec))
+            .with(fmt::layer())
+            .init(),
     }
+}
+
+#[cfg(feature = "otel")]
+type OtelLayer = crate::telemetry::Layer;
+#[cfg(feature = "otel")]
+use crate::telemetry::Telemetry;
+/// Without the `otel` feature there is no exporter: a layer that does
+/// nothing, and nothing to shut down.
+#[cfg(not(feature = "otel"))]
+type OtelLayer = tracing_subscriber::layer::Identity;
+#[cfg(not(feature = "otel"))]
+struct Telemetry;
+#[cfg(not(feature = "otel"))]
+impl Telemetry {
+    fn shutdown(self) {}
+}
+
+/// OpenTelemetry export, when this build has it and the environment asks
+/// for it; a build without it says so once instead of ignoring the setting.
+#[cfg(feature = "otel")]
+fn otel(runtime: &tokio::runtime::Runtime) -> Result<Option<(OtelLayer, Telemetry)>, String> {
+    crate::telemetry::layer(runtime.handle().clone())
+}
+
+#[cfg(not(feature = "otel"))]
+fn otel(_: &tokio::runtime::Runtime) -> Result<Option<(OtelLayer, Telemetry)>, String> {
+    if std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").is_ok_and(|v| !v.trim().is_empty()) {
+        eprintln!(
+            "relgate: OTEL_EXPORTER_OTLP_ENDPOINT is set, but this build has no OpenTelemetry export (build with --features otel)"
+        );
+    }
+    Ok(None)
 }
 
 /// Runs the command line's command on a new multi-threaded runtime.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logs(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -58,14 +89,28 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let (layer, telemetry) = match otel(&runtime) {
+        Ok(Some((layer, telemetry))) => (Some(layer), Some(telemetry)),
+        Ok(None) => (None, None),
+        Err(err) => {
+            eprintln!("relgate: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    init_logs(cli.log_format, layer);
+    let code = match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!("{err}");
             eprintln!("relgate: {err}");
             ExitCode::FAILURE
         }
+    };
+    // The spans still queued go out before the runtime that sends them stops.
+    if let Some(telemetry) = telemetry {
+        telemetry.shutdown();
     }
+    code
 }
 
 /// An error for the command line, which (unlike API clients) may see

@@ -45,6 +45,8 @@ pub mod service;
 pub mod sources;
 /// SeaORM models and queries.
 pub mod store;
+#[cfg(feature = "otel")]
+pub mod telemetry;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -285,7 +285,10 @@ pub fn router(state: AppState) -> Router {
                 .and_then(|v| v.to_str().ok())
                 .filter(|v| is_traceparent(v))
                 .unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id, traceparent = %trace)
+            let span = tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id, traceparent = %trace);
+            #[cfg(feature = "otel")]
+            crate::telemetry::continue_trace(&span, req.headers());
+            span
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }

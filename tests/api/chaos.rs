@@ -17,9 +17,7 @@ mod sockets;
 mod sqlite_file;
 
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -116,59 +114,4 @@ pub fn server_of(url: &str) -> SocketAddr {
         .unwrap()
         .next()
         .unwrap()
-}
-
-/// A relgate process (the real binary) serving `database_url` on a free
-/// loopback port: to kill with SIGKILL, or to run two over one file.
-pub struct Process {
-    pub child: Child,
-    pub addr: SocketAddr,
-}
-
-impl Process {
-    /// Starts `relgate serve` and waits until it answers `/healthz`.
-    pub async fn start(database_url: &str, extra: &[&str]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let child = Command::new(env!("CARGO_BIN_EXE_relgate"))
-            .args(["serve", "--bind", &addr.to_string()])
-            .args(extra)
-            .env("DATABASE_URL", database_url)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start relgate");
-        let started = Instant::now();
-        let client = reqwest::Client::new();
-        loop {
-            let url = format!("http://{addr}/healthz");
-            if client.get(&url).send().await.is_ok() {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "relgate did not start on {addr}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Self { child, addr }
-    }
-
-    /// Kills the process with SIGKILL and reaps it.
-    pub fn kill9(mut self) {
-        self.child.kill().expect("SIGKILL");
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

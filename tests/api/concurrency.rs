@@ -1,7 +1,6 @@
 //! Rules hold when clients race: many simultaneous writes through HTTP, on
 //! both engines.
 
-use std::collections::HashMap;
 
 use futures_util::future::join_all;
 use serde_json::{Value, json};
@@ -119,32 +118,6 @@ impl Lcg {
     }
 }
 
-const ALL: &str = "query($after: String) { relations(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id from { id } to { id } mirror { id } } } } }";
-
-/// Every relation: id -> (from, to, mirror).
-async fn snapshot(app: &TestApp) -> HashMap<String, (String, String, Option<String>)> {
-    let mut out = HashMap::new();
-    let mut after = Value::Null;
-    loop {
-        let page = app.data(ALL, json!({"after": after})).await["relations"].clone();
-        for e in page["edges"].as_array().unwrap() {
-            let n = &e["node"];
-            out.insert(
-                n["id"].as_str().unwrap().to_owned(),
-                (
-                    n["from"]["id"].as_str().unwrap().to_owned(),
-                    n["to"]["id"].as_str().unwrap().to_owned(),
-                    n["mirror"]["id"].as_str().map(str::to_owned),
-                ),
-            );
-        }
-        if page["pageInfo"]["hasNextPage"] != true {
-            return out;
-        }
-        after = page["pageInfo"]["endCursor"].clone();
-    }
-}
-
 async fn a_storm_of_two_way_writes_leaves_every_mirror_symmetric(app: TestApp) {
     let ty = app.type_id("kanka", "relation").await;
     let mut people = Vec::new();
@@ -213,8 +186,8 @@ async fn a_storm_of_two_way_writes_leaves_every_mirror_symmetric(app: TestApp) {
         .filter(|r| r["data"]["relate"]["created"] == true)
         .count();
     assert_eq!(created, 20, "the storm's twenty relates each wrote a pair");
-    let all = snapshot(&app).await;
-    let mirrored = all.values().filter(|(_, _, m)| m.is_some()).count();
+    let all = app.all_relations().await;
+    let mirrored = all.values().filter(|r| r.mirror.is_some()).count();
     eprintln!(
         "mirror storm ({:?}): {} relations after the storm, {mirrored} of them in a two-way pair",
         app.engine,
@@ -225,17 +198,21 @@ async fn a_storm_of_two_way_writes_leaves_every_mirror_symmetric(app: TestApp) {
     // all would pass on a store that never wrote one.
     assert!(mirrored >= 40, "two-way pairs exist: {mirrored}");
     assert_eq!(mirrored % 2, 0, "mirrors come in pairs");
-    for (id, (from, to, mirror)) in &all {
-        if let Some(m) = mirror {
-            let (mfrom, mto, back) = all
+    for (id, row) in &all {
+        if let Some(m) = &row.mirror {
+            let back = all
                 .get(m)
                 .unwrap_or_else(|| panic!("{id}'s mirror {m} is gone"));
             assert_eq!(
-                back.as_deref(),
+                back.mirror.as_deref(),
                 Some(id.as_str()),
                 "{m} points back at {id}"
             );
-            assert_eq!((mfrom, mto), (to, from), "a mirror swaps the ends");
+            assert_eq!(
+                (&back.from, &back.to),
+                (&row.to, &row.from),
+                "a mirror swaps the ends"
+            );
             assert_ne!(m, id);
         }
     }

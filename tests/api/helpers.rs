@@ -216,7 +216,9 @@ impl Twin {
     /// main listener each read adds its token's lookup, and a counter
     /// polled there never stands still).
     pub async fn statements(&self) -> u64 {
-        let addr = self.metrics.expect("the twin was started with metrics_bind");
+        let addr = self
+            .metrics
+            .expect("the twin was started with metrics_bind");
         let text = reqwest::get(format!("http://{addr}/metrics"))
             .await
             .expect("GET /metrics")
@@ -502,6 +504,44 @@ impl TestApp {
     pub async fn relation_count(&self) -> u64 {
         let data = self.data("{ relations { totalCount } }", json!({})).await;
         data["relations"]["totalCount"].as_u64().expect("a count")
+    }
+}
+
+/// One relation as [`TestApp::all_relations`] reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub label: Option<String>,
+    pub from: String,
+    pub to: String,
+    pub mirror: Option<String>,
+}
+
+impl TestApp {
+    /// Every relation the caller may see, by id, read page by page.
+    pub async fn all_relations(&self) -> std::collections::HashMap<String, Row> {
+        const ALL: &str = "query($after: String) { relations(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id label from { id } to { id } mirror { id } } } } }";
+        let mut out = std::collections::HashMap::new();
+        let mut after = Value::Null;
+        loop {
+            let page = self.data(ALL, json!({"after": after})).await["relations"].clone();
+            for e in page["edges"].as_array().expect("edges") {
+                let n = &e["node"];
+                let id = |v: &Value| v["id"].as_str().map(str::to_owned);
+                out.insert(
+                    n["id"].as_str().expect("an id").to_owned(),
+                    Row {
+                        label: n["label"].as_str().map(str::to_owned),
+                        from: id(&n["from"]).expect("a from end"),
+                        to: id(&n["to"]).expect("a to end"),
+                        mirror: id(&n["mirror"]),
+                    },
+                );
+            }
+            if page["pageInfo"]["hasNextPage"] != true {
+                return out;
+            }
+            after = page["pageInfo"]["endCursor"].clone();
+        }
     }
 }
 

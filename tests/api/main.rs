@@ -24,10 +24,13 @@ mod metrics;
 mod model;
 mod nodes;
 mod operations;
+#[cfg(feature = "otel")]
+mod otel;
 mod pagination;
 mod payload_edges;
 mod persisted;
 mod privacy;
+mod process;
 mod promises;
 mod relation_types;
 mod relations;

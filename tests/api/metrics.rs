@@ -78,11 +78,10 @@ async fn metrics_need_a_token_once_tokens_exist_but_not_on_the_metrics_listener(
             .local_addr()
             .unwrap()
             .port();
-        let process = crate::chaos::Process::start(
+        let process = crate::process::Process::start(
             &app.database_url,
             &["--metrics-bind", &format!("127.0.0.1:{port}")],
-        )
-        .await;
+        );
         let main = format!("http://{}/metrics", process.addr);
         let (status, _) = get(main.clone(), None).await;
         assert_eq!(status, 401, "no token");

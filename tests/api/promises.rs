@@ -3,7 +3,6 @@
 //! `x-request-id` in errors and the journal, tokens never in the logs (at
 //! `trace`), and `/readyz` while PostgreSQL refuses connections.
 
-use std::io::Read;
 use std::time::{Duration, Instant};
 
 use relgate::config::ServeArgs;
@@ -13,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::engine_tests;
 use crate::helpers::{Engine, TestApp, code, postgres_url};
+use crate::process::Process;
 
 engine_tests!(
     a_type_that_requires_a_comment_refuses_a_relation_without_one,
@@ -349,66 +349,6 @@ async fn every_limit_follows_its_setting(app: TestApp) {
     assert_eq!(code(&body["errors"][0]), "PAYLOAD_TOO_LARGE");
 }
 
-/// A `relgate serve` process of its own over `app`'s database, logging at
-/// `filter` into a file; stopped (killed) on drop.
-struct Process {
-    child: std::process::Child,
-    log: std::path::PathBuf,
-}
-
-impl Process {
-    fn start(app: &TestApp, filter: &str) -> (Self, String) {
-        Self::start_with(app, filter, &[])
-    }
-
-    fn start_with(app: &TestApp, filter: &str, env: &[(&str, &str)]) -> (Self, String) {
-        let log =
-            std::env::temp_dir().join(format!("relgate-log-{}.txt", uuid::Uuid::new_v4().simple()));
-        let file = std::fs::File::create(&log).unwrap();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_relgate"))
-            .arg("serve")
-            .env("DATABASE_URL", &app.database_url)
-            .env("RELGATE_BIND", "127.0.0.1:0")
-            .env("RUST_LOG", filter)
-            .env("NO_COLOR", "1")
-            .envs(env.iter().copied())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .unwrap();
-        let mut process = Self { child, log };
-        let started = Instant::now();
-        loop {
-            let text = process.log_text();
-            if let Some(rest) = text.split("relgate listening on http://").nth(1) {
-                let addr = rest.split_whitespace().next().unwrap().to_owned();
-                return (process, addr);
-            }
-            let tail = &text[text.len().saturating_sub(3000)..];
-            assert!(
-                process.child.try_wait().unwrap().is_none(),
-                "relgate exited: {tail}"
-            );
-            assert!(started.elapsed() < Duration::from_secs(30), "{tail}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn log_text(&self) -> String {
-        let mut text = String::new();
-        let _ = std::fs::File::open(&self.log).and_then(|mut f| f.read_to_string(&mut text));
-        text
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
-
 async fn tokens_never_appear_in_the_logs_even_at_trace(app: TestApp) {
     let ty = app.type_id("kanka", "relation").await;
     let a = app.entity("kanka", "1", "character", "168").await;
@@ -446,9 +386,9 @@ async fn tokens_never_appear_in_the_logs_even_at_trace(app: TestApp) {
     // A wrong secret for the same key id, and one of another shape.
     let wrong = format!("rg_{key_id}.{}", "0".repeat(64));
     for filter in ["info,relgate::sql=trace", "trace"] {
-        let (process, addr) = Process::start(&app, filter);
+        let process = Process::start_with(&app.database_url, &[], &[("RUST_LOG", filter)]);
         let server = TestApp {
-            addr: addr.parse().unwrap(),
+            addr: process.addr,
             ..app.clone()
         };
         let me = server.with_token(&token);
@@ -490,7 +430,7 @@ async fn tokens_never_appear_in_the_logs_even_at_trace(app: TestApp) {
             .unwrap();
         // Let the last lines reach the file.
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let text = process.log_text();
+        let text = process.log();
         drop(process);
         eprintln!(
             "logs ({:?}): {filter}: {} lines, {} bytes checked",
@@ -519,13 +459,16 @@ async fn tokens_never_appear_in_the_logs_even_at_trace(app: TestApp) {
 }
 
 async fn json_logs_are_one_object_a_line(app: TestApp) {
-    let (process, addr) = Process::start_with(
-        &app,
-        "info,tower_http=debug,relgate::sql=trace",
-        &[("RELGATE_LOG_FORMAT", "json")],
+    let process = Process::start_with(
+        &app.database_url,
+        &[],
+        &[
+            ("RUST_LOG", "info,tower_http=debug,relgate::sql=trace"),
+            ("RELGATE_LOG_FORMAT", "json"),
+        ],
     );
     let server = TestApp {
-        addr: addr.parse().unwrap(),
+        addr: process.addr,
         ..app.clone()
     };
     let res = server
@@ -538,7 +481,7 @@ async fn json_logs_are_one_object_a_line(app: TestApp) {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let text = process.log_text();
+    let text = process.log();
     drop(process);
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     eprintln!("logs ({:?}): json: {} lines", app.engine, lines.len());

@@ -7,10 +7,6 @@
 //! `--shutdown-timeout` and a small margin, however the stalled clients
 //! behave.
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -20,88 +16,8 @@ use tokio::net::TcpStream;
 use super::sockets::{End, HEALTHZ, read_response, read_until_closed};
 use crate::engine_tests;
 use crate::helpers::TestApp;
+use crate::process::Process;
 use crate::subscriptions::{Said, Ws};
-
-/// A `relgate serve` process on a free port of loopback, its log kept.
-struct Process {
-    child: Child,
-    addr: SocketAddr,
-    log: Arc<Mutex<String>>,
-}
-
-impl Process {
-    /// Starts the binary over `database_url` with `args`, and waits for the
-    /// line that announces its address.
-    fn start(database_url: &str, args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_relgate"))
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .args(args)
-            .env("DATABASE_URL", database_url)
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            // The log goes to stdout.
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start relgate serve");
-        let stdout = child.stdout.take().expect("its stdout");
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let kept = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    let addr = rest.split_whitespace().next().unwrap_or("").to_owned();
-                    let _ = tx.send(addr);
-                }
-                let mut log = kept.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("no address announced: {}", log.lock().unwrap()));
-        Self {
-            child,
-            addr: addr.parse().expect("an address"),
-            log,
-        }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    /// Sends SIGTERM (with `kill`, as a supervisor would).
-    fn terminate(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success());
-    }
-
-    /// Waits up to `limit` for the process to exit.
-    async fn exited(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
-        let started = Instant::now();
-        while started.elapsed() < limit {
-            if let Some(status) = self.child.try_wait().expect("wait for relgate") {
-                return Some(status);
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        None
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 engine_tests!(sigterm_drains_within_the_shutdown_timeout);
 

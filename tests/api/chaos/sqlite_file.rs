@@ -9,8 +9,8 @@ use futures_util::future::join_all;
 use sea_orm::{Database, SqliteTransactionMode, TransactionOptions, TransactionTrait};
 use serde_json::{Value, json};
 
-use super::Process;
 use crate::helpers::{Engine, TestApp, run};
+use crate::process::Process;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_sqlite_file_is_a_clear_error_within_the_db_timeout() {
@@ -18,7 +18,7 @@ async fn a_locked_sqlite_file_is_a_clear_error_within_the_db_timeout() {
         let ty = app.type_id("kanka", "relation").await;
         let a = app.entity("kanka", "1", "character", "1").await;
         let b = app.entity("kanka", "1", "character", "2").await;
-        let process = Process::start(&app.database_url, &["--db-timeout", "1s"]).await;
+        let process = Process::start(&app.database_url, &["--db-timeout", "1s"]);
         let gw = TestApp {
             addr: process.addr,
             ..app.clone()
@@ -113,8 +113,8 @@ async fn two_processes_on_one_sqlite_file_keep_the_limits() {
         for i in 0..40 {
             companies.push(app.entity("copper", "default", "company", &(100 + i).to_string()).await);
         }
-        let one = Process::start(&app.database_url, &[]).await;
-        let two = Process::start(&app.database_url, &[]).await;
+        let one = Process::start(&app.database_url, &[]);
+        let two = Process::start(&app.database_url, &[]);
         let gws = [
             TestApp { addr: one.addr, ..app.clone() },
             TestApp { addr: two.addr, ..app.clone() },
