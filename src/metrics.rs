@@ -114,6 +114,17 @@ fn escape(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// Writes the `# HELP` and `# TYPE` lines of the metric `name`.
+pub fn head(out: &mut String, name: &str, ty: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {ty}");
+}
+
+/// Writes a metric of one series without labels: its head and its value.
+pub fn single(out: &mut String, name: &str, ty: &str, help: &str, value: impl std::fmt::Display) {
+    head(out, name, ty, help);
+    let _ = writeln!(out, "{name} {value}");
+}
+
 impl Metrics {
     /// Counts an answered request that took `took`.
     pub fn request(&self, mut labels: RequestLabels, took: Duration) {
@@ -161,9 +172,6 @@ impl Metrics {
 
     /// The figures, in Prometheus' text format.
     pub fn render(&self, out: &mut String) {
-        let head = |out: &mut String, name: &str, ty: &str, help: &str| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {ty}");
-        };
         head(
             out,
             "relgate_requests_seconds",
@@ -187,16 +195,12 @@ impl Metrics {
             "SQL statements run, and how long they took.",
         );
         self.sql.render(out, "relgate_sql_seconds", "");
-        head(
+        single(
             out,
             "relgate_sql_failed_total",
             "counter",
             "SQL statements that failed.",
-        );
-        let _ = writeln!(
-            out,
-            "relgate_sql_failed_total {}",
-            self.sql_failed.load(Ordering::Relaxed)
+            self.sql_failed.load(Ordering::Relaxed),
         );
         head(
             out,
@@ -207,38 +211,26 @@ impl Metrics {
         for (rule, n) in lock(&self.violations).iter() {
             let _ = writeln!(out, "relgate_rule_violations_total{{rule=\"{rule}\"}} {n}");
         }
-        head(
+        single(
             out,
             "relgate_events_journaled_total",
             "counter",
             "Events appended to the journal.",
+            self.events.load(Ordering::Relaxed),
         );
-        let _ = writeln!(
-            out,
-            "relgate_events_journaled_total {}",
-            self.events.load(Ordering::Relaxed)
-        );
-        head(
+        single(
             out,
             "relgate_subscriptions",
             "gauge",
             "Live subscriptions open now.",
+            self.subscriptions.load(Ordering::Relaxed),
         );
-        let _ = writeln!(
-            out,
-            "relgate_subscriptions {}",
-            self.subscriptions.load(Ordering::Relaxed)
-        );
-        head(
+        single(
             out,
             "relgate_subscribers_dropped_total",
             "counter",
             "Subscription connections closed for reading too slowly (4008).",
-        );
-        let _ = writeln!(
-            out,
-            "relgate_subscribers_dropped_total {}",
-            self.subscribers_dropped.load(Ordering::Relaxed)
+            self.subscribers_dropped.load(Ordering::Relaxed),
         );
     }
 }

@@ -251,19 +251,29 @@ impl RelgateSchema {
         compiled::run(&plan, reader, service).await.ok()
     }
 
-    /// The name of the operation `request` runs: the one it names, else the
-    /// document's only operation's, if it has a name (for `/metrics`).
-    pub fn operation_name(&self, request: &Request) -> Option<String> {
-        if let Some(name) = &request.operation_name {
-            return Some(name.clone());
-        }
-        let parsed = self.documents.parse(&request.query).ok()?;
-        match &parsed.doc.operations {
-            async_graphql::parser::types::DocumentOperations::Single(_) => None,
-            async_graphql::parser::types::DocumentOperations::Multiple(ops) if ops.len() == 1 => {
-                ops.keys().next().map(|n| n.to_string())
-            }
-            async_graphql::parser::types::DocumentOperations::Multiple(_) => None,
+    /// What `request` runs, from one parse of its document: the operation's
+    /// name (the one it names, else the document's only operation's, if it
+    /// has a name; for `/metrics`) and whether it may write (see
+    /// [`Self::may_write`]).
+    pub fn shape(&self, request: &Request) -> OperationShape {
+        let Ok(parsed) = self.documents.parse(&request.query) else {
+            return OperationShape {
+                name: request.operation_name.clone(),
+                writes: false,
+            };
+        };
+        let name = request
+            .operation_name
+            .clone()
+            .or_else(|| match &parsed.doc.operations {
+                DocumentOperations::Multiple(ops) if ops.len() == 1 => {
+                    ops.keys().next().map(|n| n.to_string())
+                }
+                _ => None,
+            });
+        OperationShape {
+            name,
+            writes: writes(&parsed.doc, request.operation_name.as_deref()),
         }
     }
 
@@ -271,16 +281,9 @@ impl RelgateSchema {
     /// may run (the one named, or any when none is) is a mutation or a
     /// subscription. A document that does not parse runs nothing.
     pub fn may_write(&self, request: &Request) -> bool {
-        let Ok(parsed) = self.documents.parse(&request.query) else {
-            return false;
-        };
-        parsed.doc.operations.iter().any(|(name, op)| {
-            let selected = match (&request.operation_name, name) {
-                (Some(wanted), Some(name)) => wanted == name.as_str(),
-                _ => true,
-            };
-            selected && op.node.ty != OperationType::Query
-        })
+        self.documents
+            .parse(&request.query)
+            .is_ok_and(|parsed| writes(&parsed.doc, request.operation_name.as_deref()))
     }
 
     /// The checks made before execution (see the module docs): the parsed
@@ -359,4 +362,25 @@ impl async_graphql::Executor for RelgateSchema {
                 .boxed(),
         }
     }
+}
+
+/// What a request runs (see [`RelgateSchema::shape`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationShape {
+    /// The operation's name, when it has one.
+    pub name: Option<String>,
+    /// Whether it may write (a mutation or a subscription).
+    pub writes: bool,
+}
+
+/// Whether the operation of `doc` that may run (the one named `wanted`, or
+/// any when none is named) is a mutation or a subscription.
+fn writes(doc: &ExecutableDocument, wanted: Option<&str>) -> bool {
+    doc.operations.iter().any(|(name, op)| {
+        let selected = match (wanted, name) {
+            (Some(wanted), Some(name)) => wanted == name.as_str(),
+            _ => true,
+        };
+        selected && op.node.ty != OperationType::Query
+    })
 }

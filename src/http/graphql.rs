@@ -375,25 +375,25 @@ async fn execute(
     batched: bool,
 ) -> Response {
     let schema: &RelgateSchema = &state.schema;
-    let (operation, kind) = match operations.as_slice() {
-        [Operation::Run(r)] if !batched => (
-            schema
-                .operation_name(r)
-                .unwrap_or_else(|| "anonymous".to_owned()),
-            if schema.may_write(r) {
-                "mutation"
-            } else {
-                "query"
-            },
+    // One parse (cached) tells a single operation's name and kind, for the
+    // metrics and for its reader.
+    let shape = match operations.as_slice() {
+        [Operation::Run(r)] if !batched => Some(schema.shape(r)),
+        _ => None,
+    };
+    let (operation, kind) = match &shape {
+        Some(s) => (
+            s.name.clone().unwrap_or_else(|| "anonymous".to_owned()),
+            if s.writes { "mutation" } else { "query" },
         ),
-        _ => ("batch".to_owned(), "batch"),
+        None => ("batch".to_owned(), "batch"),
     };
     let queue = BatchQueue::default();
-    let reader_for = |r: &async_graphql::Request| {
+    let reader_for = |writes: bool| {
         let reader = Reader::new(state.service.store());
         // A query's reads share one connection; a mutation's writes take
         // their own, so its reads go through the pool (see `read::Reader`).
-        if !schema.may_write(r) {
+        if !writes {
             reader.pin();
         }
         reader
@@ -421,7 +421,7 @@ async fn execute(
             // Plain reads first go to the compiled executor; what it does
             // not answer, async-graphql does, on the same reader (the
             // loaders are built only then).
-            let reader = reader_for(&r);
+            let reader = reader_for(shape.as_ref().is_some_and(|s| s.writes));
             let compiled = schema
                 .execute_compiled(&r, &reader, visibility(&principal), &state.service)
                 .await;
@@ -438,7 +438,7 @@ async fn execute(
             out.push(match op {
                 Operation::Answered(response) => response,
                 Operation::Run(r) => {
-                    let reader = reader_for(&r);
+                    let reader = reader_for(schema.may_write(&r));
                     let request = with_data(r, reader, principal.clone());
                     queue.drive(schema.execute(request)).await
                 }

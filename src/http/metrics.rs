@@ -10,7 +10,6 @@
 //! the subscriptions keep (`metrics::Metrics`), the execution queue, and the
 //! database pool.
 
-use std::fmt::Write as _;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -112,10 +111,7 @@ pub async fn open_metrics(State(state): State<AppState>) -> Response {
     let (executing, queued, refused) = state.executions.figures();
     let mut out = String::with_capacity(8 * 1024);
     let mut gauge = |name: &str, ty: &str, help: &str, value: String| {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} {ty}\n{name} {value}"
-        );
+        crate::metrics::single(&mut out, name, ty, help, value);
     };
     gauge(
         "relgate_sql_statements_total",

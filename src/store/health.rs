@@ -97,6 +97,63 @@ pub(crate) fn outage(err: &DbErr) -> Option<Outage> {
     }
 }
 
+/// Logs a statement the database failed because of an outage: at most one
+/// line a second (a storm of requests during an outage would otherwise
+/// write one each), naming how many were left out since the last.
+pub(crate) fn warn_outage(err: &DbErr, outage: Outage) {
+    static ORIGIN: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::now);
+    static LINES: Throttle = Throttle::new(1_000);
+    let now = u64::try_from(ORIGIN.elapsed().as_millis()).unwrap_or(u64::MAX);
+    if let Some(left_out) = LINES.admit(now) {
+        tracing::warn!(
+            error = %err,
+            ?outage,
+            left_out,
+            "the database failed a statement ({left_out} more since the last line were not logged)"
+        );
+    }
+}
+
+/// One admission per `every` milliseconds, counting the others.
+struct Throttle {
+    every: u64,
+    /// Milliseconds (on the caller's clock) before which none is admitted.
+    next: AtomicU64,
+    left_out: AtomicU64,
+}
+
+impl Throttle {
+    const fn new(every: u64) -> Self {
+        Self {
+            every,
+            next: AtomicU64::new(0),
+            left_out: AtomicU64::new(0),
+        }
+    }
+
+    /// At `now`: `Some(how many were refused since the last admission)`, or
+    /// `None` (refused, and counted).
+    fn admit(&self, now: u64) -> Option<u64> {
+        let next = self.next.load(Ordering::Relaxed);
+        let won = now >= next
+            && self
+                .next
+                .compare_exchange(
+                    next,
+                    now.saturating_add(self.every),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_ok();
+        if won {
+            Some(self.left_out.swap(0, Ordering::Relaxed))
+        } else {
+            self.left_out.fetch_add(1, Ordering::Relaxed);
+            None
+        }
+    }
+}
+
 /// Whether the database is down, and since when pooled connections are
 /// suspect (see the module docs). Shared by a store's clones.
 pub(crate) struct Health {
@@ -212,5 +269,23 @@ impl Health {
             }
             health.probing.store(false, Ordering::Release);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Throttle;
+
+    #[test]
+    fn a_throttle_admits_one_a_period_and_counts_the_rest() {
+        let lines = Throttle::new(1_000);
+        assert_eq!(lines.admit(0), Some(0));
+        for now in [1, 500, 999] {
+            assert_eq!(lines.admit(now), None);
+        }
+        assert_eq!(lines.admit(1_000), Some(3), "three left out");
+        assert_eq!(lines.admit(1_001), None);
+        assert_eq!(lines.admit(5_000), Some(1));
+        assert_eq!(lines.admit(5_000), None);
     }
 }

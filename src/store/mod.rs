@@ -52,7 +52,7 @@ impl From<DbErr> for AppError {
         let Some(outage) = health::outage(&err) else {
             return AppError::internal(err);
         };
-        tracing::warn!(error = %err, ?outage, "the database failed a statement");
+        health::warn_outage(&err, outage);
         match outage {
             Outage::Lost | Outage::Unreachable => AppError::Unavailable(
                 "the database is not reachable; nothing was done, retry later".to_owned(),

@@ -1,7 +1,6 @@
 //! Rules hold when clients race: many simultaneous writes through HTTP, on
 //! both engines.
 
-
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
