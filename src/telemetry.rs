@@ -78,22 +78,10 @@ pub fn layer(runtime: tokio::runtime::Handle) -> Result<Option<(Layer, Telemetry
         inner: opentelemetry_http::hyper::HyperClient::with_default_connector(EXPORT_TIMEOUT, None),
         runtime,
     };
-    let mut exporter = opentelemetry_otlp::SpanExporter::builder()
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
-        .with_http_client(client);
-    // With both encodings built the SDK would default to JSON; the OTLP
-    // default is protobuf. A protocol set in the environment is the SDK's
-    // to read (and `grpc` is refused there, with its reason).
-    let protocol_set = [
-        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-        "OTEL_EXPORTER_OTLP_PROTOCOL",
-    ]
-    .iter()
-    .any(|var| std::env::var(var).is_ok());
-    if !protocol_set {
-        exporter = exporter.with_protocol(opentelemetry_otlp::Protocol::HttpBinary);
-    }
-    let exporter = exporter
+        .with_http_client(client)
+        .with_protocol(protocol()?)
         .build()
         .map_err(|e| format!("OpenTelemetry export (OTEL_EXPORTER_OTLP_*): {e}"))?;
     let resource = match std::env::var("OTEL_SERVICE_NAME") {
@@ -109,6 +97,32 @@ pub fn layer(runtime: tokio::runtime::Handle) -> Result<Option<(Layer, Telemetry
         tracing_opentelemetry::layer().with_tracer(tracer),
         Telemetry { provider },
     )))
+}
+
+/// The encoding asked for by `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` or
+/// `OTEL_EXPORTER_OTLP_PROTOCOL`: protobuf when neither is set (the OTLP
+/// default; the SDK, with both encodings built, would pick JSON), and a
+/// start-up error for `grpc` or anything else (the SDK would fall back to
+/// JSON with a warning few would see).
+fn protocol() -> Result<opentelemetry_otlp::Protocol, String> {
+    use opentelemetry_otlp::Protocol;
+    for var in [
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ] {
+        let Ok(value) = std::env::var(var) else {
+            continue;
+        };
+        return match value.trim().to_ascii_lowercase().as_str() {
+            "" => continue,
+            "http/protobuf" => Ok(Protocol::HttpBinary),
+            "http/json" => Ok(Protocol::HttpJson),
+            _ => Err(format!(
+                "{var}={value}: relgate exports traces over HTTP only; use http/protobuf (the default) or http/json"
+            )),
+        };
+    }
+    Ok(Protocol::HttpBinary)
 }
 
 /// Makes `span` a child of the trace context in `headers`' `traceparent`

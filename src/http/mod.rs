@@ -244,7 +244,7 @@ pub fn router(state: AppState) -> Router {
         .merge(playground::routes())
         .merge(crate::dialects::routes(dialects))
         .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.service.metrics().clone(),
             metrics::count,
         ))
         // Given its API's envelope by `envelope::shape`.

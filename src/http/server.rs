@@ -122,29 +122,49 @@ enum Phase {
 /// A connection's phase, shared by its socket (which sees bytes arrive),
 /// its service (which sees requests start and end) and its task (which
 /// enforces the deadlines).
+///
+/// The task's timer is lazy: it is armed for the deadline of the phase it
+/// last looked at, and a change of phase wakes the task only when it brings
+/// the deadline *earlier* than that. A later deadline (the usual case: each
+/// request on a keep-alive connection moves its deadlines on) just lets the
+/// armed timer fire early, and the task then looks again and re-arms. So a
+/// busy connection touches its timer about once per timeout period, not at
+/// every request: registering a timer earlier than the runtime's next
+/// wake-up makes tokio wake the thread parked in the I/O driver, and at
+/// every phase change that was measured at a few per cent of the requests a
+/// second one connection could be served.
 struct Activity {
-    phase: Mutex<Phase>,
+    state: Mutex<(Phase, Option<Instant>)>,
+    limits: ConnectionLimits,
     changed: tokio::sync::Notify,
 }
 
 impl Activity {
-    fn new() -> Self {
+    fn new(limits: ConnectionLimits) -> Self {
         Self {
-            phase: Mutex::new(Phase::Headers(Instant::now())),
+            state: Mutex::new((Phase::Headers(Instant::now()), None)),
+            limits,
             changed: tokio::sync::Notify::new(),
         }
     }
 
     fn update(&self, f: impl FnOnce(Phase) -> Phase) {
-        let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
-        *phase = f(*phase);
-        drop(phase);
-        self.changed.notify_one();
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0 = f(state.0);
+        let earlier = match (deadline(state.0, &self.limits), state.1) {
+            (Some((at, _)), Some(armed)) => at < armed,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        drop(state);
+        if earlier {
+            self.changed.notify_one();
+        }
     }
 
     fn bytes_arrived(&self) {
         let idle = matches!(
-            *self.phase.lock().unwrap_or_else(PoisonError::into_inner),
+            self.state.lock().unwrap_or_else(PoisonError::into_inner).0,
             Phase::Idle(_)
         );
         if idle {
@@ -169,17 +189,31 @@ impl Activity {
         });
     }
 
-    /// When the connection is to be closed, if nothing changes; `None`
-    /// while it is busy (or its phase has no limit).
-    fn deadline(&self, limits: &ConnectionLimits) -> Option<(Instant, &'static str)> {
-        let limit = |d: Duration| (!d.is_zero()).then_some(d);
-        match *self.phase.lock().unwrap_or_else(PoisonError::into_inner) {
-            Phase::Headers(since) => {
-                limit(limits.header_read_timeout).map(|d| (since + d, "header read timeout"))
-            }
-            Phase::Idle(since) => limit(limits.idle_timeout).map(|d| (since + d, "idle timeout")),
-            Phase::Busy(_) => None,
+    /// The deadline of the phase now, which the task's timer is then armed
+    /// for.
+    fn arm(&self) -> Option<Instant> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.1 = deadline(state.0, &self.limits).map(|(at, _)| at);
+        state.1
+    }
+
+    /// When the connection is to be closed and why, if nothing changes.
+    fn deadline(&self) -> Option<(Instant, &'static str)> {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        deadline(state.0, &self.limits)
+    }
+}
+
+/// When a connection in `phase` is to be closed, if nothing changes; `None`
+/// while it is busy (or its phase has no limit).
+fn deadline(phase: Phase, limits: &ConnectionLimits) -> Option<(Instant, &'static str)> {
+    let limit = |d: Duration| (!d.is_zero()).then_some(d);
+    match phase {
+        Phase::Headers(since) => {
+            limit(limits.header_read_timeout).map(|d| (since + d, "header read timeout"))
         }
+        Phase::Idle(since) => limit(limits.idle_timeout).map(|d| (since + d, "idle timeout")),
+        Phase::Busy(_) => None,
     }
 }
 
@@ -331,7 +365,7 @@ async fn connection(
     mut draining: watch::Receiver<bool>,
     mut dropped: watch::Receiver<bool>,
 ) {
-    let activity = Arc::new(Activity::new());
+    let activity = Arc::new(Activity::new(limits));
     let socket = Socket {
         tcp,
         activity: activity.clone(),
@@ -357,8 +391,8 @@ async fn connection(
     let mut conn = std::pin::pin!(conn);
     let mut drain_started = false;
     loop {
-        let deadline = activity.deadline(&limits);
         let changed = activity.changed.notified();
+        let armed = activity.arm();
         tokio::select! {
             done = conn.as_mut() => {
                 if let Err(e) = done {
@@ -367,9 +401,10 @@ async fn connection(
                 return;
             }
             () = changed => {}
-            () = sleep_until(deadline.map(|(at, _)| at)) => {
-                // The phase may have changed just now: look again.
-                if let Some((at, why)) = activity.deadline(&limits)
+            () = sleep_until(armed) => {
+                // The phase may have changed since (see `Activity`): look
+                // again; the loop re-arms for a later deadline.
+                if let Some((at, why)) = activity.deadline()
                     && at <= Instant::now()
                 {
                     tracing::debug!("closing a connection: {why}");

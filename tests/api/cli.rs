@@ -29,6 +29,24 @@ fn relgate_schema_prints_the_checked_in_sdl() {
     );
 }
 
+/// A build without the `otel` feature says so when the environment asks
+/// for OpenTelemetry export, rather than ignoring it in silence.
+#[cfg(not(feature = "otel"))]
+#[test]
+fn a_build_without_otel_says_so_when_export_is_asked_for() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_relgate"))
+        .arg("schema")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
+        .output()
+        .expect("run relgate");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("OTEL_EXPORTER_OTLP_ENDPOINT is set") && stderr.contains("--features otel"),
+        "{stderr}"
+    );
+}
+
 /// `RUST_LOG` filters by target and level: `relgate::sql=trace` logs every
 /// statement (the benchmark captures Q1's SQL that way), and nothing else;
 /// a span directive still works (through `EnvFilter`).

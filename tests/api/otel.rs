@@ -14,6 +14,7 @@
 //!   process runs, as `application/x-protobuf` carrying the trace's id.
 //! - With the collector away, requests are answered as ever and the
 //!   process still exits 0 at once on SIGTERM.
+//! - A protocol it does not speak (`grpc`) is refused at start, by name.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -296,5 +297,22 @@ async fn requests_are_answered_with_the_collector_away(app: TestApp) {
         started.elapsed() < Duration::from_secs(6),
         "the exit's flush is bounded: {:?}",
         started.elapsed()
+    );
+}
+
+#[test]
+fn a_protocol_it_does_not_speak_is_refused_at_start() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_relgate"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", "sqlite::memory:")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+        .output()
+        .expect("run relgate");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("OTEL_EXPORTER_OTLP_PROTOCOL=grpc") && stderr.contains("http/protobuf"),
+        "{stderr}"
     );
 }
