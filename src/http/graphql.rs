@@ -164,7 +164,7 @@ fn refusal_response(media: MediaType, refusal: &Refusal) -> Response {
 /// The caller of a request, from its `Authorization` header. In open
 /// development mode any header is ignored: there is no token to check it
 /// against.
-async fn principal(
+pub(super) async fn principal(
     state: &AppState,
     headers: &HeaderMap,
     media: MediaType,

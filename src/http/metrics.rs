@@ -14,12 +14,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use crate::error::AppError;
+use super::graphql::MediaType;
 use crate::metrics::{Metrics, RequestLabels};
 
 /// What a GraphQL request is counted under, left by the handler.
@@ -82,28 +82,10 @@ pub async fn count(State(metrics): State<Arc<Metrics>>, req: Request, next: Next
 }
 
 /// `GET /metrics` on the main listener: once API tokens exist, a valid
-/// token (any role) is needed, as for everything else (401 otherwise).
+/// token (any role) is needed, checked and refused as on `/graphql`.
 pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let token = crate::auth::bearer(
-        headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok()),
-    );
-    if let Err(err) = state.auth.authenticate(token).await {
-        let status = match err {
-            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            _ if err.retry_after().is_some() => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        let mut res = (status, err.public_message()).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer realm=\"relgate\""),
-            );
-        }
-        return res;
+    if let Err(refused) = super::graphql::principal(&state, &headers, MediaType::Json).await {
+        return refused;
     }
     open_metrics(State(state)).await
 }
