@@ -377,8 +377,19 @@ async fn connection(
         let in_flight = InFlight(requests.clone());
         let app = app.clone();
         async move {
-            let res = tower::ServiceExt::oneshot(app, req.map(Body::new)).await;
+            let mut res = tower::ServiceExt::oneshot(app, req.map(Body::new)).await;
             drop(in_flight);
+            // A body refused for its size is not read to its end, so the
+            // connection cannot carry another request: say so, or a client
+            // that reuses it sees it closed under its next request.
+            if let Ok(res) = &mut res
+                && res.status() == StatusCode::PAYLOAD_TOO_LARGE
+            {
+                res.headers_mut().insert(
+                    header::CONNECTION,
+                    axum::http::HeaderValue::from_static("close"),
+                );
+            }
             res
         }
     });

@@ -71,6 +71,7 @@ engine_tests!(
     a_field_error_keeps_data_and_status_200,
     every_refusal_is_a_graphql_shaped_body_with_a_code,
     a_chunked_body_over_the_limit_is_413,
+    a_body_over_the_limit_ends_its_connection,
     a_get_without_a_query_says_what_to_send,
     websocket_upgrades_are_refused_with_a_reason,
     urls_answer_with_a_trailing_slash,
@@ -322,6 +323,29 @@ async fn a_chunked_body_over_the_limit_is_413(app: TestApp) {
         "{text}"
     );
     assert!(text.contains("\"PAYLOAD_TOO_LARGE\""), "{text}");
+}
+
+/// A body refused for its size is not read to its end: the answer says
+/// `Connection: close`, so that a client does not send its next request on
+/// a connection the server then closes (it saw that as an incomplete
+/// message), and the next request on a new connection is answered.
+async fn a_body_over_the_limit_ends_its_connection(app: TestApp) {
+    let big = json!({"query": format!("{{ __typename }} #{}", "x".repeat(1024 * 1024))});
+    let res = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        res.headers()
+            .get("connection")
+            .and_then(|v| v.to_str().ok()),
+        Some("close")
+    );
+    app.data("{ __typename }", json!({})).await;
 }
 
 async fn a_get_without_a_query_says_what_to_send(app: TestApp) {
